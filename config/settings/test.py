@@ -1,0 +1,21 @@
+"""Tests: the same app, only faster. The database comes from DATABASE_URL (SQLite by default)."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+PRIVATE_STORAGE_ROOT = Path(
+    env("PRIVATE_STORAGE_ROOT", default=tempfile.mkdtemp(prefix="attest-test-files-"))
+)
+STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
+STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
+EXTRACTION_PROVIDER = "local"

@@ -1,0 +1,290 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from accounts.models import Role
+from core.states import move
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NAME = "name", "Name"
+    ADDRESS = "address", "Address"
+    MONEY = "money", "Money"
+    DATE = "date", "Date"
+    INTEGER = "integer", "Whole number"
+    SSN = "ssn", "Social Security number"
+    EIN = "ein", "Employer ID number"
+    ACCOUNT = "account", "Account number"
+    ENUM = "enum", "Choice"
+
+
+class DocumentType(models.Model):
+    """A kind of paperwork and the fields to read from it. Data, not code: admins add more.
+
+    ``fields`` is a list of ``{"key", "label", "kind", "required", "hint", "sensitive",
+    "choices"}`` objects; ``extraction.schemas`` turns it into the model's JSON schema.
+    """
+
+    key = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    description = models.TextField(blank=True)
+    fields = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def original_upload_to(instance, filename: str) -> str:
+    return f"originals/{instance.application_id}/{filename}"
+
+
+class Document(models.Model):
+    """One uploaded file of an application. The original is kept byte for byte."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Reading"
+        EXTRACTED = "extracted", "Read"
+        NEEDS_MANUAL_ENTRY = "needs_manual_entry", "Needs your input"
+        FAILED = "failed", "Failed"
+
+    S = Status
+    TRANSITIONS = {
+        S.QUEUED: frozenset({S.PROCESSING, S.FAILED}),
+        S.PROCESSING: frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED, S.QUEUED}),
+        S.EXTRACTED: frozenset({S.QUEUED}),
+        S.NEEDS_MANUAL_ENTRY: frozenset({S.QUEUED}),
+        S.FAILED: frozenset({S.QUEUED}),
+    }
+    FINISHED = frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED})
+
+    application = models.ForeignKey(
+        "review.Application", on_delete=models.CASCADE, related_name="documents"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    original = models.FileField(upload_to=original_upload_to, storage="private", max_length=300)
+    original_name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    page_count = models.PositiveIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=24, choices=Status, default=Status.QUEUED)
+    # A failure or manual-entry reason: a stable code for programs, a sentence for people.
+    reason_code = models.CharField(max_length=50, blank=True)
+    reason = models.TextField(blank=True)
+    pages_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "processing_started_at"])]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def move_to(self, target: str) -> None:
+        move(self, target, self.TRANSITIONS)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+def page_image_upload_to(instance, filename: str) -> str:
+    return f"pages/{instance.document_id}/{filename}"
+
+
+class Page(models.Model):
+    """A rendered page image and the words found on it, each with a box.
+
+    ``words`` is a list of ``[text, x0, y0, x1, y1]`` with coordinates as fractions (0..1) of
+    the page's width and height, origin top-left, so that boxes survive any display size.
+    """
+
+    class TextSource(models.TextChoices):
+        TEXT_LAYER = "text_layer", "PDF text layer"
+        OCR = "ocr", "OCR"
+        NONE = "none", "No text"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    image = models.FileField(upload_to=page_image_upload_to, storage="private", max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    words = models.JSONField(default=list, blank=True)
+    text_source = models.CharField(max_length=20, choices=TextSource, default=TextSource.NONE)
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="unique_page_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} p.{self.number}"
+
+
+class ExtractionRun(models.Model):
+    """One reading of a document by one provider: what it cost and what it said."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        INVALID_OUTPUT = "invalid_output", "Invalid output"
+        REFUSED = "refused", "Refused or empty"
+        ERROR = "error", "Error"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="runs")
+    provider = models.CharField(max_length=50)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=20, blank=True)
+    schema_version = models.CharField(max_length=20, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    raw_response = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} on {self.document} ({self.outcome})"
+
+
+class Field(models.Model):
+    """One value of a document. Its history lives in FieldRevision; ``value`` is the latest."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "To check"
+        CONFIRMED = "confirmed", "Confirmed"
+        CORRECTED = "corrected", "Corrected"
+        VERIFIED = "verified", "Verified"
+
+    S = Status
+    TRANSITIONS = {
+        S.PROPOSED: frozenset({S.CONFIRMED, S.CORRECTED, S.VERIFIED}),
+        S.CONFIRMED: frozenset({S.CORRECTED, S.VERIFIED, S.PROPOSED}),
+        S.CORRECTED: frozenset({S.CONFIRMED, S.VERIFIED, S.PROPOSED}),
+        S.VERIFIED: frozenset({S.CORRECTED}),
+    }
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(max_length=50)
+    label = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=FieldKind, default=FieldKind.TEXT)
+    required = models.BooleanField(default=False)
+    sensitive = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    machine_value = models.TextField(blank=True)
+    value = models.TextField(blank=True)
+    normalized = models.TextField(blank=True)
+    page = models.ForeignKey(Page, on_delete=models.SET_NULL, null=True, blank=True)
+    # [x0, y0, x1, y1] as fractions of the page, or empty when the value was not found.
+    box = models.JSONField(default=list, blank=True)
+    grounded = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status, default=Status.PROPOSED)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["document", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "key"], name="unique_field_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"
+
+    def move_to(self, target: str) -> None:
+        move(self, target, self.TRANSITIONS)
+
+    @property
+    def changed_from_machine(self) -> bool:
+        return self.value != self.machine_value
+
+
+class FieldRevisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("Field revisions are append-only.")
+
+    def delete(self):
+        raise ValidationError("Field revisions are append-only.")
+
+
+class FieldRevision(models.Model):
+    """An append-only entry in a field's history. The machine's reading is number 1.
+
+    Each revision stores the hash of the one before it, so any edit or deletion of history
+    breaks the chain and shows (``extraction.history.verify_chain``).
+    """
+
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    value = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=20, choices=Role)
+    action = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = FieldRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["field", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["field", "number"], name="unique_revision_number")
+        ]
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} #{self.number} by {self.role}"
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(
+            {
+                "field": self.field_id,
+                "number": self.number,
+                "value": self.value,
+                "actor": self.actor_id,
+                "role": self.role,
+                "action": self.action,
+                "reason": self.reason,
+                "created_at": self.created_at.isoformat(),
+                "previous": self.previous_hash,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Field revisions are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Field revisions are append-only.")

@@ -1,0 +1,22 @@
+"""Providers by name. Settings are read when a provider is built, never at import time."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .base import Provider, ProviderConfigError
+
+
+def get_provider(name: str | None = None) -> Provider:
+    name = (name or settings.EXTRACTION_PROVIDER).lower()
+    if name == "local":
+        from .local import LocalProvider
+
+        return LocalProvider()
+    if name == "openai":
+        from .openai import OpenAIProvider
+
+        return OpenAIProvider.from_settings()
+    raise ProviderConfigError(
+        f"Unknown extraction provider '{name}'. Set EXTRACTION_PROVIDER to 'local' or 'openai'."
+    )
