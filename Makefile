@@ -1,0 +1,34 @@
+# The two commands: `make run` starts everything, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+
+.PHONY: run test setup lint format bench samples clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x $(VENV)/bin/uv || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q uv==$(UV_VERSION))
+	$(VENV)/bin/uv sync --frozen --quiet
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(PY) scripts/dev.py
+
+test: setup
+	scripts/test.sh
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+samples: setup
+	$(PY) manage.py generate_samples
+
+clean:
+	rm -rf var/test-db.sqlite3 test-artifacts

@@ -1,0 +1,141 @@
+"""Writes on documents: upload, retry, replace. Each stores first and enqueues after commit."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from .models import Document, DocumentType
+from .uploads import InspectedUpload, UploadRejected, inspect_upload
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(document_id: int) -> None:
+    """Send the document to the workers. Runs after commit, so the row is already safe: if the
+    broker is down, the periodic recovery sends it again and the upload still succeeds."""
+    from .tasks import process_document
+
+    try:
+        process_document.delay(document_id)
+    except Exception:
+        logger.exception("Could not queue document %s; recovery will send it again", document_id)
+
+
+def _inspect(uploaded_file) -> tuple[bytes, InspectedUpload, str]:
+    # One read with a ceiling: a file over the limit is refused without reading all of it.
+    data = uploaded_file.read(settings.UPLOAD_MAX_BYTES + 1)
+    original_name = (getattr(uploaded_file, "name", "") or "upload")[:255]
+    return data, inspect_upload(data, filename=original_name), original_name
+
+
+@contextmanager
+def _storing(document: Document, data: bytes, inspected: InspectedUpload, original_name: str):
+    """Write the original and fill the document's file facts inside one transaction.
+
+    The file is written before the row so that a committed row always has its file; if the
+    transaction fails, the file is deleted again and nothing half-stored remains.
+    """
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            document.original.save(
+                f"{uuid.uuid4().hex}.{inspected.extension}", ContentFile(data), save=False
+            )
+            stored_name = document.original.name
+            document.original_name = original_name
+            document.media_type = inspected.media_type
+            document.size = inspected.size
+            document.sha256 = inspected.sha256
+            document.page_count = inspected.page_count
+            yield document
+    except BaseException:
+        if stored_name:
+            document.original.storage.delete(stored_name)
+        raise
+
+
+def _reset_for_reading(document: Document) -> None:
+    document.move_to(Document.Status.QUEUED)
+    document.reason_code = ""
+    document.reason = ""
+    document.attempts = 0
+    document.pages_done = 0
+    document.processing_started_at = None
+
+
+def document_upload(
+    *, application, uploaded_file, actor, document_type: DocumentType | None = None
+) -> Document:
+    """Validate and store an upload, create its Document, and queue it for reading.
+
+    Raises UploadRejected with a plain-language message; then nothing is stored and the
+    application and its other documents are untouched.
+    """
+    from review.services import application_documents_changed, assert_applicant_can_edit
+
+    assert_applicant_can_edit(application)
+    data, inspected, original_name = _inspect(uploaded_file)
+    document = Document(
+        application=application,
+        uploaded_by=actor,
+        document_type=document_type,
+        metadata=inspected.metadata,
+    )
+    with _storing(document, data, inspected, original_name):
+        document.save()
+        application_documents_changed(application=application)
+        transaction.on_commit(lambda: _enqueue(document.pk))
+    return document
+
+
+def document_retry(*, document: Document, actor) -> Document:
+    """Queue a failed or hand-entered document to be read again. A no-op in other states."""
+    from review.services import application_documents_changed, assert_applicant_can_edit
+
+    assert_applicant_can_edit(document.application)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if document.status not in (Document.Status.FAILED, Document.Status.NEEDS_MANUAL_ENTRY):
+            return document
+        _reset_for_reading(document)
+        document.save()
+        application_documents_changed(application=document.application)
+        transaction.on_commit(lambda: _enqueue(document.pk))
+    return document
+
+
+def document_replace(*, document: Document, uploaded_file, actor) -> Document:
+    """Put a new file in place of one that could not be read.
+
+    The old original stays in storage and is listed in the document's metadata, so nothing
+    the applicant sent is lost.
+    """
+    from review.services import application_documents_changed, assert_applicant_can_edit
+
+    assert_applicant_can_edit(document.application)
+    if document.status != Document.Status.FAILED:
+        raise UploadRejected(
+            "not_replaceable", "Only a document that could not be read can be replaced."
+        )
+    data, inspected, original_name = _inspect(uploaded_file)
+    document = Document.objects.get(pk=document.pk)
+    replaced = [
+        *document.metadata.get("replaced", []),
+        {"file": document.original.name, "name": document.original_name, "sha256": document.sha256},
+    ]
+    with _storing(document, data, inspected, original_name):
+        document.metadata = {**inspected.metadata, "replaced": replaced}
+        _reset_for_reading(document)
+        document.save()
+        application_documents_changed(application=document.application)
+        transaction.on_commit(lambda: _enqueue(document.pk))
+    return document
+
+
+__all__ = ["UploadRejected", "document_replace", "document_retry", "document_upload"]

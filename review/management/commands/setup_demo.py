@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from review.demo import demo_setup
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (one per role), sample documents and a demo application."
+
+    def handle(self, *args, **options):
+        demo = demo_setup()
+        self.stdout.write("Demo accounts (e-mail / password):")
+        for role, email, password in demo.accounts:
+            self.stdout.write(f"  {role:<10} {email:<24} {password}")
+        self.stdout.write(
+            f"Demo application {demo.application.reference} belongs to the applicant."
+        )
+        self.stdout.write(f"Sample documents to upload: {demo.samples_dir}")
+        for path in demo.samples:
+            self.stdout.write(f"  {path.name}")

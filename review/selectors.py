@@ -1,0 +1,130 @@
+"""Reads on a user's behalf. Each getter answers 404 alike for "absent" and "not yours"."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from extraction.models import Document, Field, FieldRevision, Page
+from rules.models import Flag
+
+from .models import Application
+
+
+def _visible_applications(user) -> QuerySet[Application]:
+    if not user.is_authenticated:
+        return Application.objects.none()
+    if user.has_perm("review.review_application"):
+        # Staff see an application once the applicant has submitted it, and ever after.
+        return Application.objects.filter(Q(submitted_at__isnull=False) | Q(owner=user))
+    return Application.objects.filter(owner=user)
+
+
+def application_list_for_owner(*, user) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(owner=user)
+        .annotate(document_count=Count("documents"))
+        .order_by("-created_at")
+    )
+
+
+def application_get_for_user(*, user, application_id: int) -> Application:
+    application = (
+        _visible_applications(user)
+        .filter(pk=application_id)
+        .select_related("owner", "assigned_to")
+        .first()
+    )
+    if application is None:
+        raise Http404("No such application.")
+    return application
+
+
+def document_get_for_user(*, user, document_id: int) -> Document:
+    document = (
+        Document.objects.filter(pk=document_id, application__in=_visible_applications(user))
+        .select_related("application", "document_type")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def page_get_for_user(*, user, document_id: int, number: int) -> Page:
+    page = Page.objects.filter(
+        document_id=document_id,
+        number=number,
+        document__application__in=_visible_applications(user),
+    ).first()
+    if page is None:
+        raise Http404("No such page.")
+    return page
+
+
+def field_get_for_user(*, user, field_id: int) -> Field:
+    field = (
+        Field.objects.filter(pk=field_id, document__application__in=_visible_applications(user))
+        .select_related("document__application", "page")
+        .first()
+    )
+    if field is None:
+        raise Http404("No such field.")
+    return field
+
+
+def flag_get_for_staff(*, user, flag_id: int) -> Flag:
+    if not user.has_perm("review.review_application"):
+        raise Http404("No such flag.")
+    flag = Flag.objects.filter(pk=flag_id).select_related("application").first()
+    if flag is None:
+        raise Http404("No such flag.")
+    return flag
+
+
+def review_queue(*, status: str = "", assigned: str = "", user=None) -> QuerySet[Application]:
+    """Submitted work, highest risk first, then the longest waiting."""
+    statuses = [status] if status else [Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
+    queryset = Application.objects.filter(status__in=statuses)
+    if assigned == "me" and user is not None:
+        queryset = queryset.filter(assigned_to=user)
+    elif assigned == "none":
+        queryset = queryset.filter(assigned_to__isnull=True)
+    return (
+        queryset.select_related("owner", "assigned_to")
+        .annotate(open_flags=Count("flags", filter=Q(flags__status=Flag.Status.OPEN)))
+        .order_by("-risk_score", "submitted_at", "pk")
+    )
+
+
+def revision_history(
+    *,
+    field_key: str = "",
+    role: str = "",
+    actor_email: str = "",
+    application_reference: str = "",
+    document_type: str = "",
+    date_from=None,
+    date_to=None,
+) -> QuerySet[FieldRevision]:
+    """Every change of every value, newest first, filtered; for admins' audit."""
+    queryset = FieldRevision.objects.select_related(
+        "actor", "field__document__application", "field__document__document_type"
+    )
+    if field_key:
+        queryset = queryset.filter(field__key=field_key)
+    if role:
+        queryset = queryset.filter(role=role)
+    if actor_email:
+        queryset = queryset.filter(actor__email__icontains=actor_email)
+    if application_reference:
+        queryset = queryset.filter(
+            field__document__application__reference__iexact=application_reference
+        )
+    if document_type:
+        queryset = queryset.filter(field__document__document_type__key=document_type)
+    if date_from:
+        queryset = queryset.filter(created_at__date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(created_at__date__lte=date_to)
+    return queryset.order_by("-created_at", "-pk")

@@ -1,0 +1,174 @@
+"""Shared fixtures: real Redis, a real Celery worker process, and the fake LLM server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests.fakes.fixtures import fake_llm  # noqa: F401 - a fixture, used by name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_ok(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The tests' Redis. A private redis-server is started when the usual one is not running."""
+    url = settings.CELERY_BROKER_URL
+    if _redis_ok(url):
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("These tests need Redis: install redis-server or set TEST_REDIS_URL.")
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/15"
+    for _ in range(50):
+        if _redis_ok(url):
+            break
+        time.sleep(0.1)
+    from config.celery import app
+
+    app.conf.broker_url = url
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _database_url() -> str:
+    """A URL that opens the test database the test process is using right now."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, process: subprocess.Popen, log: Path):
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, transactional_db, tmp_path):
+    """A real `celery worker` process on the test database and the tests' Redis.
+
+    Function-scoped, because each transactional test empties the database it reads.
+    """
+    from config.celery import app
+
+    parsed = urlparse(redis_url)
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("celery")
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "TEST_REDIS_URL": redis_url,
+        "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
+        "EXTRACTION_PROVIDER": settings.EXTRACTION_PROVIDER,
+        "LLM_BASE_URL": settings.LLM_BASE_URL,
+        "LLM_API_KEY": settings.LLM_API_KEY,
+        "LLM_MODEL": settings.LLM_MODEL,
+        "OMP_THREAD_LIMIT": "1",
+    }
+    with log.open("w") as handle:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{parsed.port}-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(process, log)
+    deadline = time.monotonic() + 30
+    while "ready." not in worker.output():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"The Celery worker did not start:\n{worker.output()}")
+        time.sleep(0.1)
+    try:
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def document_types(db):
+    from extraction.catalog import document_types_sync
+
+    return {document_type.key: document_type for document_type in document_types_sync()}
+
+
+@pytest.fixture
+def staff_groups(db):
+    from accounts.roles import staff_groups_ensure
+
+    return staff_groups_ensure()
+
+
+@pytest.fixture(scope="session")
+def sample_documents(tmp_path_factory):
+    """The generated sample documents with their expected values, made once per run."""
+    from samples.generate import generate_samples
+
+    folder = tmp_path_factory.mktemp("samples")
+    generate_samples(folder)
+    return folder
