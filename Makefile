@@ -31,4 +31,4 @@ samples: setup
 	$(PY) manage.py generate_samples
 
 clean:
-	rm -rf var/test-db.sqlite3 test-artifacts
+	rm -rf var/test-db-*.sqlite3* test-artifacts

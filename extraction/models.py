@@ -3,6 +3,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import models
 
 from accounts.models import Role
@@ -43,6 +44,11 @@ class DocumentType(models.Model):
         return self.label
 
 
+def private_storage():
+    """Originals and page images live in the "private" storage, never under a served root."""
+    return storages["private"]
+
+
 def original_upload_to(instance, filename: str) -> str:
     return f"originals/{instance.application_id}/{filename}"
 
@@ -76,7 +82,7 @@ class Document(models.Model):
     document_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
     )
-    original = models.FileField(upload_to=original_upload_to, storage="private", max_length=300)
+    original = models.FileField(upload_to=original_upload_to, storage=private_storage, max_length=300)
     original_name = models.CharField(max_length=255)
     media_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
@@ -126,7 +132,7 @@ class Page(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
     number = models.PositiveIntegerField()
-    image = models.FileField(upload_to=page_image_upload_to, storage="private", max_length=300)
+    image = models.FileField(upload_to=page_image_upload_to, storage=private_storage, max_length=300)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     text = models.TextField(blank=True)

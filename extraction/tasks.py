@@ -26,7 +26,10 @@ MAX_COUNTDOWN_SECONDS = 300
 
 def retry_countdown(retries: int, retry_after: float | None) -> int:
     backoff = get_exponential_backoff_interval(
-        factor=5, retries=retries, maximum=MAX_COUNTDOWN_SECONDS, full_jitter=True
+        factor=settings.EXTRACTION_RETRY_BACKOFF_SECONDS,
+        retries=retries,
+        maximum=MAX_COUNTDOWN_SECONDS,
+        full_jitter=True,
     )
     if retry_after:
         backoff = max(backoff, int(retry_after) + 1)

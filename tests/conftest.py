@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -86,72 +85,86 @@ class WorkerProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
 
 @pytest.fixture
-def celery_worker_process(redis_url, transactional_db, tmp_path):
-    """A real `celery worker` process on the test database and the tests' Redis.
+def start_worker(redis_url, transactional_db, tmp_path):
+    """Start a real `celery worker` process on the test database and the tests' Redis.
 
-    Function-scoped, because each transactional test empties the database it reads.
+    Call it with environment overrides (say, EXTRACTION_PROVIDER) for the worker's settings.
+    Function-scoped, because each transactional test empties the database the worker reads.
     """
     from config.celery import app
 
-    parsed = urlparse(redis_url)
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "TEST_REDIS_URL": redis_url,
-        "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
-        "EXTRACTION_PROVIDER": settings.EXTRACTION_PROVIDER,
-        "LLM_BASE_URL": settings.LLM_BASE_URL,
-        "LLM_API_KEY": settings.LLM_API_KEY,
-        "LLM_MODEL": settings.LLM_MODEL,
-        "OMP_THREAD_LIMIT": "1",
-    }
-    with log.open("w") as handle:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{parsed.port}-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    worker = WorkerProcess(process, log)
-    deadline = time.monotonic() + 30
-    while "ready." not in worker.output():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"The Celery worker did not start:\n{worker.output()}")
-        time.sleep(0.1)
-    try:
-        yield worker
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    workers: list[WorkerProcess] = []
+
+    def start(**overrides: str) -> WorkerProcess:
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_purge("celery")
+        log = tmp_path / f"worker-{len(workers)}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _database_url(),
+            "TEST_REDIS_URL": redis_url,
+            "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
+            "EXTRACTION_RETRY_BACKOFF_SECONDS": "1",
+            "OMP_THREAD_LIMIT": "1",
+            **overrides,
+        }
+        if "EXTRACTION_PROVIDER" in overrides:
+            env["TEST_EXTRACTION_PROVIDER"] = overrides["EXTRACTION_PROVIDER"]
+        with log.open("w") as handle:
+            process = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"test-{os.getpid()}-{len(workers)}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        worker = WorkerProcess(process, log)
+        workers.append(worker)
+        deadline = time.monotonic() + 30
+        while "ready." not in worker.output():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"The Celery worker did not start:\n{worker.output()}")
+            time.sleep(0.1)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
 
 
 @pytest.fixture
-def document_types(db):
+def celery_worker_process(start_worker):
+    """A real worker with the default (local) provider."""
+    return start_worker()
+
+
+@pytest.fixture
+def shipped_types(db):
     from extraction.catalog import document_types_sync
 
     return {document_type.key: document_type for document_type in document_types_sync()}

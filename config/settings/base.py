@@ -174,6 +174,8 @@ PAGE_IMAGE_MAX_PIXELS = env.int("PAGE_IMAGE_MAX_PIXELS", default=1600)
 # A document left in `processing` longer than this is handed back to the queue.
 EXTRACTION_STUCK_AFTER_SECONDS = env.int("EXTRACTION_STUCK_AFTER_SECONDS", default=900)
 EXTRACTION_MAX_ATTEMPTS = env.int("EXTRACTION_MAX_ATTEMPTS", default=4)
+# First retry waits up to this many seconds, doubling each time (with jitter, capped).
+EXTRACTION_RETRY_BACKOFF_SECONDS = env.int("EXTRACTION_RETRY_BACKOFF_SECONDS", default=5)
 
 LOGGING = {
     "version": 1,

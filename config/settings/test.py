@@ -1,5 +1,6 @@
 """Tests: the same app, only faster. The database comes from DATABASE_URL (SQLite by default)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,10 +19,14 @@ PRIVATE_STORAGE_ROOT = Path(
 )
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
-EXTRACTION_PROVIDER = "local"
+# A developer's own provider settings never leak into tests; worker tests choose theirs.
+EXTRACTION_PROVIDER = env("TEST_EXTRACTION_PROVIDER", default="local")
 # Tests talk to their own Redis database so that a running `make run` worker never takes
 # their tasks.
 CELERY_BROKER_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a Celery worker process can open the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so that parallel runs never share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+    }
