@@ -82,7 +82,9 @@ class Document(models.Model):
     document_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
     )
-    original = models.FileField(upload_to=original_upload_to, storage=private_storage, max_length=300)
+    original = models.FileField(
+        upload_to=original_upload_to, storage=private_storage, max_length=300
+    )
     original_name = models.CharField(max_length=255)
     media_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
@@ -132,7 +134,9 @@ class Page(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
     number = models.PositiveIntegerField()
-    image = models.FileField(upload_to=page_image_upload_to, storage=private_storage, max_length=300)
+    image = models.FileField(
+        upload_to=page_image_upload_to, storage=private_storage, max_length=300
+    )
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     text = models.TextField(blank=True)
@@ -215,9 +219,7 @@ class Field(models.Model):
 
     class Meta:
         ordering = ["document", "position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["document", "key"], name="unique_field_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["document", "key"], name="unique_field_key")]
 
     def __str__(self) -> str:
         return f"{self.label}: {self.value}"
@@ -270,6 +272,14 @@ class FieldRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.field.key} #{self.number} by {self.role}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Field revisions are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Field revisions are append-only.")
+
     def compute_hash(self) -> str:
         payload = json.dumps(
             {
@@ -286,11 +296,3 @@ class FieldRevision(models.Model):
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Field revisions are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Field revisions are append-only.")
