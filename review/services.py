@@ -98,6 +98,11 @@ def _assert_can_change_fields(role: str, application: Application) -> None:
         )
 
 
+def _current_application(field: Field) -> Application:
+    # Read the status afresh: a related object cached on the caller's field may be stale.
+    return Application.objects.select_related("owner").get(documents__fields=field)
+
+
 def _normalized(field: Field, value: str) -> str:
     try:
         return normalize(field.kind, value) if value else ""
@@ -119,7 +124,7 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
     field's kind (for example "12/45/2026" for a date).
     """
     value = value.strip()
-    application = field.document.application
+    application = _current_application(field)
     role = _role_for(actor, application)
     _assert_can_change_fields(role, application)
     if field.required and not value:
@@ -164,7 +169,7 @@ def _reground(field: Field) -> None:
 
 def field_confirm(*, field: Field, actor) -> Field:
     """The person checked the value and it is right as read. Idempotent."""
-    application = field.document.application
+    application = _current_application(field)
     role = _role_for(actor, application)
     _assert_can_change_fields(role, application)
     with transaction.atomic():

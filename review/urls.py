@@ -1,6 +1,27 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="base.html"), name="home"),
+    path("", views.home, name="home"),
+    path("applications/", views.application_list, name="application_list"),
+    path(
+        "applications/<int:application_id>/",
+        views.application_detail,
+        name="application_detail",
+    ),
+    path(
+        "applications/<int:application_id>/documents/",
+        views.application_documents,
+        name="application_documents",
+    ),
+    path("documents/<int:document_id>/", views.document_detail, name="document_detail"),
+    path("fields/<int:field_id>/", views.field_update, name="field_update"),
+    path("review/", views.review_queue_view, name="review_queue"),
+    path(
+        "review/<int:application_id>/",
+        views.review_application,
+        name="review_application",
+    ),
+    path("history/", views.revision_history_view, name="revision_history"),
 ]

@@ -28,3 +28,47 @@ def png_bytes(size: tuple[int, int] = (200, 100), color: str = "white") -> bytes
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def document_with_fields(application, document_type, values: dict[str, str], *, status="extracted"):
+    """A read document with the machine's values as revision 1, built without a worker."""
+    from django.core.files.base import ContentFile
+
+    from accounts.models import Role
+    from extraction.history import RevisionAction, revision_append
+    from extraction.models import Document, Field
+    from extraction.normalize import normalize
+
+    data = pdf_bytes()
+    document = Document(
+        application=application,
+        uploaded_by=application.owner,
+        document_type=document_type,
+        original_name=f"{document_type.key}.pdf",
+        media_type="application/pdf",
+        size=len(data),
+        sha256="0" * 64,
+        page_count=1,
+        status=status,
+    )
+    document.original.save("test.pdf", ContentFile(data), save=False)
+    document.save()
+    for position, spec in enumerate(document_type.fields):
+        value = values.get(spec["key"], "")
+        field = Field.objects.create(
+            document=document,
+            key=spec["key"],
+            label=spec["label"],
+            kind=spec.get("kind", "text"),
+            required=spec.get("required", False),
+            sensitive=spec.get("sensitive", False),
+            position=position,
+            machine_value=value,
+            value=value,
+            normalized=normalize(spec.get("kind", "text"), value) if value else "",
+            grounded=bool(value),
+        )
+        revision_append(
+            field=field, value=value, actor=None, role=Role.MACHINE, action=RevisionAction.EXTRACTED
+        )
+    return document

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "documents/<int:document_id>/original/",
+        views.document_original,
+        name="document_original",
+    ),
+    path(
+        "documents/<int:document_id>/pages/<int:number>/image/",
+        views.page_image,
+        name="page_image",
+    ),
+]

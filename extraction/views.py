@@ -1,0 +1,56 @@
+"""Private files, streamed only to people allowed to see their application."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.views.decorators.http import require_GET
+
+from review.selectors import document_get_for_user, page_get_for_user
+
+# Files rarely change under one URL (a replaced document gets new page files and the page
+# links carry a version), so the browser may keep them briefly, but never a shared cache.
+CACHE_CONTROL = "private, max-age=600"
+
+
+def _stream(file_field, *, content_type: str, filename: str, as_attachment: bool):
+    try:
+        handle = file_field.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise Http404("The file is missing.") from error
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=as_attachment, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@login_required
+@require_GET
+def document_original(request, document_id: int):
+    """The uploaded file, byte for byte: shown in the browser, or saved with ``?download=1``."""
+    document = document_get_for_user(user=request.user, document_id=document_id)
+    return _stream(
+        document.original,
+        content_type=document.media_type or "application/octet-stream",
+        filename=document.original_name or f"document-{document.pk}",
+        as_attachment=request.GET.get("download") == "1",
+    )
+
+
+@login_required
+@require_GET
+def page_image(request, document_id: int, number: int):
+    """One rendered page image."""
+    page = page_get_for_user(user=request.user, document_id=document_id, number=number)
+    content_type = mimetypes.guess_type(page.image.name)[0] or "application/octet-stream"
+    extension = mimetypes.guess_extension(content_type) or ""
+    return _stream(
+        page.image,
+        content_type=content_type,
+        filename=f"document-{document_id}-page-{number}{extension}",
+        as_attachment=False,
+    )

@@ -1,0 +1,340 @@
+"""The applicant's screens: applications, uploads, and checking values beside the page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from extraction.models import Document, Field
+from extraction.services import UploadRejected, document_replace, document_retry, document_upload
+
+from ..forms import ApplicationCreateForm, UploadForm
+from ..models import Decision
+from ..selectors import (
+    application_get_for_user,
+    application_list_for_owner,
+    document_get_for_user,
+    field_get_for_user,
+)
+from ..services import (
+    application_create,
+    application_submission_problems,
+    application_submit,
+    field_confirm,
+    field_correct,
+    fields_confirm_remaining,
+)
+from .display import decorate_field, error_text
+
+APPLICATIONS_PER_PAGE = 20
+UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.webp,.heic,image/*,application/pdf"
+
+
+def _pluralize(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_list(request):
+    """My applications, newest first, and the form that starts a new one."""
+    form = ApplicationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        application = application_create(owner=request.user, **form.cleaned_data)
+        messages.success(
+            request, f"Application {application.reference} created. Now upload your documents."
+        )
+        return redirect("application_detail", application_id=application.pk)
+    page_obj = Paginator(application_list_for_owner(user=request.user), APPLICATIONS_PER_PAGE)
+    page_obj = page_obj.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/list.html",
+        {"form": form, "page_obj": page_obj, "nav": "applications"},
+    )
+
+
+def _document_in(application, request, document_id) -> Document:
+    document = document_get_for_user(user=request.user, document_id=_int(document_id))
+    if document.application_id != application.pk:
+        from django.http import Http404
+
+        raise Http404("No such document.")
+    return document
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _documents_context(request, application, document_errors=None) -> dict:
+    documents = list(
+        application.documents.select_related("document_type")
+        .annotate(
+            field_count=Count("fields"),
+            to_check=Count("fields", filter=Q(fields__status=Field.Status.PROPOSED)),
+        )
+        .order_by("created_at", "pk")
+    )
+    document_errors = document_errors or {}
+    for document in documents:
+        document.error = document_errors.get(document.pk, "")
+        total = document.page_count or 1
+        document.reading_page = min(document.pages_done + 1, total)
+    is_owner = application.owner_id == request.user.pk
+    return {
+        "application": application,
+        "documents": documents,
+        "reading": any(not document.is_finished for document in documents),
+        "is_owner": is_owner,
+        "editable": is_owner and application.applicant_can_edit,
+        "upload_accept": UPLOAD_ACCEPT,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_detail(request, application_id: int):
+    """One application: stated facts, uploads with live status, problems, and submission."""
+    application = application_get_for_user(user=request.user, application_id=application_id)
+    upload_form = UploadForm(request.POST or None)
+    upload_errors: list[str] = []
+    document_errors: dict[int, str] = {}
+    submit_errors: list[str] = []
+    if request.method == "POST":
+        if application.owner_id != request.user.pk:
+            raise PermissionDenied("Only the applicant can change this application.")
+        if "upload" in request.POST:
+            upload_errors = _upload(request, application, upload_form)
+            if not upload_errors:
+                return redirect("application_detail", application_id=application.pk)
+        elif "retry" in request.POST:
+            document = _document_in(application, request, request.POST["retry"])
+            try:
+                document_retry(document=document, actor=request.user)
+            except PermissionDenied as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"“{document.original_name}” will be read again.")
+            return redirect("application_detail", application_id=application.pk)
+        elif "replace" in request.POST:
+            document = _document_in(application, request, request.POST["replace"])
+            uploaded = request.FILES.get("file")
+            if uploaded is None:
+                document_errors[document.pk] = "Choose the new file first."
+            else:
+                try:
+                    document_replace(document=document, uploaded_file=uploaded, actor=request.user)
+                except UploadRejected as error:
+                    document_errors[document.pk] = error.message
+                except PermissionDenied as error:
+                    document_errors[document.pk] = error_text(error)
+                else:
+                    messages.success(request, f"“{uploaded.name}” uploaded in its place.")
+                    return redirect("application_detail", application_id=application.pk)
+        elif "submit" in request.POST:
+            try:
+                application_submit(application=application, actor=request.user)
+            except ValidationError as error:
+                submit_errors = error.messages
+            except PermissionDenied as error:
+                submit_errors = [error_text(error)]
+            else:
+                messages.success(
+                    request,
+                    f"Application {application.reference} submitted. A reviewer will look at it; "
+                    "you will see the outcome here.",
+                )
+                return redirect("application_detail", application_id=application.pk)
+        application = application_get_for_user(user=request.user, application_id=application_id)
+
+    context = _documents_context(request, application, document_errors)
+    latest_decision = application.decisions.select_related("reviewer").first()
+    change_request = (
+        latest_decision
+        if latest_decision
+        and latest_decision.kind == Decision.Kind.REQUEST_CHANGES
+        and application.applicant_can_edit
+        else None
+    )
+    problems = application_submission_problems(application) if context["editable"] else []
+    context.update(
+        {
+            "upload_form": upload_form,
+            "upload_errors": upload_errors,
+            "submit_errors": submit_errors,
+            "problems": problems,
+            "change_request": change_request,
+            "latest_decision": latest_decision,
+            "nav": "applications",
+        }
+    )
+    return render(request, "applications/detail.html", context)
+
+
+def _upload(request, application, upload_form) -> list[str]:
+    """Store each chosen file; a rejected file does not stop the others."""
+    files = request.FILES.getlist("files")
+    if not files:
+        return ["Choose at least one file to upload."]
+    if not upload_form.is_valid():
+        return ["Choose a document type from the list, or “Not sure — detect it”."]
+    document_type = upload_form.cleaned_data["document_type"]
+    errors = []
+    stored = 0
+    for uploaded in files:
+        try:
+            document_upload(
+                application=application,
+                uploaded_file=uploaded,
+                actor=request.user,
+                document_type=document_type,
+            )
+        except UploadRejected as error:
+            errors.append(error.message)
+        except PermissionDenied as error:
+            errors.append(error_text(error))
+            break
+        else:
+            stored += 1
+    if stored:
+        messages.success(
+            request, f"{_pluralize(stored, 'file')} uploaded. We are reading them now."
+        )
+    return errors
+
+
+@login_required
+@require_GET
+def application_documents(request, application_id: int):
+    """The documents list alone, for htmx to poll while anything is being read."""
+    application = application_get_for_user(user=request.user, application_id=application_id)
+    context = _documents_context(request, application)
+    return render(request, "applications/detail.html#documents", context)
+
+
+def _page_number(requested: int, pages, fields) -> int:
+    numbers = [page.number for page in pages]
+    if requested in numbers:
+        return requested
+    for field in fields:
+        if field.page_id and field.status == Field.Status.PROPOSED:
+            return next((p.number for p in pages if p.pk == field.page_id), numbers[0])
+    return numbers[0] if numbers else 0
+
+
+def _render_document(request, document, *, errors=None, typed=None, page_number=None):
+    application = document.application
+    is_owner = application.owner_id == request.user.pk
+    editable = is_owner and application.applicant_can_edit
+    pages = list(document.pages.all())
+    fields = list(document.fields.select_related("page"))
+    errors = errors or {}
+    typed = typed or {}
+    for field in fields:
+        field.error = errors.get(field.pk, "")
+        field.typed = typed.get(field.pk)
+        decorate_field(field, show_real_value=is_owner)
+    if page_number is None:
+        page_number = _int(request.GET.get("page"))
+    number = _page_number(page_number, pages, fields)
+    page = next((p for p in pages if p.number == number), None)
+    boxes = [
+        field
+        for field in fields
+        if page is not None and field.page_id == page.pk and field.box_style
+    ]
+    to_check = sum(1 for field in fields if field.status == Field.Status.PROPOSED)
+    context = {
+        "application": application,
+        "document": document,
+        "pages": pages,
+        "page": page,
+        "boxes": boxes,
+        "current_page_number": page.number if page else 0,
+        "fields": fields,
+        "to_check": to_check,
+        "is_owner": is_owner,
+        "editable": editable,
+        "nav": "applications",
+    }
+    return render(request, "documents/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_detail(request, document_id: int):
+    """Check values: the page on the left, its fields on the right."""
+    document = document_get_for_user(user=request.user, document_id=document_id)
+    if request.method == "POST":
+        if document.application.owner_id != request.user.pk:
+            raise PermissionDenied("Only the applicant can confirm these values.")
+        if "confirm_all" in request.POST:
+            try:
+                count = fields_confirm_remaining(document=document, actor=request.user)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"{_pluralize(count, 'value')} confirmed.")
+        return redirect("document_detail", document_id=document.pk)
+    return _render_document(request, document)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def field_update(request, field_id: int):
+    """Confirm or correct one value. htmx gets the field's row back; a plain form, the page."""
+    field = field_get_for_user(user=request.user, field_id=field_id)
+    document = field.document
+    page_number = _int(request.POST.get("page") or request.GET.get("page"))
+    query = f"?page={page_number}" if page_number else ""
+    anchor = f"{reverse('document_detail', args=[document.pk])}{query}#field-{field.pk}"
+    if request.method == "GET":
+        return redirect(anchor)
+    application = document.application
+    if application.owner_id != request.user.pk:
+        raise PermissionDenied("Only the applicant can change values here.")
+    value = request.POST.get("value")
+    reason = request.POST.get("reason", "")
+    error = ""
+    try:
+        if "confirm" in request.POST and (value is None or value.strip() == field.value):
+            field = field_confirm(field=field, actor=request.user)
+        else:
+            field = field_correct(field=field, value=value or "", actor=request.user, reason=reason)
+    except (ValidationError, PermissionDenied) as exc:
+        error = error_text(exc)
+
+    if request.htmx:
+        field = field_get_for_user(user=request.user, field_id=field_id)
+        field.error = error
+        field.typed = value if error else None
+        decorate_field(field, show_real_value=True)
+        context = {
+            "field": field,
+            "document": document,
+            "application": application,
+            "is_owner": True,
+            "editable": application.applicant_can_edit,
+            "current_page_number": page_number,
+        }
+        return render(request, "documents/detail.html#field_row", context)
+    if error:
+        return _render_document(
+            request,
+            document,
+            errors={field.pk: error},
+            typed={field.pk: value},
+            page_number=page_number,
+        )
+    messages.success(request, f"{field.label}: saved.")
+    return redirect(anchor)

@@ -1,0 +1,46 @@
+"""How values are shown on screens: sensitive ones masked, revisions described."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+
+def masked(field, value: str) -> str:
+    """The value as shown outside its owner's input: sensitive values keep only their tail."""
+    if not value or not field.sensitive:
+        return value
+    try:
+        from extraction.normalize import mask
+    except ImportError:  # the normalizer ships separately; hide the whole value until it does
+        return "\u2022" * 6
+    return mask(field.kind, value)
+
+
+def error_text(error: Exception) -> str:
+    """A service's error as one plain sentence (or several, joined)."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "That did not work. Please try again."
+
+
+def decorate_field(field, *, show_real_value: bool) -> None:
+    """Attach what the templates show for a field: masked values and the not-found marker."""
+    field.display_value = field.value if show_real_value else masked(field, field.value)
+    field.display_machine = masked(field, field.machine_value)
+    field.not_found = bool(field.value) and not field.grounded
+    field.box_style = box_style(field.box)
+    if not hasattr(field, "error"):
+        field.error = ""
+    if not hasattr(field, "typed"):
+        field.typed = None
+
+
+def box_style(box) -> str:
+    """CSS placing an evidence box over its page image; boxes are fractions of the page."""
+    if not box or len(box) != 4:
+        return ""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return (
+        f"left:{x0 * 100:.3f}%;top:{y0 * 100:.3f}%;"
+        f"width:{max(x1 - x0, 0) * 100:.3f}%;height:{max(y1 - y0, 0) * 100:.3f}%"
+    )

@@ -1,0 +1,198 @@
+"""The reviewer's screens: the queue, and one application with its flags, values and decision."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Role
+from extraction.models import Field, FieldRevision
+from rules.models import Flag, Severity
+from rules.services import flag_waive
+
+from ..forms import QueueFilterForm
+from ..models import Application, Decision
+from ..selectors import (
+    application_get_for_user,
+    field_get_for_user,
+    flag_get_for_staff,
+    review_queue,
+)
+from ..services import application_claim, application_decide, field_correct
+from .display import decorate_field, error_text, masked
+
+QUEUE_PER_PAGE = 25
+SEVERITY_ICONS = {
+    Severity.INFO: "ℹ",
+    Severity.LOW: "●",
+    Severity.MEDIUM: "▲",
+    Severity.HIGH: "⚠",
+    Severity.CRITICAL: "⛔",
+}
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@login_required
+@permission_required("review.review_application", raise_exception=True)
+@require_GET
+def review_queue_view(request):
+    """Submitted applications, highest risk first; filters by status and assignee."""
+    form = QueueFilterForm(request.GET or None)
+    status = assigned = ""
+    if form.is_bound and form.is_valid():
+        status = form.cleaned_data["status"]
+        assigned = form.cleaned_data["assigned"]
+    queryset = review_queue(status=status, assigned=assigned, user=request.user)
+    page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "querystring": querystring.urlencode(),
+            "nav": "queue",
+        },
+    )
+
+
+def _review_context(request, application, *, field_errors, typed, flag_errors) -> dict:
+    """Everything the review page shows, in a fixed number of queries."""
+    revisions = FieldRevision.objects.select_related("actor").order_by("number")
+    fields = Field.objects.select_related("page").prefetch_related(
+        Prefetch("revisions", queryset=revisions)
+    )
+    documents = list(
+        application.documents.select_related("document_type").prefetch_related(
+            "pages", Prefetch("fields", queryset=fields)
+        )
+    )
+    flags = list(
+        application.flags.select_related("field", "document", "resolved_by").order_by(
+            "status", "-created_at"
+        )
+    )
+    for flag in flags:
+        flag.icon = SEVERITY_ICONS.get(flag.severity, "●")
+        flag.error = flag_errors.get(flag.pk, "")
+    for document in documents:
+        document.field_list = list(document.fields.all())
+        document.page_list = list(document.pages.all())
+        for field in document.field_list:
+            history = list(field.revisions.all())
+            applicant_revisions = [r for r in history if r.role == Role.APPLICANT]
+            field.applicant_value = (
+                masked(field, applicant_revisions[-1].value) if applicant_revisions else None
+            )
+            field.latest_revision = history[-1] if history else None
+            field.error = field_errors.get(field.pk, "")
+            field.typed = typed.get(field.pk)
+            decorate_field(field, show_real_value=False)
+        for page in document.page_list:
+            page.boxes = []
+            for field in document.field_list:
+                if field.page_id == page.pk and field.box_style:
+                    page.boxes.append(field)
+    decisions = list(application.decisions.select_related("reviewer"))
+    return {
+        "application": application,
+        "documents": documents,
+        "flags": flags,
+        "open_flags": [flag for flag in flags if flag.status == Flag.Status.OPEN],
+        "decisions": decisions,
+        "can_claim": application.status in Application.REVIEWABLE
+        and application.assigned_to_id != request.user.pk,
+        "can_decide": application.status in Application.REVIEWABLE,
+        "can_edit": application.status in Application.REVIEWABLE,
+        "decision_kinds": Decision.Kind,
+        "nav": "queue",
+    }
+
+
+@login_required
+@permission_required("review.review_application", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def review_application(request, application_id: int):
+    """One application for a reviewer: claim, flags, values, evidence and the decision."""
+    application = application_get_for_user(user=request.user, application_id=application_id)
+    field_errors: dict[int, str] = {}
+    typed: dict[int, str] = {}
+    flag_errors: dict[int, str] = {}
+    decide_error = ""
+    note = ""
+    if request.method == "POST":
+        if "claim" in request.POST:
+            try:
+                application_claim(application=application, reviewer=request.user)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"{application.reference} is assigned to you.")
+            return redirect("review_application", application_id=application.pk)
+        if "waive" in request.POST:
+            flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["waive"]))
+            if flag.application_id != application.pk:
+                raise Http404("No such flag.")
+            try:
+                flag_waive(flag=flag, actor=request.user, note=request.POST.get("note", ""))
+            except (ValidationError, PermissionDenied) as error:
+                flag_errors[flag.pk] = error_text(error)
+            else:
+                messages.success(request, f"Flag “{flag.title}” waived.")
+                return redirect("review_application", application_id=application.pk)
+        elif "correct" in request.POST:
+            field = field_get_for_user(user=request.user, field_id=_int(request.POST["correct"]))
+            if field.document.application_id != application.pk:
+                raise Http404("No such field.")
+            value = request.POST.get("value", "")
+            try:
+                field_correct(
+                    field=field,
+                    value=value,
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
+                )
+            except (ValidationError, PermissionDenied) as error:
+                field_errors[field.pk] = error_text(error)
+                typed[field.pk] = value
+            else:
+                messages.success(request, f"{field.label}: corrected.")
+                return redirect(
+                    f"{request.path}#field-{field.pk}",
+                )
+        elif "decide" in request.POST:
+            note = request.POST.get("note", "")
+            try:
+                decision = application_decide(
+                    application=application,
+                    reviewer=request.user,
+                    kind=request.POST["decide"],
+                    note=note,
+                )
+            except (ValidationError, PermissionDenied) as error:
+                decide_error = error_text(error)
+            else:
+                messages.success(
+                    request, f"{application.reference}: {decision.get_kind_display().lower()}."
+                )
+                return redirect("review_queue")
+        application = application_get_for_user(user=request.user, application_id=application_id)
+    context = _review_context(
+        request, application, field_errors=field_errors, typed=typed, flag_errors=flag_errors
+    )
+    context.update({"decide_error": decide_error, "note": note})
+    return render(request, "review/application.html", context)
