@@ -91,7 +91,14 @@ def main() -> int:
             say("No LLM_API_KEY set; a keyless server (Ollama, vLLM) is assumed.")
         say(f"Extraction provider: {env.get('EXTRACTION_PROVIDER', 'local')}")
         manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "setup_demo")
+        demo = subprocess.run(  # noqa: S603
+            [PYTHON, "manage.py", "setup_demo"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         children.append(
             subprocess.Popen(  # noqa: S603
                 [
@@ -120,7 +127,8 @@ def main() -> int:
                 env=env,
             )
         )
-        time.sleep(2)
+        time.sleep(3)
+        print(f"\n{demo}", flush=True)  # noqa: T201
         say(f"Attest is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
