@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from extraction.grounding import locate
 
 from accounts.models import Role
+from extraction.grounding import locate
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, Field
 from extraction.normalize import NormalizationError, normalize

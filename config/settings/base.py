@@ -193,5 +193,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": _broker_folder,
         "data_folder_out": _broker_folder,
         "processed_folder": _broker_folder,
+        "control_folder": f"{_broker_folder}/control",
         "store_processed": False,
     }

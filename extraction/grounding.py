@@ -1,0 +1,169 @@
+"""Finding where a value stands on the page, so that a person can check it against its evidence.
+
+A value is found when a run of the page's words reads as the same canonical value: "$1,234.50"
+grounds "1234.50", "Jan 15, 2026" grounds "2026-01-15". Names and addresses match word by word,
+ignoring case and punctuation. A value that is nowhere on the page is not grounded, which is
+itself worth showing: it may have been misread, or invented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .normalize import NormalizationError, normalize
+
+
+@dataclass(frozen=True)
+class Location:
+    page: int
+    box: list[float]  # [x0, y0, x1, y1], fractions of the page, origin top-left
+
+
+# How many words a value of each kind may span on the page: "$ 1,234.50", "Jan 15 , 2026",
+# "4417 0093 2281".
+MAX_RUN = {"money": 3, "date": 4, "integer": 2, "ssn": 3, "ein": 2, "account": 6}
+# A numeric-looking stretch inside a longer word ("Total:$1,234.50", "DOB:01/15/1990").
+_NUMERIC_PART = re.compile(r"[($\-]?\d[\d,./\-]*\d\)?|\d")
+_EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
+# Pieces of a value split over lines (an address in a column beside other text) must be close.
+MAX_PIECE_GAP = 0.08
+
+
+def locate(*, value: str, kind: str, pages: Sequence[tuple[int, list[list]]]) -> Location | None:
+    """Where ``value`` (of ``kind``) first appears on ``pages``, or None.
+
+    ``pages`` is ``[(page_number, words)]`` with words as ``[text, x0, y0, x1, y1]``. An
+    exact reading anywhere beats a partial one (the value inside a longer word, or a name
+    broken over lines), so a label glued to its value is only used when nothing cleaner exists.
+    """
+    try:
+        target = normalize(kind, value)
+    except NormalizationError:
+        return None
+    if kind in MAX_RUN:
+        strategies = (_exact_run, _partial_word)
+    else:
+        strategies = (_same_words, _same_letters, _words_in_pieces)
+    for strategy in strategies:
+        for number, words in pages:
+            found = strategy(target, kind, words)
+            if found:
+                return Location(page=number, box=_union(found))
+    return None
+
+
+def _reads_as(kind: str, text: str, target: str) -> bool:
+    try:
+        return normalize(kind, text) == target
+    except NormalizationError:
+        return False
+
+
+def _exact_run(target: str, kind: str, words: list[list]) -> list[list] | None:
+    for start in range(len(words)):
+        for length in range(1, MAX_RUN[kind] + 1):
+            run = words[start : start + length]
+            if len(run) < length:
+                break
+            if _reads_as(kind, " ".join(w[0] for w in run), target):
+                return run
+    return None
+
+
+def _partial_word(target: str, kind: str, words: list[list]) -> list[list] | None:
+    for word in words:
+        for part in _NUMERIC_PART.findall(word[0]):
+            if part != word[0] and _reads_as(kind, part, target):
+                return [word]
+    return None
+
+
+def _token(text: str) -> str:
+    return _EDGE_PUNCTUATION.sub("", text).lower()
+
+
+def _same_words(target: str, kind: str, words: list[list]) -> list[list] | None:
+    wanted = [t for t in map(_token, target.split()) if t]
+    if not wanted:
+        return None
+    tokens = [_token(w[0]) for w in words]
+    for start in range(len(words) - len(wanted) + 1):
+        if tokens[start : start + len(wanted)] == wanted:
+            return words[start : start + len(wanted)]
+    return None
+
+
+def _same_letters(target: str, kind: str, words: list[list]) -> list[list] | None:
+    """A run whose letters and digits spell the value, for words split or glued differently."""
+    wanted = re.sub(r"\W", "", target).lower()
+    if not wanted:
+        return None
+    for start in range(len(words)):
+        spelled = ""
+        for end in range(start, len(words)):
+            spelled += re.sub(r"\W", "", words[end][0]).lower()
+            if spelled == wanted:
+                return words[start : end + 1]
+            if not wanted.startswith(spelled):
+                break
+    return None
+
+
+def _words_in_pieces(target: str, kind: str, words: list[list]) -> list[list] | None:
+    """A value broken over lines, with other text between its pieces (an address column).
+
+    Each piece is at least two words and starts within a few lines of the previous one.
+    """
+    wanted = [t for t in map(_token, target.split()) if t]
+    tokens = [_token(w[0]) for w in words]
+    for start in range(len(words)):
+        found = _pieces_from(wanted, tokens, words, start)
+        if found:
+            return found
+    return None
+
+
+def _pieces_from(
+    wanted: list[str], tokens: list[str], words: list[list], start: int
+) -> list[list] | None:
+    matched: list[list] = []
+    position, index, pieces = start, 0, 0
+    while index < len(wanted) and pieces < 3:
+        length = 0
+        while (
+            index + length < len(wanted)
+            and position + length < len(tokens)
+            and tokens[position + length] == wanted[index + length]
+        ):
+            length += 1
+        if length < 2 and not (length and index + length == len(wanted) and matched):
+            return None
+        matched += words[position : position + length]
+        index += length
+        pieces += 1
+        if index == len(wanted):
+            return matched if pieces > 1 else None
+        position = _next_piece(wanted[index], tokens, words, position + length, matched[-1])
+        if position is None:
+            return None
+    return None
+
+
+def _next_piece(token: str, tokens: list[str], words: list[list], after: int, last: list):
+    for position in range(after, len(tokens)):
+        if words[position][2] - last[4] > MAX_PIECE_GAP:
+            return None
+        if tokens[position] == token and words[position][2] > last[2]:
+            return position
+    return None
+
+
+def _union(words: list[list]) -> list[float]:
+    return [
+        min(w[1] for w in words),
+        min(w[2] for w in words),
+        max(w[3] for w in words),
+        max(w[4] for w in words),
+    ]

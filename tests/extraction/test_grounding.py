@@ -1,0 +1,111 @@
+import pytest
+
+from extraction.grounding import Location, locate
+
+
+def _line(y: float, *texts: str, x: float = 0.1) -> list[list]:
+    """Words on one line, each 0.08 wide with a small gap."""
+    words = []
+    for text in texts:
+        words.append([text, round(x, 3), y, round(x + 0.08, 3), round(y + 0.02, 3)])
+        x += 0.1
+    return words
+
+
+def test_an_amount_is_found_in_its_printed_form():
+    words = _line(0.5, "Net", "Pay", "$1,234.50")
+    assert locate(value="1234.50", kind="money", pages=[(1, words)]) == Location(
+        page=1, box=[0.3, 0.5, 0.38, 0.52]
+    )
+
+
+def test_a_date_is_found_whatever_style_the_page_prints():
+    numeric = _line(0.2, "Pay", "date:", "01/15/2026")
+    spelled = _line(0.2, "Period", "ending", "Jan", "15,", "2026")
+    assert locate(value="2026-01-15", kind="date", pages=[(1, numeric)]).box == [
+        0.3,
+        0.2,
+        0.38,
+        0.22,
+    ]
+    assert locate(value="January 15, 2026", kind="date", pages=[(1, spelled)]).box == [
+        0.3,
+        0.2,
+        0.58,
+        0.22,
+    ]
+
+
+def test_the_page_number_is_the_page_where_the_value_stands():
+    pages = [(1, _line(0.1, "Opening", "balance", "10.00")), (2, _line(0.1, "Closing", "99.00"))]
+    assert locate(value="99", kind="money", pages=pages).page == 2
+
+
+def test_a_name_matches_a_run_of_words_ignoring_case_and_punctuation():
+    words = _line(0.1, "Pay", "to:", "JORDAN", "A.", "RIVERA,")
+    location = locate(value="Jordan A. Rivera", kind="name", pages=[(1, words)])
+    assert location.box == [0.3, 0.1, 0.58, 0.12]
+
+
+def test_a_name_glued_or_split_differently_still_matches():
+    words = _line(0.1, "Employee:", "Jordan", "A.Rivera")
+    assert locate(value="Jordan A. Rivera", kind="name", pages=[(1, words)]).box == [
+        0.2,
+        0.1,
+        0.38,
+        0.12,
+    ]
+
+
+def test_an_address_in_a_column_beside_other_text_matches_in_pieces():
+    """Reading order interleaves the address column with the column beside it."""
+    words = (
+        _line(0.10, "1847", "Maple", "Ridge", "Drive")
+        + _line(0.10, "Account", "holder:", x=0.6)
+        + _line(0.13, "Columbus,", "OH", "43214")
+        + _line(0.13, "Account", "number:", x=0.6)
+    )
+    location = locate(
+        value="1847 Maple Ridge Drive, Columbus, OH 43214", kind="address", pages=[(1, words)]
+    )
+    assert location.box == [0.1, 0.1, 0.48, 0.15]
+
+
+def test_an_exact_word_is_preferred_to_one_inside_a_longer_word():
+    words = _line(0.1, "Total:$1,234.50") + _line(0.3, "1,234.50")
+    assert locate(value="1234.50", kind="money", pages=[(1, words)]).box[1] == 0.3
+
+
+def test_a_value_only_inside_a_longer_word_is_still_found():
+    words = _line(0.1, "DOB:03/14/1990")
+    assert locate(value="1990-03-14", kind="date", pages=[(1, words)]).box == [0.1, 0.1, 0.18, 0.12]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("1234.51", "money"), ("2026-01-16", "date"), ("Jordan B. Rivera", "name"), ("", "text")],
+)
+def test_a_value_not_on_the_page_is_not_located(value, kind):
+    words = _line(0.1, "Jordan", "A.", "Rivera", "01/15/2026", "$1,234.50")
+    assert locate(value=value, kind=kind, pages=[(1, words)]) is None
+
+
+def test_a_value_that_cannot_be_read_as_its_kind_is_not_located():
+    words = _line(0.1, "twelve")
+    assert locate(value="twelve", kind="money", pages=[(1, words)]) is None
+
+
+def test_every_expected_value_of_the_clean_samples_is_grounded(
+    rendered_samples, expected, document_types
+):
+    for name, pages in rendered_samples.items():
+        if not name.endswith(".pdf"):
+            continue
+        spec = document_types[expected[name]["document_type"]]
+        kinds = {field.key: field.kind for field in spec.fields}
+        page_words = [(page.number, page.words) for page in pages]
+        for key, value in expected[name]["fields"].items():
+            location = locate(value=value, kind=kinds[key], pages=page_words)
+            assert location is not None, (name, key, value)
+            x0, y0, x1, y1 = location.box
+            assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
