@@ -19,7 +19,7 @@ from accounts.models import Role
 from .classify import classify
 from .grounding import locate
 from .history import RevisionAction, revision_append
-from .ingest import RenderedPage, render_pages
+from .ingest import RenderedPage, UnreadableDocument, render_pages
 from .models import Document, DocumentType, ExtractionRun, Field, Page
 from .normalize import NormalizationError, normalize
 from .providers import get_provider
@@ -222,6 +222,9 @@ def document_process(*, document_id: int) -> None:
         return
     try:
         pages = _ingest(document)
+    except UnreadableDocument as error:
+        _finish(document, Document.Status.FAILED, ("unreadable_file", error.message))
+        return
     except Exception:
         logger.exception("Rendering document %s failed", document_id)
         _finish(document, Document.Status.FAILED, Reason.RENDER_FAILED)

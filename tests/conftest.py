@@ -106,13 +106,14 @@ def start_worker(redis_url, transactional_db, tmp_path):
 
     def start(**overrides: str) -> WorkerProcess:
         with app.connection_for_write() as connection:
-            connection.default_channel.queue_purge("celery")
+            connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
         log = tmp_path / f"worker-{len(workers)}.log"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": _database_url(),
             "TEST_REDIS_URL": redis_url,
+            "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
             "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
             "EXTRACTION_RETRY_BACKOFF_SECONDS": "1",
             "OMP_THREAD_LIMIT": "1",

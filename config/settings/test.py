@@ -24,6 +24,8 @@ EXTRACTION_PROVIDER = env("TEST_EXTRACTION_PROVIDER", default="local")
 # Tests talk to their own Redis database so that a running `make run` worker never takes
 # their tasks.
 CELERY_BROKER_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# A queue of its own per test run, so that two runs on one machine never take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"attest-test-{os.getpid()}")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a Celery worker process can open the same test database.
     # One file per test process, so that parallel runs never share it.
