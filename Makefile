@@ -27,6 +27,9 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+bench: setup
+	$(PY) -m bench.pipeline
+
 samples: setup
 	$(PY) manage.py generate_samples
 

@@ -143,3 +143,22 @@ def test_a_gif_is_refused_by_name():
     Image.new("RGB", (10, 10)).save(buffer, format="GIF")
     with pytest.raises(UploadRejected, match="GIF image"):
         inspect_upload(buffer.getvalue(), filename="x.gif")
+
+
+def test_a_heic_photo_from_a_phone_is_accepted_and_rendered():
+    from io import BytesIO
+
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    from extraction.ingest import render_pages
+
+    register_heif_opener()
+    buffer = BytesIO()
+    Image.new("RGB", (120, 80), "white").save(buffer, format="HEIF")
+    inspected = inspect_upload(buffer.getvalue(), filename="IMG_0001.HEIC")
+    assert inspected.media_type == "image/heic"
+    pages = list(
+        render_pages(data=buffer.getvalue(), media_type=inspected.media_type, max_pixels=1600)
+    )
+    assert len(pages) == 1 and pages[0].png[:4] == b"\x89PNG"

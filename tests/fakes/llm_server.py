@@ -39,11 +39,11 @@ DEFAULT_TOKENS_OUT = 80
 
 
 def contracts_dir() -> Path:
-    """The shared contracts folder: beside the repository, or where ATTEST_CONTRACTS_DIR says."""
+    """The copy of the shared contracts kept in the repository, or ATTEST_CONTRACTS_DIR."""
     override = os.environ.get("ATTEST_CONTRACTS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "contracts"
+    return Path(__file__).resolve().parent / "contracts"
 
 
 @lru_cache(maxsize=4)
