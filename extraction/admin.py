@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin_mixins import ReadOnlyAdmin
+from core.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Document, DocumentType, ExtractionRun, Field, FieldRevision, Page
 
@@ -60,15 +60,9 @@ class ExtractionRunAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class FieldRevisionInline(admin.TabularInline):
+class FieldRevisionInline(ReadOnlyInline):
     model = FieldRevision
     fields = ["number", "value", "role", "actor", "action", "reason", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Field)

@@ -1,19 +1,13 @@
 from django.contrib import admin
 
-from core.admin_mixins import ReadOnlyAdmin
+from core.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Application, Decision
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyInline):
     model = Decision
     fields = ["kind", "reviewer", "note", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Application)

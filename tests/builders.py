@@ -8,6 +8,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfWriter
 
+# A pay stub's values as a model would read them (printed forms, not normalized).
+PAY_STUB_VALUES = {
+    "employee_name": "Jordan A. Rivera",
+    "employer_name": "Northwind Logistics LLC",
+    "pay_period_start": "2026-10-01",
+    "pay_period_end": "2026-10-15",
+    "pay_date": "2026-10-20",
+    "gross_pay": "2,600.00",
+    "total_deductions": "612.40",
+    "net_pay": "1,987.60",
+    "ytd_gross": "52,000.00",
+}
+
 
 def pdf_bytes(pages: int = 1, *, password: str = "") -> bytes:
     writer = PdfWriter()

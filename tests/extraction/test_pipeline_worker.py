@@ -9,22 +9,10 @@ from extraction.services import document_upload
 from extraction.tasks import process_document
 from review.models import Application
 from review.services import application_create
-from tests.builders import pdf_bytes, upload
+from tests.builders import PAY_STUB_VALUES, pdf_bytes, upload
 from tests.waiting import document_finished
 
 pytestmark = pytest.mark.worker
-
-PAY_STUB_VALUES = {
-    "employee_name": "Jordan A. Rivera",
-    "employer_name": "Northwind Logistics LLC",
-    "pay_period_start": "2026-10-01",
-    "pay_period_end": "2026-10-15",
-    "pay_date": "2026-10-20",
-    "gross_pay": "2,600.00",
-    "total_deductions": "612.40",
-    "net_pay": "1,987.60",
-    "ytd_gross": "52,000.00",
-}
 
 
 @pytest.fixture

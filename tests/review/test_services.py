@@ -21,21 +21,10 @@ from review.services import (
 )
 from rules.models import Flag
 from rules.services import flag_waive
+from tests.builders import PAY_STUB_VALUES as STUB
 from tests.builders import document_with_fields
 
 pytestmark = pytest.mark.django_db
-
-STUB = {
-    "employee_name": "Jordan A. Rivera",
-    "employer_name": "Northwind Logistics LLC",
-    "pay_period_start": "2026-10-01",
-    "pay_period_end": "2026-10-15",
-    "pay_date": "2026-10-20",
-    "gross_pay": "2,600.00",
-    "total_deductions": "612.40",
-    "net_pay": "1,987.60",
-    "ytd_gross": "52,000.00",
-}
 
 
 @pytest.fixture
