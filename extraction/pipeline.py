@@ -67,7 +67,8 @@ def _claim(document_id: int) -> Document | None:
     """Move a queued document to processing; None when it is gone, done or taken."""
     with transaction.atomic():
         document = (
-            Document.objects.select_for_update()
+            # Lock only the document row: PostgreSQL refuses to lock the nullable side of a join.
+            Document.objects.select_for_update(of=("self",))
             .select_related("document_type", "application")
             .filter(pk=document_id)
             .first()

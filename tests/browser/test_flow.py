@@ -1,0 +1,243 @@
+"""One application through a real browser: upload, check values, submit, review, audit.
+
+Runs Debian's Chromium against pytest-django's live server, with a real Celery worker reading
+the sample pay stub from the same (transactional) test database.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role
+from extraction.models import Document, Field
+from extraction.services import document_upload
+from review.models import Application
+from review.services import application_create
+from tests.builders import upload
+from tests.waiting import document_finished
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+WORKER_TIMEOUT_MS = 90_000
+PASSWORD = "pw"
+REASON = "The stub shows the bonus advance withheld; my bank received less."
+
+
+def sign_in(page: Page, base_url: str, email: str, *, screenshot=None) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    if screenshot:
+        screenshot(page, "01-login")
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".user-email")).to_have_text(email)
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
+    live_server,
+    celery_worker_process,
+    browser,
+    screenshots,
+    users,
+    shipped_types,
+    sample_pay_stub,
+):
+    base = live_server.url
+
+    # --- The applicant signs in, starts an application and uploads a pay stub. ---------------
+    applicant_context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = applicant_context.new_page()
+    sign_in(page, base, users["applicant"].email, screenshot=screenshots)
+    expect(page.get_by_role("heading", name="My applications")).to_be_visible()
+
+    page.fill("#id_stated_name", "Jordan A. Rivera")
+    page.fill("#id_stated_employer", "Northwind Logistics LLC")
+    page.get_by_role("button", name="Start application").click()
+    expect(page.locator(".notice-success")).to_contain_text("created")
+    application = Application.objects.get(owner=users["applicant"])
+    expect(page.locator("h1")).to_contain_text(application.reference)
+
+    page.set_input_files("#id_files", str(sample_pay_stub))
+    page.select_option("#id_document_type", label="Pay stub")
+    page.locator("button[name=upload]").click()
+    expect(page.locator(".notice-success")).to_contain_text("1 file uploaded")
+
+    # The list polls with htmx until the worker has read the document.
+    item = page.locator(".doc-item").filter(has_text=sample_pay_stub.name)
+    try:
+        expect(item.locator(".doc-status .badge")).to_have_text("Read", timeout=WORKER_TIMEOUT_MS)
+    except AssertionError as error:
+        log = celery_worker_process.output()[-4000:]
+        raise AssertionError(f"{error}\nWorker log:\n{log}") from error
+    check_link = item.get_by_role("link", name=re.compile(r"^Check \d+ values?$"))
+    expect(check_link).to_be_visible()
+    screenshots(page, "03-application-detail-read")
+
+    document = Document.objects.get(application=application)
+    assert document.status == Document.Status.EXTRACTED
+    net_pay = document.fields.get(key="net_pay")
+    machine_value = net_pay.machine_value
+    machine_amount = Decimal(net_pay.normalized)
+    new_amount = (machine_amount * Decimal("0.8")).quantize(Decimal("0.01"))
+    new_value = money_text(new_amount)
+
+    # --- The applicant checks the values beside the page and corrects net pay. ---------------
+    check_link.click()
+    expect(page.get_by_role("heading", name=sample_pay_stub.name)).to_be_visible()
+    image = page.locator(".checker-page img.page-img")
+    expect(image).to_be_visible()
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0, "the page image did not load"
+
+    row = page.locator(f"#field-{net_pay.pk}")
+    value_input = page.locator(f"#value-{net_pay.pk}")
+    expect(value_input).to_have_value(machine_value)
+    value_input.fill(new_value)
+    row.locator("summary").click()
+    page.fill(f"#reason-{net_pay.pk}", REASON)
+    row.locator("button[name=save]").click()
+    # htmx swaps the row in place.
+    expect(row.locator(".badge")).to_have_text("Corrected")
+    expect(row).to_contain_text(f"We read: {machine_value}")
+    expect(row.locator(".field-error")).to_have_count(0)
+    expect(page.locator(f"#value-{net_pay.pk}")).to_have_value(new_value)
+
+    page.get_by_role("button", name="Confirm all remaining").click()
+    expect(page.locator(".notice-success")).to_contain_text("confirmed")
+    expect(page.locator(".head-actions")).to_contain_text("All values checked")
+    expect(page.locator(".field-error")).to_have_count(0)
+    expect(page.locator(".checker-fields .badge", has_text="To check")).to_have_count(0)
+    screenshots(page, "04-document-check")
+
+    # --- Back on the application, the applicant submits. ------------------------------------
+    page.get_by_role("link", name="← Back to the application").click()
+    expect(page.get_by_text("Everything is checked.")).to_be_visible()
+    page.locator("button[name=submit]").click()
+    expect(page.locator(".notice-success")).to_contain_text("submitted")
+    expect(page.locator(".page-head .badge")).to_have_text("Submitted")
+
+    page.get_by_role("link", name="My applications").first.click()
+    listed = page.locator("tbody tr").filter(has_text=application.reference)
+    expect(listed.locator(".badge")).to_have_text("Submitted")
+    screenshots(page, "02-applications-list")
+    applicant_context.close()
+
+    # --- The reviewer claims it, sees the changed-amount flag, and approves. -----------------
+    reviewer_context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = reviewer_context.new_page()
+    sign_in(page, base, users["reviewer"].email)
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    queued = page.locator("tbody tr").filter(has_text=application.reference)
+    expect(queued).to_contain_text("Submitted")
+    screenshots(page, "05-review-queue")
+    queued.get_by_role("link", name=application.reference).click()
+
+    expect(page.locator("h1")).to_contain_text(application.reference)
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator(".notice-success")).to_contain_text("is assigned to you")
+    expect(page.locator(".head-actions")).to_contain_text("Assigned to: you")
+    flag = page.locator(".flag").filter(has_text="Amount changed from the machine's reading")
+    expect(flag).to_be_visible()
+    expect(flag).to_contain_text("Net pay (this period)")
+    expect(flag).to_contain_text("20% difference")
+    review_row = page.locator(f"tr#field-{net_pay.pk}")
+    expect(review_row).to_contain_text(machine_value)
+    expect(review_row).to_contain_text(new_value)
+    screenshots(page, "06-review")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    expect(page.locator(".notice-success")).to_contain_text(f"{application.reference}: approved")
+    reviewer_context.close()
+
+    # --- The admin finds the applicant's correction in the history. -------------------------
+    admin_context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = admin_context.new_page()
+    sign_in(page, base, users["admin"].email)
+    page.get_by_role("link", name="Correction history").click()
+    expect(page.get_by_role("heading", name="Correction history")).to_be_visible()
+    page.fill("#id_application_reference", application.reference)
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(rf"application_reference={application.reference}"))
+    expect(page.locator(".chain-summary")).to_contain_text("History verified")
+    correction = (
+        page.locator("table.history-table tbody tr")
+        .filter(has_text="net_pay")
+        .filter(has_text="Applicant")
+    )
+    expect(correction).to_have_count(1)
+    cells = correction.locator("td")
+    expect(cells.nth(4)).to_have_text("Applicant")
+    expect(cells.nth(5)).to_have_text(users["applicant"].email)
+    expect(cells.nth(7)).to_have_text(machine_value)
+    expect(cells.nth(8)).to_have_text(new_value)
+    expect(cells.nth(9)).to_have_text(REASON)
+    screenshots(page, "07-history")
+    admin_context.close()
+
+    # --- What the database holds. ------------------------------------------------------------
+    application.refresh_from_db()
+    assert application.status == Application.Status.APPROVED
+    assert application.assigned_to == users["reviewer"]
+    net_pay.refresh_from_db()
+    # Approval marks every value verified; the history keeps who changed what.
+    assert net_pay.status == Field.Status.VERIFIED
+    assert (net_pay.value, net_pay.normalized) == (new_value, f"{new_amount}")
+    revisions = list(net_pay.revisions.order_by("number"))
+    assert [(r.number, r.role, r.actor, r.value) for r in revisions] == [
+        (1, Role.MACHINE, None, machine_value),
+        (2, Role.APPLICANT, users["applicant"], new_value),
+    ]
+    assert revisions[1].reason == REASON
+    assert set(
+        Field.objects.filter(document__application=application).values_list("status", flat=True)
+    ) == {Field.Status.VERIFIED}
+
+
+def test_on_a_phone_the_values_stack_under_the_page(
+    live_server, celery_worker_process, browser, screenshots, users, shipped_types, sample_pay_stub
+):
+    applicant = users["applicant"]
+    application = application_create(owner=applicant, stated_name="Jordan A. Rivera")
+    document = document_upload(
+        application=application,
+        uploaded_file=upload(sample_pay_stub.name, sample_pay_stub.read_bytes()),
+        actor=applicant,
+        document_type=shipped_types["pay_stub"],
+    )
+    document_finished(document, worker=celery_worker_process)
+    assert document.status == Document.Status.EXTRACTED
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    sign_in(page, live_server.url, applicant.email)
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+
+    image = page.locator(".checker-page img.page-img")
+    fields = page.locator(".checker-fields")
+    expect(image).to_be_visible()
+    expect(image).to_have_js_property("complete", True)
+    expect(fields.locator(".field-row").first).to_be_visible()
+    image_box = image.bounding_box()
+    fields_box = fields.bounding_box()
+    assert image_box is not None and fields_box is not None
+    assert fields_box["y"] >= image_box["y"] + image_box["height"], (image_box, fields_box)
+    # Stacked, not squeezed: both use (nearly) the whole width of the phone.
+    assert image_box["width"] > 300 and fields_box["width"] > 300, (image_box, fields_box)
+    # Nothing sticks out sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshots(page, "08-document-check-phone")
+    context.close()
