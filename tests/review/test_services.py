@@ -108,7 +108,7 @@ def test_a_large_change_of_an_amount_raises_a_flag_that_resolves_when_undone(peo
     field_correct(field=field(document, "gross_pay"), value="3,600.00", actor=applicant)
     flag = application.flags.get(rule_key="money_changed")
     assert flag.status == Flag.Status.OPEN
-    assert "2600.00" in flag.message and "3600.00" in flag.message
+    assert "2,600.00" in flag.message and "3,600.00" in flag.message
     application.refresh_from_db()
     assert application.risk_score >= 20
 
