@@ -110,6 +110,33 @@ def document_retry(*, document: Document, actor) -> Document:
     return document
 
 
+def document_set_type(*, document: Document, document_type: DocumentType, actor) -> Document:
+    """The applicant says what kind of document this is; it is read again as that type.
+
+    Only for documents not yet read as a type (unknown, failed or waiting for manual entry),
+    so that values a person already checked are never thrown away by a change of type.
+    """
+    from review.services import application_documents_changed, assert_applicant_can_edit
+
+    assert_applicant_can_edit(document.application)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if document.fields.exists():
+            raise UploadRejected(
+                "type_fixed",
+                "This document was already read as a "
+                f"{document.document_type.label.lower() if document.document_type else 'type'}; "
+                "upload it again to read it as another type.",
+            )
+        document.document_type = document_type
+        if document.status in (Document.Status.FAILED, Document.Status.NEEDS_MANUAL_ENTRY):
+            _reset_for_reading(document)
+            transaction.on_commit(lambda: _enqueue(document.pk))
+        document.save()
+        application_documents_changed(application=document.application)
+    return document
+
+
 def document_replace(*, document: Document, uploaded_file, actor) -> Document:
     """Put a new file in place of one that could not be read.
 
@@ -138,4 +165,10 @@ def document_replace(*, document: Document, uploaded_file, actor) -> Document:
     return document
 
 
-__all__ = ["UploadRejected", "document_replace", "document_retry", "document_upload"]
+__all__ = [
+    "UploadRejected",
+    "document_replace",
+    "document_retry",
+    "document_set_type",
+    "document_upload",
+]

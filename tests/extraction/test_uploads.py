@@ -162,3 +162,23 @@ def test_a_heic_photo_from_a_phone_is_accepted_and_rendered():
         render_pages(data=buffer.getvalue(), media_type=inspected.media_type, max_pixels=1600)
     )
     assert len(pages) == 1 and pages[0].png[:4] == b"\x89PNG"
+
+
+def test_a_document_of_unknown_type_is_read_again_once_its_type_is_chosen(
+    application, shipped_types, django_capture_on_commit_callbacks
+):
+    from extraction.services import document_set_type
+
+    document = document_upload(
+        application=application, uploaded_file=upload("x.png", png_bytes()), actor=application.owner
+    )
+    Document.objects.filter(pk=document.pk).update(
+        status=Document.Status.NEEDS_MANUAL_ENTRY, reason_code="unknown_type"
+    )
+    document.refresh_from_db()
+    with django_capture_on_commit_callbacks() as callbacks:
+        document = document_set_type(
+            document=document, document_type=shipped_types["w2"], actor=application.owner
+        )
+    assert (document.status, document.document_type.key) == (Document.Status.QUEUED, "w2")
+    assert len(callbacks) == 1
