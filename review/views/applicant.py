@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from extraction.models import Document, Field
 from extraction.services import UploadRejected, document_replace, document_retry, document_upload
@@ -207,8 +208,9 @@ def _upload(request, application, upload_form) -> list[str]:
         else:
             stored += 1
     if stored:
+        them = "it" if stored == 1 else "them"
         messages.success(
-            request, f"{_pluralize(stored, 'file')} uploaded. We are reading them now."
+            request, f"{_pluralize(stored, 'file')} uploaded. We are reading {them} now."
         )
     return errors
 
@@ -216,9 +218,16 @@ def _upload(request, application, upload_form) -> list[str]:
 @login_required
 @require_GET
 def application_documents(request, application_id: int):
-    """The documents list alone, for htmx to poll while anything is being read."""
+    """The documents list alone, for htmx to poll while anything is being read.
+
+    The page polls with ``?reading=1``. Once nothing is being read any more, more than the list
+    has changed (the application's status, what is left to do before submitting), so htmx is
+    told to reload the whole page once instead of swapping the list.
+    """
     application = application_get_for_user(user=request.user, application_id=application_id)
     context = _documents_context(request, application)
+    if request.htmx and request.GET.get("reading") and not context["reading"]:
+        return HttpResponseClientRefresh()
     return render(request, "applications/detail.html#documents", context)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 
 def masked(field, value: str) -> str:
@@ -14,6 +16,14 @@ def masked(field, value: str) -> str:
     except ImportError:  # the normalizer ships separately; hide the whole value until it does
         return "\u2022" * 6
     return mask(field.kind, value)
+
+
+def breakable_email(email: str) -> SafeString | str:
+    """An e-mail address that may wrap before its "@" rather than in the middle of a word."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return email or ""
+    return format_html("{}<wbr>@{}", local, domain)
 
 
 def error_text(error: Exception) -> str:

@@ -14,7 +14,7 @@ from extraction.models import FieldRevision
 
 from ..forms import HistoryFilterForm
 from ..selectors import revision_history
-from .display import masked
+from .display import breakable_email, masked
 
 HISTORY_PER_PAGE = 50
 
@@ -55,6 +55,7 @@ def revision_history_view(request):
         revision.display_from = masked(field, before) if before is not None else None
         revision.display_to = masked(field, revision.value)
         revision.chain_ok = verified.get(revision.field_id, False)
+        revision.actor_email = breakable_email(revision.actor.email) if revision.actor else ""
 
     querystring = request.GET.copy()
     querystring.pop("page", None)

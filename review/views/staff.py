@@ -25,7 +25,7 @@ from ..selectors import (
     review_queue,
 )
 from ..services import application_claim, application_decide, field_correct
-from .display import decorate_field, error_text, masked
+from .display import breakable_email, decorate_field, error_text, masked
 
 QUEUE_PER_PAGE = 25
 SEVERITY_ICONS = {
@@ -70,6 +70,27 @@ def review_queue_view(request):
     )
 
 
+def _describe_applicant_check(field, history) -> None:
+    """What the applicant did with a value: changed it, only confirmed it, or nothing yet.
+
+    Only a change is shown as the applicant's value, so the one real change stands out.
+    ``applicant_action`` is "changed", "confirmed" or "" and ``applicant_value`` the (masked)
+    value they gave when they changed it. ``changed`` says the current value is not the
+    machine's reading, by whoever changed it.
+    """
+    applicant_revisions = [r for r in history if r.role == Role.APPLICANT]
+    latest = applicant_revisions[-1] if applicant_revisions else None
+    field.applicant_value = None
+    field.applicant_action = ""
+    if latest is not None:
+        if latest.value != field.machine_value:
+            field.applicant_action = "changed"
+            field.applicant_value = masked(field, latest.value)
+        else:
+            field.applicant_action = "confirmed"
+    field.changed = field.value != field.machine_value
+
+
 def _review_context(request, application, *, field_errors, typed, flag_errors) -> dict:
     """Everything the review page shows, in a fixed number of queries."""
     revisions = FieldRevision.objects.select_related("actor").order_by("number")
@@ -94,11 +115,12 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
         document.page_list = list(document.pages.all())
         for field in document.field_list:
             history = list(field.revisions.all())
-            applicant_revisions = [r for r in history if r.role == Role.APPLICANT]
-            field.applicant_value = (
-                masked(field, applicant_revisions[-1].value) if applicant_revisions else None
-            )
+            _describe_applicant_check(field, history)
             field.latest_revision = history[-1] if history else None
+            if field.latest_revision and field.latest_revision.actor:
+                field.latest_revision.actor_email = breakable_email(
+                    field.latest_revision.actor.email
+                )
             field.error = field_errors.get(field.pk, "")
             field.typed = typed.get(field.pk)
             decorate_field(field, show_real_value=False)

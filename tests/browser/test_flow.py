@@ -38,6 +38,17 @@ def sign_in(page: Page, base_url: str, email: str, *, screenshot=None) -> None:
     expect(page.locator(".user-email")).to_have_text(email)
 
 
+def assert_fits(page: Page, width: int) -> None:
+    """Nothing makes the page scroll sideways, and every table fits its box without scrolling."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')]
+            .filter(wrap => wrap.scrollWidth > wrap.clientWidth + 1)
+            .map(wrap => [wrap.className, wrap.scrollWidth, wrap.clientWidth])"""
+    )
+    assert overflowing == [], overflowing
+
+
 def money_text(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
@@ -69,7 +80,9 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     page.set_input_files("#id_files", str(sample_pay_stub))
     page.select_option("#id_document_type", label="Pay stub")
     page.locator("button[name=upload]").click()
-    expect(page.locator(".notice-success")).to_contain_text("1 file uploaded")
+    expect(page.locator(".notice-success")).to_contain_text(
+        "1 file uploaded. We are reading it now."
+    )
 
     # The list polls with htmx until the worker has read the document.
     item = page.locator(".doc-item").filter(has_text=sample_pay_stub.name)
@@ -80,6 +93,11 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
         raise AssertionError(f"{error}\nWorker log:\n{log}") from error
     check_link = item.get_by_role("link", name=re.compile(r"^Check \d+ values?$"))
     expect(check_link).to_be_visible()
+    # When the last document is read the whole page reloads, so the status and the problems
+    # beside the list are current too.
+    expect(page.locator(".page-head .badge")).to_have_text("Waiting for you to check")
+    expect(page.locator(".problem-list")).to_contain_text("still to confirm or correct")
+    expect(page.locator(".problem-list")).not_to_contain_text("still being read")
     screenshots(page, "03-application-detail-read")
 
     document = Document.objects.get(application=application)
@@ -152,6 +170,12 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     review_row = page.locator(f"tr#field-{net_pay.pk}")
     expect(review_row).to_contain_text(machine_value)
     expect(review_row).to_contain_text(new_value)
+    expect(review_row).to_have_class(re.compile(r"\bis-changed\b"))
+    # Values the applicant only confirmed are not repeated as "their" value.
+    employer_row = page.locator("tr[data-field]").filter(has_text="employer_name")
+    expect(employer_row.locator("td").nth(1)).to_have_text("Confirmed")
+    expect(employer_row).not_to_have_class(re.compile(r"\bis-changed\b"))
+    assert_fits(page, 1366)
     screenshots(page, "06-review")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
@@ -180,6 +204,7 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     expect(cells.nth(7)).to_have_text(machine_value)
     expect(cells.nth(8)).to_have_text(new_value)
     expect(cells.nth(9)).to_have_text(REASON)
+    assert_fits(page, 1366)
     screenshots(page, "07-history")
     admin_context.close()
 
@@ -239,5 +264,11 @@ def test_on_a_phone_the_values_stack_under_the_page(
     assert image_box["width"] > 300 and fields_box["width"] > 300, (image_box, fields_box)
     # Nothing sticks out sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The header's navigation keeps each link on one line.
+    nav_link = page.locator(".site-header .nav a").first
+    expect(nav_link).to_have_accessible_name("Applications")
+    assert nav_link.evaluate(
+        "a => a.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(a).lineHeight)"
+    ), "the header's link wraps onto two lines"
     screenshots(page, "08-document-check-phone")
     context.close()

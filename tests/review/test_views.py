@@ -120,6 +120,34 @@ def test_the_documents_list_polls_while_a_document_is_read(client_for, applicant
     assert 'hx-trigger="every 2s"' not in partial
 
 
+def test_the_page_reloads_once_when_the_last_document_is_read(client_for, applicant, application):
+    reading, _, _ = build_document(application)
+    Document.objects.filter(pk=reading.pk).update(status=Document.Status.PROCESSING, page_count=1)
+    client = client_for(applicant)
+    url = reverse("application_documents", args=[application.pk])
+    page = client.get(reverse("application_detail", args=[application.pk])).content.decode()
+    assert f'hx-get="{url}?reading=1"' in page
+
+    # Still reading: the list is swapped as before.
+    polled = client.get(url, {"reading": "1"}, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in polled
+    assert polled.content.decode().lstrip().startswith('<div id="documents"')
+
+    # Done: the status and the problems box changed too, so htmx reloads the whole page.
+    Document.objects.filter(pk=reading.pk).update(status=Document.Status.EXTRACTED)
+    polled = client.get(url, {"reading": "1"}, HTTP_HX_REQUEST="true")
+    assert polled.status_code == 200
+    assert polled["HX-Refresh"] == "true"
+
+    # Without the marker (or without htmx) the list itself is still what comes back.
+    for response in (
+        client.get(url, HTTP_HX_REQUEST="true"),
+        client.get(url, {"reading": "1"}),
+    ):
+        assert "HX-Refresh" not in response
+        assert response.content.decode().lstrip().startswith('<div id="documents"')
+
+
 def test_a_failed_document_offers_retry_and_replace_with_its_reason(
     client_for, applicant, application
 ):
@@ -160,7 +188,22 @@ def test_upload_stores_good_files_and_explains_each_rejected_one(
     assert application.documents.count() == 1
     assert "2 files could not be uploaded" in page
     assert "“empty.pdf” is empty" in page
-    assert "1 file uploaded" in page
+    assert "1 file uploaded. We are reading it now." in page
+
+
+def test_uploading_several_files_says_them(client_for, applicant, application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [
+        SimpleUploadedFile(f"stub{n}.png", png_bytes((300, 200 + n)), content_type="image/png")
+        for n in range(2)
+    ]
+    response = client_for(applicant).post(
+        reverse("application_detail", args=[application.pk]),
+        {"files": files, "document_type": "", "upload": ""},
+        follow=True,
+    )
+    assert "2 files uploaded. We are reading them now." in response.content.decode()
 
 
 def test_upload_without_files_says_so(client_for, applicant, application):
@@ -345,6 +388,39 @@ def test_review_page_shows_flags_values_and_evidence(client_for, reviewer, appli
     assert "123-45-6789" not in page
 
 
+def _row(page: str, field) -> str:
+    """The field's row on the review page (without the correction form under it)."""
+    start = page.index(f'id="field-{field.pk}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_review_page_shows_the_applicants_value_only_where_they_changed_it(
+    client_for, reviewer, applicant, application, document
+):
+    client = client_for(applicant)
+    gross_pay, pay_date = _field(document, "gross_pay"), _field(document, "pay_date")
+    client.post(reverse("field_update", args=[gross_pay.pk]), {"value": "4,300.00", "save": "1"})
+    client.post(
+        reverse("field_update", args=[pay_date.pk]), {"value": pay_date.value, "confirm": "1"}
+    )
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.SUBMITTED, submitted_at=timezone.now()
+    )
+
+    page = client_for(reviewer).get(reverse("review_application", args=[application.pk]))
+    page = page.content.decode()
+    changed = _row(page, gross_pay)
+    assert "is-changed" in changed
+    assert changed.count("4,300.00") == 2  # the applicant's value and the current value
+    confirmed = _row(page, pay_date)
+    assert "is-changed" not in confirmed
+    assert "Confirmed" in confirmed
+    assert confirmed.count("01/15/2026") == 2  # the machine's and the current value only
+    untouched = _row(page, _field(document, "employee_ssn"))
+    assert "is-changed" not in untouched
+    assert "has not checked this value" in untouched
+
+
 def test_reviewer_claims_corrects_and_approves(client_for, reviewer, submitted):
     client = client_for(reviewer)
     url = reverse("review_application", args=[submitted.pk])
@@ -426,7 +502,8 @@ def test_history_shows_who_changed_what_from_and_to(client_for, applicant, audit
     page = response.content.decode()
     assert response.status_code == 200
     assert "$4,250.00" in page and "4,300.00" in page
-    assert "applicant@example.com" in page
+    # The address may wrap before its "@" (<wbr>), never in the middle of a word.
+    assert "applicant<wbr>@example.com" in page
     assert "Typo" in page
     assert "History verified" in page
     rows = response.context["rows"]
