@@ -12,8 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from extraction.models import Document, Field
-from extraction.services import UploadRejected, document_replace, document_retry, document_upload
+from extraction.models import Document, DocumentType, Field
+from extraction.services import (
+    UploadRejected,
+    document_replace,
+    document_retry,
+    document_set_type,
+    document_upload,
+)
 
 from ..forms import ApplicationCreateForm, UploadForm
 from ..models import Decision
@@ -92,7 +98,9 @@ def _documents_context(request, application, document_errors=None) -> dict:
         total = document.page_count or 1
         document.reading_page = min(document.pages_done + 1, total)
     is_owner = application.owner_id == request.user.pk
+    untyped = any(d.document_type_id is None and d.is_finished for d in documents)
     return {
+        "document_types": list(DocumentType.objects.filter(is_active=True)) if untyped else [],
         "application": application,
         "documents": documents,
         "reading": any(not document.is_finished for document in documents),
@@ -127,6 +135,27 @@ def application_detail(request, application_id: int):
             else:
                 messages.success(request, f"“{document.original_name}” will be read again.")
             return redirect("application_detail", application_id=application.pk)
+        elif "set_type" in request.POST:
+            document = _document_in(application, request, request.POST["set_type"])
+            document_type = DocumentType.objects.filter(
+                is_active=True, pk=_int(request.POST.get("document_type"))
+            ).first()
+            if document_type is None:
+                document_errors[document.pk] = "Choose the kind of document from the list."
+            else:
+                try:
+                    document_set_type(
+                        document=document, document_type=document_type, actor=request.user
+                    )
+                except UploadRejected as error:
+                    document_errors[document.pk] = error.message
+                except PermissionDenied as error:
+                    document_errors[document.pk] = error_text(error)
+                else:
+                    messages.success(
+                        request, f"“{document.original_name}” will be read as a {document_type}."
+                    )
+                    return redirect("application_detail", application_id=application.pk)
         elif "replace" in request.POST:
             document = _document_in(application, request, request.POST["replace"])
             uploaded = request.FILES.get("file")

@@ -594,3 +594,43 @@ def test_document_page_runs_a_constant_number_of_queries(
     large, _, _ = build_document(application, pages=4, extra_fields=12)
     with django_assert_max_num_queries(few):
         client.get(reverse("document_detail", args=[large.pk]))
+
+
+def test_applicant_chooses_the_type_of_a_document_that_could_not_be_classified(
+    client_for, applicant
+):
+    """An unclassified document offers the shipped types and is queued again once one is chosen."""
+    from django.core.files.base import ContentFile
+
+    from extraction.catalog import document_types_sync
+    from extraction.models import Document
+    from review.services import application_create
+    from tests.builders import png_bytes
+
+    types = {t.key: t for t in document_types_sync()}
+    application = application_create(owner=applicant, stated_name="Ann")
+    document = Document(
+        application=application,
+        uploaded_by=applicant,
+        original_name="mystery.png",
+        media_type="image/png",
+        size=10,
+        sha256="1" * 64,
+        status=Document.Status.NEEDS_MANUAL_ENTRY,
+        reason_code="unknown_type",
+        reason="We could not tell what kind of document this is.",
+    )
+    document.original.save("m.png", ContentFile(png_bytes()), save=False)
+    document.save()
+    client = client_for(applicant)
+    page = client.get(f"/applications/{application.pk}/")
+    assert "What is this document?" in page.content.decode()
+
+    response = client.post(
+        f"/applications/{application.pk}/",
+        {"set_type": str(document.pk), "document_type": str(types["w2"].pk)},
+    )
+
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert (document.status, document.document_type.key) == ("queued", "w2")
