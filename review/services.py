@@ -19,6 +19,7 @@ from extraction.models import Document, Field
 from extraction.normalize import NormalizationError, normalize
 
 from .models import Application, Decision
+from .notifications import notify_decision, notify_documents_read
 
 
 class ApplicationLocked(PermissionDenied):
@@ -77,6 +78,8 @@ def application_documents_changed(*, application: Application) -> Application:
             application.move_to(Application.Status.AWAITING_APPLICANT)
         if application.status != status:
             application.save(update_fields=["status", "updated_at"])
+            if status == Application.Status.PROCESSING:
+                notify_documents_read(application=application)
     return application
 
 
@@ -303,4 +306,5 @@ def application_decide(
             Field.objects.filter(document__application=application).update(
                 status=Field.Status.VERIFIED
             )
+        notify_decision(decision=decision)
     return decision

@@ -116,6 +116,8 @@ STORAGES = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Attest <no-reply@attest.local>")
+# Links in e-mails point here (the address people open Attest at).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_URL = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 EMAIL_HOST = EMAIL_URL["EMAIL_HOST"]
 EMAIL_PORT = EMAIL_URL["EMAIL_PORT"]
@@ -196,3 +198,55 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": f"{_broker_folder}/control",
         "store_processed": False,
     }
+
+# --- Extraction: Anthropic, second reading, parallel pages, caps, image sizes --------------------
+# Anthropic's Messages API. With EXTRACTION_PROVIDER=anthropic the LLM_* settings apply to it
+# (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL), so one set of variables points at any provider;
+# ANTHROPIC_* wins when set, which lets a document type use Anthropic beside an OpenAI default.
+_LLM_IS_ANTHROPIC = EXTRACTION_PROVIDER == "anthropic"
+ANTHROPIC_BASE_URL = env(
+    "ANTHROPIC_BASE_URL",
+    default=(env("LLM_BASE_URL", default="") if _LLM_IS_ANTHROPIC else "")
+    or "https://api.anthropic.com/v1",
+)
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default=LLM_API_KEY if _LLM_IS_ANTHROPIC else "")
+ANTHROPIC_MODEL = env(
+    "ANTHROPIC_MODEL",
+    default=(env("LLM_MODEL", default="") if _LLM_IS_ANTHROPIC else "") or "claude-haiku-4-5",
+)
+ANTHROPIC_TIMEOUT_SECONDS = env.float("ANTHROPIC_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
+ANTHROPIC_MAX_TOKENS = env.int("ANTHROPIC_MAX_TOKENS", default=LLM_MAX_TOKENS)
+ANTHROPIC_EXTRA_HEADERS = env.json(
+    "ANTHROPIC_EXTRA_HEADERS", default=LLM_EXTRA_HEADERS if _LLM_IS_ANTHROPIC else {}
+)
+# Price per million tokens, by model, as LLM_PRICES.
+ANTHROPIC_PRICES = env.json(
+    "ANTHROPIC_PRICES",
+    default={
+        "claude-haiku-4-5": {"input": "1.00", "output": "5.00"},
+        "claude-sonnet-4-5": {"input": "3.00", "output": "15.00"},
+    },
+)
+# Pages sent to an LLM in one call; the calls of one document run in parallel. 0: all in one.
+EXTRACTION_PAGES_PER_CALL = env.int("EXTRACTION_PAGES_PER_CALL", default=4)
+# Calls in flight per provider across every worker (a Redis semaphore); others wait their turn.
+EXTRACTION_PROVIDER_CONCURRENCY = env.json(
+    "EXTRACTION_PROVIDER_CONCURRENCY", default={"openai": 8, "anthropic": 4}
+)
+# How long a call waits for a free slot before the document is retried later.
+EXTRACTION_SLOT_WAIT_SECONDS = env.float("EXTRACTION_SLOT_WAIT_SECONDS", default=60.0)
+# The Redis holding those slots; blank: the Celery broker's, when it is Redis.
+EXTRACTION_LIMITS_REDIS_URL = env("EXTRACTION_LIMITS_REDIS_URL", default="")
+# A second, independent reading of every document (e.g. "local" beside an LLM); blank: none.
+EXTRACTION_SECOND_PROVIDER = env("EXTRACTION_SECOND_PROVIDER", default="")
+# Caps on paid provider calls (the local provider is free and uncapped); past one, the document
+# waits for manual entry with a plain reason instead of spending more.
+EXTRACTION_MAX_PAGES_PER_DOCUMENT = env.int("EXTRACTION_MAX_PAGES_PER_DOCUMENT", default=50)
+EXTRACTION_MAX_CALLS_PER_DOCUMENT = env.int("EXTRACTION_MAX_CALLS_PER_DOCUMENT", default=40)
+EXTRACTION_MAX_PAGES_PER_APPLICATION = env.int("EXTRACTION_MAX_PAGES_PER_APPLICATION", default=300)
+EXTRACTION_MAX_CALLS_PER_APPLICATION = env.int("EXTRACTION_MAX_CALLS_PER_APPLICATION", default=200)
+# Long side, in pixels, of the page images sent to each provider (0: as stored). OpenAI scales
+# a page to 768 px on its short side at detail "high" anyway; Anthropic to 1568 px long side.
+EXTRACTION_IMAGE_MAX_PIXELS = env.json(
+    "EXTRACTION_IMAGE_MAX_PIXELS", default={"openai": 1024, "anthropic": 1568}
+)
