@@ -6,4 +6,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("extraction.urls")),
     path("", include("review.urls")),
+    path("rules/", include("rules.urls")),
 ]

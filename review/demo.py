@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, User
 from accounts.roles import staff_groups_ensure
 from extraction.catalog import document_types_sync
+from rules.services import rules_sync
 
 from .models import Application
 from .services import application_create
@@ -38,6 +39,7 @@ def demo_setup(*, samples_dir: Path | None = None) -> DemoSetup:
     from samples.generate import generate_samples
 
     document_types_sync()
+    rules_sync()
     groups = staff_groups_ensure()
     accounts = []
     users = {}

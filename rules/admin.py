@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin_mixins import ReadOnlyAdmin
 
-from .models import Flag
+from .models import Flag, RuleVersion
 
 
 @admin.register(Flag)
@@ -11,3 +11,13 @@ class FlagAdmin(ReadOnlyAdmin):
     list_filter = ["status", "severity", "rule_key"]
     search_fields = ["application__reference", "message"]
     list_select_related = ["application"]
+
+
+@admin.register(RuleVersion)
+class RuleVersionAdmin(ReadOnlyAdmin):
+    """Versions are immutable; rules are edited on the app's rule screens."""
+
+    list_display = ["rule", "number", "title", "severity", "scope", "enabled", "created_at"]
+    list_filter = ["severity", "enabled"]
+    search_fields = ["rule__key", "title", "expression"]
+    list_select_related = ["rule"]

@@ -22,6 +22,80 @@ SEVERITY_WEIGHT = {
 }
 
 
+class Rule(models.Model):
+    """A risk rule, identified by its key. What it says lives in its versions, which never change.
+
+    ``current`` points at the newest version; the Flag rows keep the version that raised them.
+    ``shipped_version`` is the pack version last loaded from YAML, so that a sync replaces an
+    admin's edit only when a newer version ships.
+    """
+
+    key = models.SlugField(max_length=80, unique=True)
+    current = models.ForeignKey(
+        "RuleVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipped_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Scope:
+    """Where a rule is evaluated: once per application, per document, per field, or per
+    document of one type (any other value is a document type key)."""
+
+    APPLICATION = "application"
+    DOCUMENT = "document"
+    FIELD = "field"
+    GENERIC = (APPLICATION, DOCUMENT, FIELD)
+
+
+class RuleVersion(models.Model):
+    """One immutable version of a rule: an edit, a disable or a newer shipped pack adds one."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    expression = models.TextField()
+    severity = models.CharField(max_length=10, choices=Severity)
+    scope = models.CharField(max_length=50)
+    message = models.TextField(
+        help_text="Shown to the reviewer; {{ expression }} placeholders show values."
+    )
+    # For document-scoped rules: the field (by key) the flag points at when the document has it.
+    link_field = models.SlugField(max_length=50, blank=True)
+    enabled = models.BooleanField(default=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "number"], name="unique_rule_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.key} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        # Flags point at versions to explain themselves; a version that changed would lie.
+        if self.pk is not None:
+            raise ValueError("Rule versions are immutable; add a new version instead.")
+        super().save(*args, **kwargs)
+
+
+# Rule errors are flags too, so that they show wherever flags show; their key has this prefix.
+RULE_ERROR_PREFIX = "rule_error:"
+
+
 class Flag(models.Model):
     """A check that fired on an application, document or field, with the values behind it."""
 
@@ -48,6 +122,10 @@ class Flag(models.Model):
     )
     rule_key = models.CharField(max_length=80)
     rule_version = models.PositiveIntegerField(default=1)
+    # The exact version that raised the flag (null for flags raised before rules were data).
+    rule_revision = models.ForeignKey(
+        RuleVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
     title = models.CharField(max_length=200)
     severity = models.CharField(max_length=10, choices=Severity)
     message = models.TextField()
@@ -69,6 +147,10 @@ class Flag(models.Model):
 
     def move_to(self, target: str) -> None:
         move(self, target, self.TRANSITIONS)
+
+    @property
+    def is_rule_error(self) -> bool:
+        return self.rule_key.startswith(RULE_ERROR_PREFIX)
 
     @property
     def weight(self) -> int:

@@ -1,0 +1,214 @@
+"""The engine: bounded expressions, rule errors, automatic resolution and versions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from extraction.models import Document
+from review.services import field_correct
+from rules.expressions import ExpressionError, compile_expression, new_context, run
+from rules.models import Flag, Rule
+from rules.services import (
+    flags_refresh,
+    rule_create,
+    rule_disable,
+    rule_update,
+    rules_sync,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_expression_error_names_its_line_and_column():
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("doc.values.net_pay >\n  ")
+    assert (caught.value.line, caught.value.column) == (2, 3)
+    assert str(caught.value).startswith("line 2, column 3: ")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(" * 40 + "1" + ")" * 40,
+        "1 + " * 600 + "1",
+        "[" + ", ".join(["1"] * 101) + "]",
+        "documents.all(a, documents.all(b, documents.all(c, true)))",
+    ],
+    ids=["deep", "long", "long-list", "nested-comprehensions"],
+)
+def test_an_expression_that_could_run_away_is_refused(expression):
+    with pytest.raises(ExpressionError):
+        compile_expression(expression)
+
+
+def test_the_largest_accepted_expression_still_runs_quickly():
+    """Two nested comprehensions over the longest list literal: the bounded worst case."""
+    items = "[" + ", ".join(["1"] * 100) + "]"
+    program = compile_expression(f"{items}.all(a, {items}.exists(b, a + b < 0)) == false")
+    started = time.perf_counter()
+    assert run(program, new_context()) is True
+    assert time.perf_counter() - started < 2
+
+
+def test_the_sandbox_offers_no_list_builder():
+    """lists.range(n) would make a list of any size; it is left out of the library."""
+    with pytest.raises(ExpressionError):
+        run(compile_expression("lists.range(100000000).size() > 0"), new_context())
+
+
+def test_an_expression_is_compiled_once_per_text():
+    assert compile_expression("1 + 1 == 2") is compile_expression("1 + 1 == 2")
+
+
+def admin_rule(admin_user, **overrides):
+    data = {
+        "key": "big_net",
+        "title": "Big net pay",
+        "expression": "doc.values.net_pay != null && doc.values.net_pay > 1000.0",
+        "severity": "high",
+        "scope": "pay_stub",
+        "message": "Net pay {{ money(doc.values.net_pay) }}.",
+        "link_field": "net_pay",
+        **overrides,
+    }
+    return rule_create(actor=admin_user, **data)
+
+
+def test_a_rule_that_fails_at_run_time_raises_a_rule_error_and_the_others_still_run(
+    build, admin_user
+):
+    application, _ = build({"pay_stub": {"net_pay": "2,700.00", "total_deductions": ""}})
+    rules_sync()
+    admin_rule(admin_user, expression="doc.values.no_such_field > 1.0")
+    flags_refresh(application=application)
+    error = application.flags.get(rule_key="rule_error:big_net")
+    assert error.severity == "info" and error.weight == 0
+    assert "no_such_field" in error.message and "pay_stub.pdf" in error.message
+    assert application.flags.filter(rule_key="net_above_gross", status="open").exists()
+    # Fixing the rule resolves its error.
+    rule_update(
+        rule=Rule.objects.get(key="big_net"),
+        actor=admin_user,
+        expression="doc.values.net_pay > 1000.0",
+    )
+    flags_refresh(application=application)
+    error.refresh_from_db()
+    assert error.status == Flag.Status.RESOLVED
+    assert application.flags.get(rule_key="big_net").status == Flag.Status.OPEN
+
+
+def test_a_rule_that_gives_no_boolean_is_a_rule_error(build, admin_user):
+    application, _ = build()
+    admin_rule(admin_user, expression="doc.values.net_pay")
+    flags_refresh(application=application)
+    assert "true or false" in application.flags.get(rule_key="rule_error:big_net").message
+
+
+def test_a_broken_rule_does_not_stop_extraction(applicant, shipped_types, admin_user):
+    from extraction.pipeline import document_process
+    from extraction.services import document_upload
+    from review.services import application_create
+    from tests.builders import pdf_bytes, upload
+
+    rules_sync()
+    admin_rule(admin_user, scope="document", expression="doc.nothing_here == 1")
+    application = application_create(owner=applicant, stated_name="Jordan Rivera")
+    document = document_upload(
+        application=application,
+        uploaded_file=upload("stub.pdf", pdf_bytes()),
+        actor=applicant,
+        document_type=shipped_types["pay_stub"],
+    )
+    document_process(document_id=document.pk)
+    document.refresh_from_db()
+    assert document.status in (Document.Status.EXTRACTED, Document.Status.NEEDS_MANUAL_ENTRY)
+    assert application.flags.filter(rule_key="rule_error:big_net").exists()
+    assert application.flags.filter(rule_key="required_missing").exists()
+
+
+def test_a_flag_resolves_itself_when_a_correction_removes_its_cause(build, applicant):
+    application, documents = build({"pay_stub": {"net_pay": "2,700.00", "total_deductions": ""}})
+    flags_refresh(application=application)
+    flag = application.flags.get(rule_key="net_above_gross")
+    field_correct(
+        field=documents["pay_stub"].fields.get(key="net_pay"), value="1,987.60", actor=applicant
+    )
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.RESOLVED
+    assert flag.note == "No longer applies after the values changed."
+    assert flag.resolved_at is not None
+
+
+def test_a_flag_keeps_the_rule_version_that_raised_it(build, admin_user):
+    application, _ = build()
+    rule = admin_rule(admin_user)
+    first = rule.current
+    flags_refresh(application=application)
+    flag = application.flags.get(rule_key="big_net")
+    assert (flag.rule_version, flag.rule_revision) == (1, first)
+
+    second = rule_update(
+        rule=rule, actor=admin_user, message="Net {{ money(doc.values.net_pay) }} (v2).", note="x"
+    )
+    assert second.number == 2
+    flags_refresh(application=application)
+    flag.refresh_from_db()
+    assert (flag.rule_version, flag.rule_revision) == (1, first)
+    assert flag.message == "Net 1,987.60 (v2)."
+    first.refresh_from_db()
+    assert first.message == "Net pay {{ money(doc.values.net_pay) }}."
+
+
+def test_an_edit_that_changes_nothing_adds_no_version(admin_user, shipped_types):
+    rule = admin_rule(admin_user)
+    assert rule_update(rule=rule, actor=admin_user, title="Big net pay") == rule.current
+    assert rule.versions.count() == 1
+
+
+def test_disabling_a_rule_resolves_its_flags_and_says_why(build, admin_user):
+    application, _ = build()
+    rule = admin_rule(admin_user)
+    flags_refresh(application=application)
+    rule_disable(rule=rule, actor=admin_user)
+    flags_refresh(application=application)
+    flag = application.flags.get(rule_key="big_net")
+    assert flag.status == Flag.Status.RESOLVED
+    assert flag.note == "Resolved because the rule was disabled."
+    assert rule.versions.count() == 2
+
+
+def test_a_rule_that_does_not_compile_is_refused_with_its_position(admin_user):
+    with pytest.raises(ValidationError) as caught:
+        admin_rule(admin_user, expression="doc.values.net_pay >")
+    assert caught.value.message_dict["expression"][0].startswith("line 1, column 21")
+    assert not Rule.objects.filter(key="big_net").exists()
+
+
+def test_only_admins_change_rules(reviewer):
+    with pytest.raises(PermissionDenied):
+        admin_rule(reviewer)
+
+
+def test_syncing_the_pack_twice_changes_nothing_and_keeps_an_admins_edit(admin_user):
+    rules_sync()
+    rule = Rule.objects.get(key="pay_date_stale")
+    rule_update(rule=rule, actor=admin_user, severity="high")
+    rules_sync()
+    rule.refresh_from_db()
+    assert rule.versions.count() == 2
+    assert rule.current.severity == "high"
+
+
+def test_risk_score_counts_open_flags_only(build, reviewer):
+    from rules.services import flag_waive
+
+    application, _ = build({"pay_stub": {"net_pay": "2,700.00", "total_deductions": ""}})
+    flags_refresh(application=application)
+    application.refresh_from_db()
+    assert application.risk_score == 20
+    flag_waive(flag=application.flags.get(rule_key="net_above_gross"), actor=reviewer, note="ok")
+    application.refresh_from_db()
+    assert application.risk_score == 0

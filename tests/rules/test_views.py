@@ -1,0 +1,124 @@
+"""The rule screens: admins only, the expression checked as it is typed, try and back-test."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from rules.models import Rule
+from rules.services import rules_sync
+
+pytestmark = pytest.mark.django_db
+
+DRAFT = {
+    "key": "big_net",
+    "title": "Big net pay",
+    "description": "",
+    "severity": "high",
+    "scope": "pay_stub",
+    "expression": "doc.values.net_pay > 1000.0",
+    "message": "Net pay {{ money(doc.values.net_pay) }}.",
+    "link_field": "net_pay",
+    "note": "",
+}
+
+
+@pytest.mark.parametrize("who", ["applicant", "reviewer"])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", reverse("rule_list")),
+        ("get", reverse("rule_create")),
+        ("get", reverse("rule_edit", args=["money_changed"])),
+        ("post", reverse("rule_create")),
+        ("post", reverse("rule_check")),
+    ],
+)
+def test_only_admins_reach_the_rule_screens(
+    client_for, applicant, reviewer, shipped_types, who, method, url
+):
+    rules_sync()
+    client = client_for(applicant if who == "applicant" else reviewer)
+    response = getattr(client, method)(url, DRAFT if method == "post" else None)
+    assert response.status_code == 403
+    assert not Rule.objects.filter(key="big_net").exists()
+
+
+def test_an_admin_sees_the_pack_listed(client_for, admin_user, shipped_types):
+    rules_sync()
+    page = client_for(admin_user).get(reverse("rule_list")).content.decode()
+    assert "Amount changed from the machine" in page and "v1" in page
+
+
+def test_the_check_endpoint_shows_the_error_at_its_position(client_for, admin_user):
+    response = client_for(admin_user).post(
+        reverse("rule_check"), {"expression": "doc.values.net_pay >", "scope": "pay_stub"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "line 1, column 21" in page
+    assert "doc.values.net_pay &gt;\n" + " " * 20 + "^" in page
+
+
+def test_the_check_endpoint_accepts_a_valid_expression(client_for, admin_user, shipped_types):
+    response = client_for(admin_user).post(
+        reverse("rule_check"), {"expression": DRAFT["expression"], "scope": "pay_stub"}
+    )
+    assert "The expression is valid" in response.content.decode()
+    assert "On sample data" not in response.content.decode()
+
+
+def test_the_check_endpoint_warns_about_a_name_that_does_not_exist(
+    client_for, admin_user, shipped_types
+):
+    response = client_for(admin_user).post(
+        reverse("rule_check"), {"expression": "doc.valuse.net > 1.0", "scope": "pay_stub"}
+    )
+    assert "On sample data it fails" in response.content.decode()
+
+
+def test_an_admin_creates_edits_and_disables_a_rule(client_for, admin_user, shipped_types):
+    client = client_for(admin_user)
+    response = client.post(reverse("rule_create"), {**DRAFT, "save": ""})
+    assert response.status_code == 302
+    rule = Rule.objects.get(key="big_net")
+    assert rule.current.number == 1 and rule.current.author == admin_user
+    assert not rule.current.enabled
+
+    edit = reverse("rule_edit", args=["big_net"])
+    client.post(edit, {**DRAFT, "enabled": "on", "note": "Back-tested.", "save": ""})
+    client.post(edit, {"disable": ""})
+    rule.refresh_from_db()
+    assert [v.enabled for v in rule.versions.order_by("number")] == [False, True, False]
+    assert rule.current.number == 3
+
+
+def test_saving_a_broken_expression_keeps_the_form_and_shows_where(
+    client_for, admin_user, shipped_types
+):
+    response = client_for(admin_user).post(
+        reverse("rule_create"), {**DRAFT, "expression": "doc.values.net_pay >", "save": ""}
+    )
+    assert response.status_code == 200
+    assert "line 1, column 21" in response.content.decode()
+    assert not Rule.objects.filter(key="big_net").exists()
+
+
+def test_try_and_backtest_show_what_a_draft_would_flag(client_for, admin_user, build):
+    application, _ = build()
+    other, _ = build({"pay_stub": {"net_pay": "900.00", "total_deductions": "1,700.00"}})
+    client = client_for(admin_user)
+    tried = client.post(
+        reverse("rule_create"), {**DRAFT, "reference": application.reference, "try": ""}
+    ).content.decode()
+    assert "Net pay 1,987.60." in tried
+    response = client.post(
+        reverse("rule_create"),
+        {**DRAFT, "limit": "100", "backtest": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert "<html" not in page
+    assert "would flag <strong>1</strong>" in page and application.reference in page
+    assert other.reference not in page
+    assert not Rule.objects.filter(key="big_net").exists()
