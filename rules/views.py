@@ -141,6 +141,9 @@ def rule_check_view(request):
     """The expression checked as it is typed: the error at its position, or a go-ahead."""
     text = request.POST.get("expression", "")
     context = {"text": text}
+    if not text.strip():
+        # Nothing typed yet (a new rule): no verdict rather than an error before the first key.
+        return render(request, "rules/edit.html#check", context)
     try:
         check_expression(text)
     except ExpressionError as error:
