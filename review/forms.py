@@ -48,8 +48,42 @@ class QueueFilterForm(forms.Form):
     ]
     ASSIGNED_CHOICES = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
 
+    SEVERITY_CHOICES = [
+        ("", "Any"),
+        ("critical", "Critical"),
+        ("high", "High"),
+        ("medium", "Medium"),
+        ("low", "Low"),
+        ("info", "Info"),
+    ]
+
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
+    severity = forms.ChoiceField(
+        label="Has open flag of severity", choices=SEVERITY_CHOICES, required=False
+    )
+    document_type = forms.ChoiceField(label="Document type", required=False)
     assigned = forms.ChoiceField(label="Assigned to", choices=ASSIGNED_CHOICES, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_type"].choices = [
+            ("", "Any type"),
+            *DocumentType.objects.values_list("key", "label"),
+        ]
+
+
+class AssignForm(forms.Form):
+    """An admin hands an application to a reviewer, or to nobody."""
+
+    assignee = forms.ModelChoiceField(
+        label="Assign to", queryset=None, required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .selectors import reviewers
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = reviewers()
 
 
 class HistoryFilterForm(forms.Form):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from extraction.models import Document, Field, FieldRevision, Page
-from rules.models import Flag
+from rules.models import Flag, Severity
 
 from .models import Application
 
@@ -82,18 +82,76 @@ def flag_get_for_staff(*, user, flag_id: int) -> Flag:
     return flag
 
 
-def review_queue(*, status: str = "", assigned: str = "", user=None) -> QuerySet[Application]:
-    """Submitted work, highest risk first, then the longest waiting."""
+# Most serious first: the queue shows open flags counted per severity in this order.
+SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+
+
+def review_queue(
+    *,
+    status: str = "",
+    assigned: str = "",
+    user=None,
+    severity: str = "",
+    document_type: str = "",
+) -> QuerySet[Application]:
+    """Submitted work, highest risk first, then the longest waiting.
+
+    ``severity`` keeps applications with an open flag of that severity; ``document_type`` those
+    with a document of that type (by key). Each row carries ``open_flags`` and
+    ``open_<severity>`` counts, all in the one query.
+    """
     statuses = [status] if status else [Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
     queryset = Application.objects.filter(status__in=statuses)
     if assigned == "me" and user is not None:
         queryset = queryset.filter(assigned_to=user)
     elif assigned == "none":
         queryset = queryset.filter(assigned_to__isnull=True)
+    if severity:
+        queryset = queryset.filter(
+            Exists(
+                Flag.objects.filter(
+                    application=OuterRef("pk"), status=Flag.Status.OPEN, severity=severity
+                )
+            )
+        )
+    if document_type:
+        queryset = queryset.filter(
+            Exists(
+                Document.objects.filter(
+                    application=OuterRef("pk"), document_type__key=document_type
+                )
+            )
+        )
+    open_flag = Q(flags__status=Flag.Status.OPEN)
+    counts = {
+        f"open_{level}": Count("flags", filter=open_flag & Q(flags__severity=level))
+        for level in SEVERITIES
+    }
     return (
         queryset.select_related("owner", "assigned_to")
-        .annotate(open_flags=Count("flags", filter=Q(flags__status=Flag.Status.OPEN)))
+        .annotate(open_flags=Count("flags", filter=open_flag), **counts)
         .order_by("-risk_score", "submitted_at", "pk")
+    )
+
+
+def reviewers() -> QuerySet:
+    """The people an application can be assigned to."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(
+        codename="review_application", content_type__app_label="review"
+    )
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(groups__permissions__in=permission)
+            | Q(user_permissions__in=permission)
+            | Q(is_superuser=True),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("email")
     )
 
 

@@ -92,18 +92,20 @@ def _role_for(actor, application: Application) -> str:
     return role
 
 
-def _assert_can_change_fields(role: str, application: Application) -> None:
+def _assert_can_change_fields(role: str, application: Application, actor) -> None:
     if role == Role.APPLICANT:
         assert_applicant_can_edit(application)
-    elif application.status not in Application.REVIEWABLE:
+        return
+    if application.status not in Application.REVIEWABLE:
         raise PermissionDenied(
             "Values can be changed by staff only while the application is in review."
         )
+    _assert_not_someone_elses(application, actor)
 
 
 def _current_application(field: Field) -> Application:
     # Read the status afresh: a related object cached on the caller's field may be stale.
-    return Application.objects.select_related("owner").get(documents__fields=field)
+    return Application.objects.select_related("owner", "assigned_to").get(documents__fields=field)
 
 
 def _normalized(field: Field, value: str) -> str:
@@ -129,7 +131,7 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
     value = value.strip()
     application = _current_application(field)
     role = _role_for(actor, application)
-    _assert_can_change_fields(role, application)
+    _assert_can_change_fields(role, application, actor)
     if field.required and not value:
         raise ValidationError(f"{field.label} is required on this document.", code="required")
     normalized = _normalized(field, value)
@@ -174,7 +176,7 @@ def field_confirm(*, field: Field, actor) -> Field:
     """The person checked the value and it is right as read. Idempotent."""
     application = _current_application(field)
     role = _role_for(actor, application)
-    _assert_can_change_fields(role, application)
+    _assert_can_change_fields(role, application, actor)
     with transaction.atomic():
         field = Field.objects.select_for_update().get(pk=field.pk)
         if field.status != Field.Status.PROPOSED:
@@ -204,8 +206,55 @@ def fields_confirm_remaining(*, document: Document, actor) -> int:
     return confirmed
 
 
+# The revision action of a required value the person says the document does not show.
+ABSENT = "absent"
+
+
+def field_mark_absent(*, field: Field, actor, reason: str = "") -> Field:
+    """The person says the document does not show this value: the value becomes empty and
+    counts as checked. Appends an "absent" revision; idempotent once marked."""
+    application = _current_application(field)
+    role = _role_for(actor, application)
+    _assert_can_change_fields(role, application, actor)
+    with transaction.atomic():
+        field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
+        last = field.revisions.order_by("-number").first()
+        if last is not None and last.action == ABSENT and not field.value:
+            return field
+        revision_append(
+            field=field, value="", actor=actor, role=role, action=ABSENT, reason=reason.strip()
+        )
+        field.value = ""
+        field.normalized = ""
+        if field.status != Field.Status.CONFIRMED:
+            field.move_to(Field.Status.CONFIRMED)
+        _reground(field)
+        field.save()
+        _after_field_change(application)
+    return field
+
+
+def fields_marked_absent(field_ids) -> set[int]:
+    """Of these fields, the ones whose latest revision says "not on this document"."""
+    from django.db.models import OuterRef, Subquery
+
+    from extraction.models import FieldRevision
+
+    latest = FieldRevision.objects.filter(field=OuterRef("pk")).order_by("-number")
+    return set(
+        Field.objects.filter(pk__in=list(field_ids))
+        .annotate(last_action=Subquery(latest.values("action")[:1]))
+        .filter(last_action=ABSENT)
+        .values_list("pk", flat=True)
+    )
+
+
 def application_submission_problems(application: Application) -> list[str]:
-    """What still stands between the applicant and submitting, in plain words."""
+    """What still stands between the applicant and submitting, in plain words.
+
+    A required value that is empty must be typed in or marked "not on this document"; each
+    such value is named.
+    """
     problems = []
     documents = list(application.documents.select_related("document_type"))
     if not documents:
@@ -217,13 +266,28 @@ def application_submission_problems(application: Application) -> list[str]:
             problems.append(f"“{document.original_name}” could not be read: retry or replace it.")
         elif document.document_type_id is None:
             problems.append(f"Choose the type of “{document.original_name}”.")
-    pending = Field.objects.filter(
-        document__application=application, status=Field.Status.PROPOSED
-    ).count()
+    fields = Field.objects.filter(document__application=application)
+    empty_required = list(
+        fields.filter(required=True, value="")
+        .select_related("document")
+        .order_by("document__created_at", "document_id", "position", "pk")
+    )
+    pending = (
+        fields.filter(status=Field.Status.PROPOSED)
+        .exclude(pk__in=[f.pk for f in empty_required])
+        .count()
+    )
     if pending:
         problems.append(
             f"{pending} value{'s' if pending != 1 else ''} still to confirm or correct."
         )
+    absent = fields_marked_absent(f.pk for f in empty_required) if empty_required else set()
+    for field in empty_required:
+        if field.pk not in absent:
+            problems.append(
+                f"{field.label} on “{field.document.original_name}” is empty: type it in or "
+                "mark it “not on this document”."
+            )
     return problems
 
 
@@ -253,24 +317,81 @@ def _assert_reviewer(actor) -> None:
         raise PermissionDenied("Only reviewers can do this.")
 
 
-def application_claim(*, application: Application, reviewer) -> Application:
-    """Assign the application to a reviewer and open it for review."""
+class AssignedToSomeoneElse(PermissionDenied):
+    """Another reviewer is working on the application; taking it over must be explicit."""
+
+    def __init__(self, application: Application):
+        self.assignee = application.assigned_to
+        super().__init__(
+            f"{application.assigned_to} is working on this application. Take it over first "
+            "if you mean to work on it."
+        )
+
+
+def _assert_not_someone_elses(application: Application, actor) -> None:
+    if application.assigned_to_id is not None and application.assigned_to_id != actor.pk:
+        raise AssignedToSomeoneElse(application)
+
+
+def application_claim(
+    *, application: Application, reviewer, take_over: bool = False
+) -> Application:
+    """Assign the application to a reviewer and open it for review.
+
+    When another reviewer has it, nothing changes unless ``take_over`` says the reviewer means
+    to take it from them (AssignedToSomeoneElse otherwise). Idempotent for the assignee.
+    """
     _assert_reviewer(reviewer)
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
+        application = (
+            Application.objects.select_for_update()
+            .select_related("assigned_to")
+            .get(pk=application.pk)
+        )
         if application.status not in Application.REVIEWABLE:
             raise NotReady("Only submitted applications can be claimed.", code="not_reviewable")
+        if not take_over:
+            _assert_not_someone_elses(application, reviewer)
         application.move_to(Application.Status.IN_REVIEW)
         application.assigned_to = reviewer
         application.save()
     return application
 
 
+def application_assign(*, application: Application, assignee, actor) -> Application:
+    """An admin gives the application to a reviewer (or to nobody, with ``assignee=None``)."""
+    if not actor.has_perm("review.audit_history"):
+        raise PermissionDenied("Only admins can reassign applications.")
+    if assignee is not None and not assignee.has_perm("review.review_application"):
+        raise ValidationError(f"{assignee} is not a reviewer.", code="not_reviewer")
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status not in Application.REVIEWABLE:
+            raise NotReady(
+                f"This application is {application.get_status_display().lower()}; only "
+                "applications waiting for review can be reassigned.",
+                code="not_reviewable",
+            )
+        application.assigned_to = assignee
+        application.save(update_fields=["assigned_to", "updated_at"])
+    return application
+
+
+# Open flags of these severities need an explicit confirmation and a note to approve over.
+CONFIRM_SEVERITIES = ("high", "critical")
+
+
 def application_decide(
-    *, application: Application, reviewer, kind: str, note: str = ""
+    *,
+    application: Application,
+    reviewer,
+    kind: str,
+    note: str = "",
+    confirm_open_flags: bool = False,
 ) -> Decision:
     """Approve, reject or send back. Rejecting and requesting changes need a note, which the
-    applicant sees for a request."""
+    applicant sees for a request. Approving while high or critical flags are open needs
+    ``confirm_open_flags`` and a note saying why."""
     _assert_reviewer(reviewer)
     note = note.strip()
     if kind not in Decision.Kind.values:
@@ -292,6 +413,17 @@ def application_decide(
                 "it cannot be decided now.",
                 code="not_reviewable",
             )
+        _assert_not_someone_elses(application, reviewer)
+        if kind == Decision.Kind.APPROVE:
+            serious = application.flags.filter(
+                status="open", severity__in=CONFIRM_SEVERITIES
+            ).count()
+            if serious and (not confirm_open_flags or not note):
+                raise ValidationError(
+                    f"{serious} high or critical flag{'s are' if serious != 1 else ' is'} still "
+                    "open. To approve anyway, tick the confirmation and write a note saying why.",
+                    code="open_flags",
+                )
         application.move_to(Application.Status.IN_REVIEW)
         application.move_to(target)
         if application.assigned_to_id is None:

@@ -24,4 +24,8 @@ urlpatterns = [
         name="review_application",
     ),
     path("history/", views.revision_history_view, name="revision_history"),
+    path("history/export.csv", views.revision_history_export, name="revision_history_export"),
+    path("history/fields/<int:field_id>/", views.field_timeline, name="field_timeline"),
+    path("reports/accuracy/", views.accuracy_view, name="accuracy_report"),
+    path("reports/throughput/", views.throughput_view, name="throughput_report"),
 ]

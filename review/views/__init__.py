@@ -12,7 +12,8 @@ from .applicant import (
     document_detail,
     field_update,
 )
-from .history import revision_history_view
+from .history import field_timeline, revision_history_export, revision_history_view
+from .reports import accuracy_view, throughput_view
 from .staff import review_application, review_queue_view
 
 
@@ -25,6 +26,10 @@ def home(request):
 
 
 __all__ = [
+    "accuracy_view",
+    "field_timeline",
+    "revision_history_export",
+    "throughput_view",
     "application_detail",
     "application_documents",
     "application_list",

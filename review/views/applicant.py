@@ -6,13 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Prefetch, Q
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from extraction.models import Document, DocumentType, Field
+from accounts.models import Role
+from extraction.models import Document, DocumentType, Field, FieldRevision
 from extraction.services import (
     UploadRejected,
     document_replace,
@@ -35,7 +37,9 @@ from ..services import (
     application_submit,
     field_confirm,
     field_correct,
+    field_mark_absent,
     fields_confirm_remaining,
+    fields_marked_absent,
 )
 from .display import decorate_field, error_text
 
@@ -124,6 +128,9 @@ def application_detail(request, application_id: int):
             raise PermissionDenied("Only the applicant can change this application.")
         if "upload" in request.POST:
             upload_errors = _upload(request, application, upload_form)
+            if _wants_json(request):
+                # The page's script uploads with progress bars and reloads (or lists errors).
+                return JsonResponse({"errors": upload_errors}, status=400 if upload_errors else 200)
             if not upload_errors:
                 return redirect("application_detail", application_id=application.pk)
         elif "retry" in request.POST:
@@ -171,6 +178,19 @@ def application_detail(request, application_id: int):
                 else:
                     messages.success(request, f"“{uploaded.name}” uploaded in its place.")
                     return redirect("application_detail", application_id=application.pk)
+        elif "submit" in request.POST and "confirm_submit" not in request.POST:
+            # First a summary of what the applicant changed; submitting needs a second click.
+            submit_errors = application_submission_problems(application)
+            if not submit_errors:
+                return render(
+                    request,
+                    "applications/submit_confirm.html",
+                    {
+                        "application": application,
+                        "changes": applicant_changes(application),
+                        "nav": "applications",
+                    },
+                )
         elif "submit" in request.POST:
             try:
                 application_submit(application=application, actor=request.user)
@@ -197,6 +217,13 @@ def application_detail(request, application_id: int):
         else None
     )
     problems = application_submission_problems(application) if context["editable"] else []
+    requested_fields = []
+    if change_request:
+        requested_fields = list(
+            application.flags.filter(status="open")
+            .select_related("field", "document")
+            .order_by("document_id", "field__position", "pk")
+        )
     context.update(
         {
             "upload_form": upload_form,
@@ -204,11 +231,35 @@ def application_detail(request, application_id: int):
             "submit_errors": submit_errors,
             "problems": problems,
             "change_request": change_request,
+            "requested_fields": requested_fields,
             "latest_decision": latest_decision,
             "nav": "applications",
         }
     )
     return render(request, "applications/detail.html", context)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def applicant_changes(application) -> list[Field]:
+    """The values the applicant changed from the machine's reading (or marked as not on the
+    document), each with ``reason``: what the summary before submitting lists."""
+    applicant_revisions = FieldRevision.objects.filter(role=Role.APPLICANT).order_by("-number")
+    fields = list(
+        Field.objects.filter(document__application=application)
+        .exclude(value=F("machine_value"))
+        .select_related("document")
+        .prefetch_related(Prefetch("revisions", queryset=applicant_revisions))
+        .order_by("document__created_at", "document_id", "position", "pk")
+    )
+    for field in fields:
+        latest = next(iter(field.revisions.all()), None)
+        field.reason = latest.reason if latest else ""
+        field.by_applicant = latest is not None
+        field.absent = latest is not None and latest.action == "absent"
+    return [field for field in fields if field.by_applicant]
 
 
 def _upload(request, application, upload_form) -> list[str]:
@@ -278,9 +329,12 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
     fields = list(document.fields.select_related("page"))
     errors = errors or {}
     typed = typed or {}
+    empty_required = [f.pk for f in fields if f.required and not f.value]
+    absent = fields_marked_absent(empty_required) if empty_required else set()
     for field in fields:
         field.error = errors.get(field.pk, "")
         field.typed = typed.get(field.pk)
+        field.absent = field.pk in absent
         decorate_field(field, show_real_value=is_owner)
     if page_number is None:
         page_number = _int(request.GET.get("page"))
@@ -345,7 +399,9 @@ def field_update(request, field_id: int):
     reason = request.POST.get("reason", "")
     error = ""
     try:
-        if "confirm" in request.POST and (value is None or value.strip() == field.value):
+        if "absent" in request.POST:
+            field = field_mark_absent(field=field, actor=request.user, reason=reason)
+        elif "confirm" in request.POST and (value is None or value.strip() == field.value):
             field = field_confirm(field=field, actor=request.user)
         else:
             field = field_correct(field=field, value=value or "", actor=request.user, reason=reason)
@@ -356,6 +412,7 @@ def field_update(request, field_id: int):
         field = field_get_for_user(user=request.user, field_id=field_id)
         field.error = error
         field.typed = value if error else None
+        field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
         decorate_field(field, show_real_value=True)
         context = {
             "field": field,

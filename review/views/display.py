@@ -33,8 +33,29 @@ def error_text(error: Exception) -> str:
     return str(error) or "That did not work. Please try again."
 
 
+# How each kind of value is typed: the keyboard a phone shows and an example of the format.
+KIND_INPUT = {
+    "money": ("decimal", "e.g. 1,234.56"),
+    "integer": ("numeric", "e.g. 12"),
+    "date": ("text", "MM/DD/YYYY"),
+    "ssn": ("numeric", "XXX-XX-XXXX"),
+    "account": ("numeric", ""),
+}
+
+
 def decorate_field(field, *, show_real_value: bool) -> None:
-    """Attach what the templates show for a field: masked values and the not-found marker."""
+    """Attach what the templates show for a field: masked values, the not-found marker, the
+    input's keyboard and example, and the normalized value when it reads differently."""
+    field.inputmode, field.placeholder = KIND_INPUT.get(field.kind, ("text", ""))
+    field.show_normalized = (
+        show_real_value
+        and bool(field.value)
+        and bool(field.normalized)
+        and field.normalized != field.value
+        and field.kind in KIND_INPUT
+    )
+    if not hasattr(field, "absent"):
+        field.absent = False
     field.display_value = field.value if show_real_value else masked(field, field.value)
     field.display_machine = masked(field, field.machine_value)
     field.not_found = bool(field.value) and not field.grounded

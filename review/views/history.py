@@ -2,19 +2,134 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from extraction.history import verify_chain
-from extraction.models import FieldRevision
+from extraction.models import Field, FieldRevision
 
 from ..forms import HistoryFilterForm
 from ..selectors import revision_history
 from .display import breakable_email, masked
+
+CSV_HEADER = [
+    "when",
+    "application",
+    "document",
+    "document_type",
+    "field_key",
+    "field",
+    "revision",
+    "role",
+    "actor",
+    "action",
+    "from",
+    "to",
+    "reason",
+    "hash",
+]
+
+
+def _history_filters(form) -> dict:
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    # Valid filters apply even when another one (say, a bad date) is shown as an error.
+    return {name: value for name, value in form.cleaned_data.items() if value}
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+@login_required
+@permission_required("review.audit_history", raise_exception=True)
+@require_GET
+def revision_history_export(request):
+    """The filtered history as CSV, streamed: the same filters and masking as the screen."""
+    form = HistoryFilterForm(request.GET or None)
+    previous = FieldRevision.objects.filter(
+        field=OuterRef("field"), number=OuterRef("number") - 1
+    ).values("value")[:1]
+    revisions = revision_history(**_history_filters(form)).annotate(
+        previous_value=Subquery(previous)
+    )
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_HEADER)
+        for revision in revisions.iterator(chunk_size=2000):
+            field = revision.field
+            document = field.document
+            before = revision.previous_value
+            yield writer.writerow(
+                [
+                    revision.created_at.isoformat(),
+                    document.application.reference,
+                    document.original_name,
+                    document.document_type.key if document.document_type else "",
+                    field.key,
+                    field.label,
+                    revision.number,
+                    revision.role,
+                    revision.actor.email if revision.actor else "",
+                    revision.action,
+                    masked(field, before) if before is not None else "",
+                    masked(field, revision.value),
+                    revision.reason,
+                    revision.hash,
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attest-history-{stamp}.csv"'
+    return response
+
+
+@login_required
+@permission_required("review.audit_history", raise_exception=True)
+@require_GET
+def field_timeline(request, field_id: int):
+    """One value's whole story: the machine's reading, the applicant's and reviewers' changes,
+    with reasons, and whether its hash chain holds."""
+    field = (
+        Field.objects.filter(pk=field_id)
+        .select_related("document__application", "document__document_type")
+        .first()
+    )
+    if field is None:
+        raise Http404("No such field.")
+    revisions = list(field.revisions.select_related("actor").order_by("number"))
+    before = None
+    for revision in revisions:
+        revision.display_from = masked(field, before) if before is not None else None
+        revision.display_to = masked(field, revision.value)
+        before = revision.value
+    return render(
+        request,
+        "history/timeline.html",
+        {
+            "field": field,
+            "document": field.document,
+            "application": field.document.application,
+            "revisions": revisions,
+            "chain_ok": verify_chain(revisions),
+            "nav": "history",
+        },
+    )
+
 
 HISTORY_PER_PAGE = 50
 
@@ -25,11 +140,7 @@ HISTORY_PER_PAGE = 50
 def revision_history_view(request):
     """Revisions newest first, with the value each replaced and whether its chain holds."""
     form = HistoryFilterForm(request.GET or None)
-    filters = {}
-    if form.is_bound:
-        form.is_valid()
-        # Valid filters apply even when another one (say, a bad date) is shown as an error.
-        filters = {name: value for name, value in form.cleaned_data.items() if value}
+    filters = _history_filters(form)
     page_obj = Paginator(revision_history(**filters), HISTORY_PER_PAGE).get_page(
         request.GET.get("page")
     )

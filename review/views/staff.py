@@ -16,15 +16,22 @@ from extraction.models import Field, FieldRevision
 from rules.models import Flag, Severity
 from rules.services import flag_waive
 
-from ..forms import QueueFilterForm
+from ..forms import AssignForm, QueueFilterForm
 from ..models import Application, Decision
 from ..selectors import (
+    SEVERITIES,
     application_get_for_user,
     field_get_for_user,
     flag_get_for_staff,
     review_queue,
 )
-from ..services import application_claim, application_decide, field_correct
+from ..services import (
+    CONFIRM_SEVERITIES,
+    application_assign,
+    application_claim,
+    application_decide,
+    field_correct,
+)
 from .display import breakable_email, decorate_field, error_text, masked
 
 QUEUE_PER_PAGE = 25
@@ -50,12 +57,23 @@ def _int(value) -> int:
 def review_queue_view(request):
     """Submitted applications, highest risk first; filters by status and assignee."""
     form = QueueFilterForm(request.GET or None)
-    status = assigned = ""
+    filters = {}
     if form.is_bound and form.is_valid():
-        status = form.cleaned_data["status"]
-        assigned = form.cleaned_data["assigned"]
-    queryset = review_queue(status=status, assigned=assigned, user=request.user)
+        filters = {name: value for name, value in form.cleaned_data.items() if value}
+    queryset = review_queue(user=request.user, **filters)
     page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    labels = dict(Severity.choices)
+    for application in page_obj.object_list:
+        application.flag_counts = [
+            {
+                "severity": level,
+                "icon": SEVERITY_ICONS[level],
+                "label": labels[level].lower(),
+                "count": getattr(application, f"open_{level}"),
+            }
+            for level in SEVERITIES
+            if getattr(application, f"open_{level}")
+        ]
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(
@@ -130,16 +148,26 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
                 if field.page_id == page.pk and field.box_style:
                     page.boxes.append(field)
     decisions = list(application.decisions.select_related("reviewer"))
+    someone_else = (
+        application.assigned_to_id is not None and application.assigned_to_id != request.user.pk
+    )
+    reviewable = application.status in Application.REVIEWABLE
+    open_flags = [flag for flag in flags if flag.status == Flag.Status.OPEN]
+    is_admin = request.user.has_perm("review.audit_history")
     return {
         "application": application,
         "documents": documents,
         "flags": flags,
-        "open_flags": [flag for flag in flags if flag.status == Flag.Status.OPEN],
+        "open_flags": open_flags,
+        "serious_open": [f for f in open_flags if f.severity in CONFIRM_SEVERITIES],
         "decisions": decisions,
-        "can_claim": application.status in Application.REVIEWABLE
-        and application.assigned_to_id != request.user.pk,
-        "can_decide": application.status in Application.REVIEWABLE,
-        "can_edit": application.status in Application.REVIEWABLE,
+        "someone_else": someone_else and reviewable,
+        "can_claim": reviewable and application.assigned_to_id is None,
+        "can_decide": reviewable and not someone_else,
+        "can_edit": reviewable and not someone_else,
+        "assign_form": AssignForm(initial={"assignee": application.assigned_to_id})
+        if is_admin and reviewable
+        else None,
         "decision_kinds": Decision.Kind,
         "nav": "queue",
     }
@@ -157,13 +185,32 @@ def review_application(request, application_id: int):
     decide_error = ""
     note = ""
     if request.method == "POST":
-        if "claim" in request.POST:
+        if "claim" in request.POST or "take_over" in request.POST:
             try:
-                application_claim(application=application, reviewer=request.user)
+                application_claim(
+                    application=application,
+                    reviewer=request.user,
+                    take_over="take_over" in request.POST,
+                )
             except (ValidationError, PermissionDenied) as error:
                 messages.error(request, error_text(error))
             else:
                 messages.success(request, f"{application.reference} is assigned to you.")
+            return redirect("review_application", application_id=application.pk)
+        if "assign" in request.POST:
+            form = AssignForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Choose a reviewer from the list.")
+                return redirect("review_application", application_id=application.pk)
+            assignee = form.cleaned_data["assignee"]
+            try:
+                application_assign(application=application, assignee=assignee, actor=request.user)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(
+                    request, f"{application.reference} is assigned to {assignee or 'nobody'}."
+                )
             return redirect("review_application", application_id=application.pk)
         if "waive" in request.POST:
             flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["waive"]))
@@ -204,6 +251,7 @@ def review_application(request, application_id: int):
                     reviewer=request.user,
                     kind=request.POST["decide"],
                     note=note,
+                    confirm_open_flags=bool(request.POST.get("confirm_open_flags")),
                 )
             except (ValidationError, PermissionDenied) as error:
                 decide_error = error_text(error)

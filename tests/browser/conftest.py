@@ -85,3 +85,27 @@ def users(django_user_model, staff_groups):
 @pytest.fixture
 def sample_pay_stub(sample_documents) -> Path:
     return sample_documents / "pay_stub_2026-01-30.pdf"
+
+
+AXE = HERE / "vendor" / "axe.min.js"
+
+
+@pytest.fixture
+def axe():
+    """Run axe-core on the page; fail on serious or critical violations, naming each."""
+
+    def check(page, name: str) -> None:
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE))
+        results = page.evaluate(
+            """async () => {
+                const result = await axe.run(document, {resultTypes: ['violations']});
+                return result.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+            }"""
+        )
+        assert results == [], f"axe-core on {name}: {results}"
+
+    return check

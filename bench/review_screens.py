@@ -1,0 +1,242 @@
+"""Server time and query counts of the review screens at scale: the reviewer queue, one review
+page and the filtered correction history.
+
+Builds its data in a fresh test database (SQLite by default; PostgreSQL when DATABASE_URL
+points at one, as `test_<name>`) with bulk_create, then requests each screen through Django's
+test Client in-process and prints a Markdown table.
+
+    .venv/bin/python -m bench.review_screens [--applications 100000] [--repeat 30]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/attest .venv/bin/python -m bench.review_screens
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import time
+from datetime import timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+django.setup()
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User  # noqa: E402
+from extraction.models import Document, DocumentType, Field, FieldRevision, Page  # noqa: E402
+from review.models import Application, new_reference  # noqa: E402
+from rules.models import Flag, Severity  # noqa: E402
+
+FIELDS = [
+    ("employee_name", "Employee name", "name", "Jordan A. Rivera"),
+    ("employer_name", "Employer", "text", "Northwind Logistics LLC"),
+    ("pay_date", "Pay date", "date", "01/30/2026"),
+    ("gross_pay", "Gross pay", "money", "2,280.00"),
+    ("net_pay", "Net pay", "money", "1,698.08"),
+]
+SEVERITIES = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+def build(count: int, rng: random.Random, batch: int = 2000) -> tuple[User, User, Application]:
+    """``count`` submitted applications, each with a read pay stub, its fields, their machine
+    revisions, an applicant's correction on one in ten and flags on one in three."""
+    reviewer = User.objects.create_user(email="riley@example.com", password="pw")  # noqa: S106 - bench user
+    reviewer.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    admin = User.objects.create_user(email="avery@example.com", password="pw")  # noqa: S106 - bench user
+    admin.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    owners = User.objects.bulk_create(
+        # An unusable password: these people never sign in.
+        [User(email=f"applicant{n}@example.com", password="!") for n in range(200)]  # noqa: S106
+    )
+    pay_stub, _ = DocumentType.objects.get_or_create(key="pay_stub", defaults={"label": "Pay stub"})
+    now = timezone.now()
+    for start in range(0, count, batch):
+        size = min(batch, count - start)
+        applications = Application.objects.bulk_create(
+            [
+                Application(
+                    owner=owners[(start + n) % len(owners)],
+                    reference=new_reference(),
+                    stated_name="Jordan Rivera",
+                    status=rng.choice([Application.Status.SUBMITTED, Application.Status.IN_REVIEW]),
+                    assigned_to=reviewer if rng.random() < 0.2 else None,
+                    risk_score=rng.choice([0, 0, 1, 5, 20, 46, 70]),
+                    submitted_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 30)),
+                )
+                for n in range(size)
+            ]
+        )
+        documents = Document.objects.bulk_create(
+            [
+                Document(
+                    application=application,
+                    uploaded_by=application.owner,
+                    document_type=pay_stub,
+                    original=f"bench/{application.pk}.pdf",
+                    original_name="pay_stub.pdf",
+                    media_type="application/pdf",
+                    size=1000,
+                    sha256=f"{application.pk:064x}",
+                    page_count=1,
+                    status=Document.Status.EXTRACTED,
+                )
+                for application in applications
+            ]
+        )
+        pages = Page.objects.bulk_create(
+            [
+                Page(document=d, number=1, image=f"bench/{d.pk}.png", width=1224, height=1584)
+                for d in documents
+            ]
+        )
+        fields = Field.objects.bulk_create(
+            [
+                Field(
+                    document=document,
+                    key=key,
+                    label=label,
+                    kind=kind,
+                    required=True,
+                    position=position,
+                    machine_value=value,
+                    value=value,
+                    page=page,
+                    box=[0.1, 0.1 * position, 0.3, 0.1 * position + 0.02],
+                    grounded=True,
+                    status=Field.Status.CONFIRMED,
+                )
+                for document, page in zip(documents, pages, strict=True)
+                for position, (key, label, kind, value) in enumerate(FIELDS)
+            ]
+        )
+        revisions = []
+        for field in fields:
+            revisions.append(
+                FieldRevision(
+                    field=field,
+                    number=1,
+                    value=field.value,
+                    role=Role.MACHINE,
+                    action="extracted",
+                    created_at=now,
+                    hash=f"{field.pk:064x}",
+                )
+            )
+            if field.key == "net_pay" and rng.random() < 0.1:
+                revisions.append(
+                    FieldRevision(
+                        field=field,
+                        number=2,
+                        value="1,358.46",
+                        actor=field.document.application.owner,
+                        role=Role.APPLICANT,
+                        action="corrected",
+                        reason="Bonus withheld.",
+                        created_at=now,
+                        previous_hash=f"{field.pk:064x}",
+                        hash=f"{field.pk:063x}f",
+                    )
+                )
+        FieldRevision.objects.bulk_create(revisions, batch_size=5000)
+        Flag.objects.bulk_create(
+            [
+                Flag(
+                    application=application,
+                    rule_key="bench",
+                    title="Pay stub does not add up",
+                    severity=rng.choice(SEVERITIES),
+                    message="Gross minus deductions is not net pay.",
+                )
+                for application in applications
+                if rng.random() < 0.33
+            ]
+        )
+    application = Application.objects.order_by("-risk_score", "submitted_at").first()
+    return reviewer, admin, application
+
+
+def measure(client: Client, url: str, repeat: int) -> tuple[float, float, int]:
+    times = []
+    queries = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        queries = len(captured)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return statistics.median(times), p95, queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(args)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(args) -> None:
+    rng = random.Random(5)  # noqa: S311 - bench data, reproducible by design
+    started = time.perf_counter()
+    reviewer, admin, application = build(args.applications, rng)
+    built = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    reviewer_client, admin_client = Client(), Client()
+    reviewer_client.force_login(reviewer)
+    admin_client.force_login(admin)
+    screens = [
+        ("Reviewer queue (page 1)", reviewer_client, "/review/"),
+        (
+            "Reviewer queue, high flags, unassigned, page 3",
+            reviewer_client,
+            "/review/?severity=high&assigned=none&page=3",
+        ),
+        ("Review page (one application)", reviewer_client, f"/review/{application.pk}/"),
+        (
+            "History, filtered (role=applicant, field=net_pay)",
+            admin_client,
+            "/history/?role=applicant&field_key=net_pay",
+        ),
+        (
+            "History, filtered by application",
+            admin_client,
+            f"/history/?application_reference={application.reference}",
+        ),
+    ]
+    revisions = FieldRevision.objects.count()
+    print(
+        f"{args.applications:,} applications, {revisions:,} revisions on {connection.vendor} "
+        f"(built in {built:.0f} s); Python {platform.python_version()}; "
+        f"{args.repeat} requests each, in-process Django test Client.\n"
+    )
+    print("| screen | median ms | p95 ms | queries |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, client, url in screens:
+        median, p95, queries = measure(client, url, args.repeat)
+        print(f"| {name} | {median:.1f} | {p95:.1f} | {queries} |")
+
+
+if __name__ == "__main__":
+    main()
