@@ -23,6 +23,7 @@ from ..selectors import (
     application_get_for_user,
     field_get_for_user,
     flag_get_for_staff,
+    open_flag_counts,
     review_queue,
 )
 from ..services import (
@@ -63,6 +64,7 @@ def review_queue_view(request):
     queryset = review_queue(user=request.user, **filters)
     page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     labels = dict(Severity.choices)
+    open_flag_counts(page_obj.object_list)
     for application in page_obj.object_list:
         application.flag_counts = [
             {
