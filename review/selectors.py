@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from extraction.models import Document, Field, FieldRevision, Page
-from rules.models import Flag, Severity
+from rules.models import RULE_ERROR_PREFIX, Flag, Severity
 
 from .models import Application
 
@@ -135,6 +135,7 @@ def open_flag_counts(applications) -> None:
     applications = list(applications)
     rows = (
         Flag.objects.filter(application__in=applications, status=Flag.Status.OPEN)
+        .exclude(rule_key__startswith=RULE_ERROR_PREFIX)
         .values("application_id", "severity")
         .annotate(count=Count("pk"))
     )

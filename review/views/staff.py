@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 from extraction.models import Field, FieldRevision
-from rules.models import Flag, Severity
+from rules.models import RULE_ERROR_PREFIX, Flag, Severity
 from rules.services import flag_waive
 
 from ..forms import AssignForm, QueueFilterForm
@@ -122,10 +122,12 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
             "pages", Prefetch("fields", queryset=fields)
         )
     )
+    # A rule that failed to run is the admins' to fix (on the rule's page), not a finding
+    # about the applicant, so the reviewer does not see it here.
     flags = list(
-        application.flags.select_related("field", "document", "resolved_by").order_by(
-            "status", "-created_at"
-        )
+        application.flags.exclude(rule_key__startswith=RULE_ERROR_PREFIX)
+        .select_related("field", "document", "resolved_by")
+        .order_by("status", "-created_at")
     )
     for flag in flags:
         flag.icon = SEVERITY_ICONS.get(flag.severity, "●")
