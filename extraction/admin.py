@@ -9,8 +9,8 @@ from .models import Document, DocumentType, ExtractionRun, Field, FieldRevision,
 class DocumentTypeAdmin(admin.ModelAdmin):
     """Document types are data: admins add and edit them here (fields as a JSON list)."""
 
-    list_display = ["label", "key", "version", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["label", "key", "version", "provider", "is_active"]
+    list_filter = ["is_active", "provider"]
     search_fields = ["key", "label"]
 
     def save_model(self, request, obj, form, change):
@@ -48,14 +48,18 @@ class ExtractionRunAdmin(ReadOnlyAdmin):
         "document",
         "provider",
         "model",
+        "reading",
+        "page_first",
+        "page_last",
         "outcome",
+        "cached_from",
         "tokens_in",
         "tokens_out",
         "cost",
         "latency_ms",
         "created_at",
     ]
-    list_filter = ["provider", "model", "outcome"]
+    list_filter = ["provider", "model", "outcome", "reading"]
     list_select_related = ["document"]
     date_hierarchy = "created_at"
 
@@ -67,8 +71,16 @@ class FieldRevisionInline(ReadOnlyInline):
 
 @admin.register(Field)
 class FieldAdmin(ReadOnlyAdmin):
-    list_display = ["label", "document", "value", "machine_value", "status", "grounded"]
-    list_filter = ["status", "grounded", "kind"]
+    list_display = [
+        "label",
+        "document",
+        "value",
+        "machine_value",
+        "status",
+        "grounded",
+        "agreement",
+    ]
+    list_filter = ["status", "grounded", "agreement", "kind"]
     search_fields = ["key", "document__application__reference"]
     list_select_related = ["document"]
     inlines = [FieldRevisionInline]

@@ -167,3 +167,58 @@ def _union(words: list[list]) -> list[float]:
         max(w[3] for w in words),
         max(w[4] for w in words),
     ]
+
+
+def locate_rows(
+    *,
+    rows: Sequence[dict[str, str | None]],
+    columns: Sequence[tuple[str, str]],
+    pages: Sequence[tuple[int, list[list]]],
+) -> list[Location | None]:
+    """Where each row of a list (a statement's transactions) stands: one printed line holding
+    the row's text cells and its amounts, or None.
+
+    Amounts match by size whatever their sign, since statements print a withdrawal unsigned in
+    its own column. Each printed line grounds one row at most, so two identical purchases need
+    two lines.
+    """
+    from .ingest import group_lines
+
+    lines = [(number, line) for number, words in pages for line in group_lines(words)]
+    used: set[int] = set()
+    found: list[Location | None] = []
+    for row in rows:
+        wanted = []
+        for key, kind in columns:
+            cell = row.get(key)
+            if not cell:
+                continue
+            if kind == "money":
+                try:
+                    wanted.append(("money", normalize("money", cell).lstrip("-")))
+                except NormalizationError:
+                    wanted.append(("missing", ""))
+            elif kind == "text":
+                wanted.append(("text", cell))
+        location = None
+        if wanted and all(kind != "missing" for kind, _ in wanted):
+            for index, (number, line) in enumerate(lines):
+                if index in used:
+                    continue
+                hits = [_in_line(kind, target, line) for kind, target in wanted]
+                if all(hits):
+                    used.add(index)
+                    location = Location(page=number, box=_union([w for h in hits for w in h]))
+                    break
+        found.append(location)
+    return found
+
+
+def _in_line(kind: str, target: str, line: list[list]) -> list[list] | None:
+    if kind == "text":
+        # Words that are only punctuation ("&", "|") are skipped on both sides.
+        kept = [w for w in line if _token(w[0])]
+        return _same_words(normalize("text", target), "text", kept)
+    unsigned = [[w[0].lstrip("-\u2212(").rstrip(")"), *w[1:]] for w in line]
+    # The boxes are the line's own; only the sign was taken off the text.
+    return _exact_run(target, "money", unsigned)

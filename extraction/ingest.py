@@ -207,7 +207,8 @@ def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedP
     if ocr.tesseract_path() is None:
         logger.warning("Page %s kept without text: Tesseract is not installed.", number)
         return _page(number, _bounded(image, max_pixels), [], "none")
-    straight = ocr.deskew(image)
+    # Quarter turns first (an upside-down or sideways scan), then the small tilt.
+    straight = ocr.deskew(ocr.upright(image))
     try:
         words = ocr.read_words(straight)
     except ocr.OcrUnavailable as exc:

@@ -21,6 +21,8 @@ class FieldKind(models.TextChoices):
     EIN = "ein", "Employer ID number"
     ACCOUNT = "account", "Account number"
     ENUM = "enum", "Choice"
+    # A list of rows (bank statement transactions); the value is the rows as JSON text.
+    ROWS = "rows", "List of rows"
 
 
 class DocumentType(models.Model):
@@ -36,6 +38,12 @@ class DocumentType(models.Model):
     description = models.TextField(blank=True)
     fields = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
+    # Blank: EXTRACTION_PROVIDER. Otherwise 'local', 'openai' or 'anthropic' for this type only.
+    provider = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Leave blank for the default reader; or local, openai or anthropic.",
+    )
 
     class Meta:
         ordering = ["label"]
@@ -62,16 +70,19 @@ class Document(models.Model):
         EXTRACTED = "extracted", "Read"
         NEEDS_MANUAL_ENTRY = "needs_manual_entry", "Needs your input"
         FAILED = "failed", "Failed"
+        # The file held several documents; each part is a Document of its own (``parts``).
+        SPLIT = "split", "Split into parts"
 
     S = Status
     TRANSITIONS = {
         S.QUEUED: frozenset({S.PROCESSING, S.FAILED}),
-        S.PROCESSING: frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED, S.QUEUED}),
+        S.PROCESSING: frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED, S.QUEUED, S.SPLIT}),
         S.EXTRACTED: frozenset({S.QUEUED}),
         S.NEEDS_MANUAL_ENTRY: frozenset({S.QUEUED}),
         S.FAILED: frozenset({S.QUEUED}),
+        S.SPLIT: frozenset(),
     }
-    FINISHED = frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED})
+    FINISHED = frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED, S.SPLIT})
 
     application = models.ForeignKey(
         "review.Application", on_delete=models.CASCADE, related_name="documents"
@@ -91,6 +102,13 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     page_count = models.PositiveIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
+    # A part of a file that held several documents: it shares the original file and sha256 of
+    # ``split_from`` and covers that file's pages ``page_start``..``page_end`` (1-based).
+    split_from = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="parts"
+    )
+    page_start = models.PositiveIntegerField(null=True, blank=True)
+    page_end = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=24, choices=Status, default=Status.QUEUED)
     # A failure or manual-entry reason: a stable code for programs, a sentence for people.
     reason_code = models.CharField(max_length=50, blank=True)
@@ -161,17 +179,35 @@ class ExtractionRun(models.Model):
         INVALID_OUTPUT = "invalid_output", "Invalid output"
         REFUSED = "refused", "Refused or empty"
         ERROR = "error", "Error"
+        # Stopped before calling the provider: a page or call cap was reached.
+        CAPPED = "capped", "Stopped by a spending cap"
+
+    class Reading(models.TextChoices):
+        PRIMARY = "primary", "Reading"
+        SECOND = "second", "Second reading"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="runs")
     provider = models.CharField(max_length=50)
     model = models.CharField(max_length=100, blank=True)
     prompt_version = models.CharField(max_length=20, blank=True)
-    schema_version = models.CharField(max_length=20, blank=True)
+    # The type's key and version with the schema generator's version: "pay_stub.v1.s2".
+    schema_version = models.CharField(max_length=100, blank=True)
+    reading = models.CharField(max_length=10, choices=Reading, default=Reading.PRIMARY)
+    # The pages this call sent (1-based, of this document); empty for a cached reading.
+    page_first = models.PositiveIntegerField(null=True, blank=True)
+    page_last = models.PositiveIntegerField(null=True, blank=True)
+    # sha256 of file, page range, type, provider, model, prompt and schema: equal keys read alike.
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
+    cached_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reused_by"
+    )
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     latency_ms = models.PositiveIntegerField(default=0)
     raw_response = models.TextField(blank=True)
+    # The validated values this call read ({field key: value or null}), for merging and reuse.
+    values = models.JSONField(default=dict, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -181,6 +217,13 @@ class ExtractionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} on {self.document} ({self.outcome})"
+
+
+class Agreement(models.TextChoices):
+    AGREE = "agree", "Both readings agree"
+    DISAGREE = "disagree", "The readings disagree"
+    # Only one reading found a value; the other found none.
+    SINGLE = "single", "Only one reading found it"
 
 
 class Field(models.Model):
@@ -214,6 +257,11 @@ class Field(models.Model):
     # [x0, y0, x1, y1] as fractions of the page, or empty when the value was not found.
     box = models.JSONField(default=list, blank=True)
     grounded = models.BooleanField(default=False)
+    # Per row of a ``rows`` field: {"page": n, "box": [...], "grounded": bool}, in row order.
+    row_evidence = models.JSONField(default=list, blank=True)
+    # Whether a second, independent reading (EXTRACTION_SECOND_PROVIDER) found the same value.
+    agreement = models.CharField(max_length=10, choices=Agreement, blank=True)
+    second_value = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.PROPOSED)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -230,6 +278,20 @@ class Field(models.Model):
     @property
     def changed_from_machine(self) -> bool:
         return self.value != self.machine_value
+
+    @property
+    def rows(self) -> list[dict]:
+        """A ``rows`` field's current rows, each with its evidence (``page``, ``box``,
+        ``grounded``) when the machine's reading is still the value; else an empty list."""
+        from .schemas import rows_loads
+
+        if self.kind != FieldKind.ROWS:
+            return []
+        rows = rows_loads(self.value)
+        evidence = self.row_evidence if self.value == self.machine_value else []
+        for index, row in enumerate(rows):
+            row["evidence"] = evidence[index] if index < len(evidence) else None
+        return rows
 
 
 class FieldRevisionQuerySet(models.QuerySet):

@@ -7,7 +7,9 @@ with a sentence a person can act on, rather than being guessed into shape.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -23,6 +25,7 @@ _MESSAGES = {
     "ssn": "Enter a Social Security number such as 123-45-6789.",
     "ein": "Enter an employer ID number such as 12-3456789.",
     "account": "Enter the number using letters and digits only.",
+    "rows": "Enter the rows as a list, one row per line of the document.",
     "text": "Enter a value.",
 }
 
@@ -195,6 +198,70 @@ def _text(value: str) -> str:
     return text
 
 
+# --- rows --------------------------------------------------------------------------------------
+
+_DAY_MONTH_ONLY = re.compile(r"(?P<month>\d{1,2})[/.-](?P<day>\d{1,2})")
+
+
+def _rows(value: str) -> str:
+    """Rows as canonical JSON: a list of objects of strings or nulls, whitespace collapsed.
+
+    Without the columns' kinds this is only the shape; ``normalize_rows`` reads each cell.
+    """
+    try:
+        rows = json.loads(value)
+    except ValueError:
+        raise _fail("rows") from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise _fail("rows")
+    canonical = []
+    for row in rows:
+        cells = {}
+        for key, cell in row.items():
+            if cell is not None and not isinstance(cell, str | int | float):
+                raise _fail("rows")
+            text = _collapse(str(cell)) if cell is not None else ""
+            cells[str(key)] = text or None
+        canonical.append(cells)
+    return json.dumps(canonical, ensure_ascii=False)
+
+
+def normalize_rows(
+    *, columns: Iterable[tuple[str, str]], value: str, reference: date | None = None
+) -> str:
+    """Each cell of ``value``'s rows in its column's canonical form; a cell that cannot be read
+    as its kind becomes null rather than being guessed into shape.
+
+    ``columns`` is ``[(key, kind)]``. A statement prints transaction dates without the year
+    ("01/02"); with a ``reference`` date (the statement's end) the year is the reference's, or
+    the year before for a month after the reference's (a December row on a January statement).
+    """
+    kinds = dict(columns)
+    rows = json.loads(_rows(value))
+    for row in rows:
+        for key, cell in row.items():
+            if cell is None:
+                continue
+            kind = kinds.get(key, "text")
+            try:
+                row[key] = normalize(kind, cell)
+            except NormalizationError:
+                row[key] = _year_completed(cell, reference) if kind == "date" else None
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _year_completed(value: str, reference: date | None) -> str | None:
+    match = _DAY_MONTH_ONLY.fullmatch(_collapse(value))
+    if match is None or reference is None:
+        return None
+    month, day = int(match["month"]), int(match["day"])
+    year = reference.year - 1 if month > reference.month else reference.year
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
 _NORMALIZERS = {
     "money": _money,
     "date": _date,
@@ -202,6 +269,7 @@ _NORMALIZERS = {
     "ssn": _ssn,
     "ein": _ein,
     "account": _account,
+    "rows": _rows,
 }
 
 
@@ -209,7 +277,8 @@ def normalize(kind: str, value: str) -> str:
     """The canonical form of ``value`` read as ``kind``.
 
     money -> "1234.50", date -> "2026-01-15", integer -> "2026", ssn -> "123-45-6789",
-    ein -> "12-3456789", account -> letters and digits; every other kind (name, address, text,
+    ein -> "12-3456789", account -> letters and digits, rows -> canonical JSON (see
+    ``normalize_rows`` for the cells); every other kind (name, address, text,
     enum, and kinds added later) -> whitespace collapsed.
     """
     if value is None or not str(value).strip():

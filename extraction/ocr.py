@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 import os
+import re
 import shutil
 import subprocess
 
@@ -100,6 +101,51 @@ def parse_tsv(tsv: str, size: tuple[int, int]) -> list[list]:
             ]
         )
     return words
+
+
+# Below this, Tesseract's orientation guess is noise (a page of few or no letters).
+MIN_ORIENTATION_CONFIDENCE = 2.0
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_ORIENTATION_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
+def rotation(image: Image.Image) -> int:
+    """Degrees clockwise that turn ``image`` upright (0, 90, 180 or 270), from Tesseract's
+    orientation detection (``--psm 0``); 0 when unsure, or for a page with too little text."""
+    binary = tesseract_path()
+    if binary is None:
+        return 0
+    prepared = prepare(image)
+    buffer = io.BytesIO()
+    prepared.save(buffer, format="PNG")
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [binary, "stdin", "stdout", "--psm", "0"],
+            input=buffer.getvalue(),
+            capture_output=True,
+            timeout=OCR_TIMEOUT_SECONDS,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    output = completed.stdout.decode("utf-8", "replace")
+    angle, confidence = _ROTATE.search(output), _ORIENTATION_CONFIDENCE.search(output)
+    if completed.returncode != 0 or not angle or not confidence:
+        return 0
+    if float(confidence.group(1)) < MIN_ORIENTATION_CONFIDENCE:
+        return 0
+    return int(angle.group(1)) % 360
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` turned by quarter turns so that its text reads upright (a scan fed upside
+    down, a phone photo taken sideways); unchanged when it already does or when unsure."""
+    degrees = rotation(image)
+    if degrees == 0:
+        return image
+    # PIL turns counter-clockwise for a positive angle.
+    return image.rotate(-degrees, expand=True)
 
 
 def deskew(image: Image.Image, *, max_angle: float = 4.0) -> Image.Image:

@@ -14,24 +14,26 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
-
+from .cache import call_key, earlier_reading, schema_version
+from .caps import Capped, cap_reason
 from .classify import classify
-from .grounding import locate
-from .history import RevisionAction, revision_append
+from .concurrency import ProviderSlots
+from .images import sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
-from .models import Document, DocumentType, ExtractionRun, Field, Page
-from .normalize import NormalizationError, normalize
+from .models import Document, DocumentType, ExtractionRun, Page
+from .prompts import PROMPT_VERSION
 from .providers import get_provider
 from .providers.base import (
-    PROMPT_VERSION,
-    ExtractionRequest,
     ExtractionResult,
     PageInput,
+    Provider,
     ProviderError,
     ProviderTransientError,
 )
-from .schemas import SCHEMA_VERSION, DocumentTypeSpec
+from .reading import GroupOutcome, merge_values, page_groups, read_groups
+from .saving import fields_save
+from .schemas import DocumentTypeSpec
+from .split import split_plan
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,10 @@ class Reason:
     RENDER_FAILED = (
         "render_failed",
         "We could not open the pages of this file. Replace it with a fresh scan or export.",
+    )
+    SPLIT = (
+        "split",
+        "This file holds {count} documents; each is listed and read on its own.",
     )
 
 
@@ -130,77 +136,7 @@ def _resolve_type(document: Document, pages: list[Page]) -> DocumentType | None:
     return document_type
 
 
-def _record_run(
-    document: Document,
-    provider_name: str,
-    outcome: str,
-    result: ExtractionResult | None = None,
-    error: ProviderError | None = None,
-) -> ExtractionRun:
-    return ExtractionRun.objects.create(
-        document=document,
-        provider=provider_name,
-        model=result.model if result else "",
-        prompt_version=PROMPT_VERSION,
-        schema_version=SCHEMA_VERSION,
-        tokens_in=result.tokens_in if result else 0,
-        tokens_out=result.tokens_out if result else 0,
-        cost=result.cost if result else 0,
-        latency_ms=result.latency_ms if result else 0,
-        raw_response=(result.raw_response if result else error.raw_response if error else ""),
-        outcome=outcome,
-        error=error.message if error else "",
-    )
-
-
-def _save_fields(
-    document: Document, spec: DocumentTypeSpec, values: dict[str, str | None], pages: list[Page]
-) -> None:
-    """Create or refresh one Field per schema field, with the machine's reading as history.
-
-    A value a person already confirmed or corrected is kept; only the machine's own reading
-    is refreshed, so re-running extraction never overwrites a human decision.
-    """
-    page_words = [(page.number, page.words) for page in pages]
-    pages_by_number = {page.number: page for page in pages}
-    existing = {field.key: field for field in document.fields.all()}
-    for position, field_spec in enumerate(spec.fields):
-        value = values.get(field_spec.key) or ""
-        try:
-            normalized = normalize(field_spec.kind, value) if value else ""
-        except NormalizationError:
-            normalized = ""
-        location = locate(value=value, kind=field_spec.kind, pages=page_words) if value else None
-        field = existing.get(field_spec.key) or Field(document=document, key=field_spec.key)
-        is_new = field.pk is None
-        field.label = field_spec.label
-        field.kind = field_spec.kind
-        field.required = field_spec.required
-        field.sensitive = field_spec.sensitive
-        field.position = position
-        previous_machine_value = field.machine_value
-        field.machine_value = value
-        untouched = is_new or field.status == Field.Status.PROPOSED
-        if untouched:
-            field.value = value
-            field.normalized = normalized
-        if location and (untouched or field.value == value):
-            field.page = pages_by_number.get(location.page)
-            field.box = location.box
-            field.grounded = True
-        elif untouched:
-            field.page = None
-            field.box = []
-            field.grounded = False
-        field.save()
-        if is_new or previous_machine_value != value:
-            revision_append(
-                field=field,
-                value=value,
-                actor=None,
-                role=Role.MACHINE,
-                action=RevisionAction.EXTRACTED,
-            )
+LOCAL = "local"
 
 
 def _finish(document: Document, status: str, reason: tuple[str, str] | None = None) -> None:
@@ -214,9 +150,183 @@ def _finish(document: Document, status: str, reason: tuple[str, str] | None = No
         application_documents_changed(application=locked.application)
 
 
+def _record_run(
+    document: Document,
+    provider: Provider,
+    spec: DocumentTypeSpec,
+    outcome: GroupOutcome,
+    *,
+    reading: str,
+    key: str,
+) -> ExtractionRun:
+    """One ExtractionRun per provider call (or per reused call), with what it cost."""
+    result, error = outcome.result, outcome.error
+    if result is not None:
+        status = ExtractionRun.Outcome.OK
+    elif error is not None and error.code == "unreadable_answer":
+        status = ExtractionRun.Outcome.INVALID_OUTPUT
+    else:
+        status = ExtractionRun.Outcome.ERROR
+    return ExtractionRun.objects.create(
+        document=document,
+        provider=provider.name,
+        model=(result.model if result else "") or provider.model,
+        prompt_version=PROMPT_VERSION,
+        schema_version=schema_version(spec),
+        reading=reading,
+        page_first=outcome.first_page,
+        page_last=outcome.last_page,
+        cache_key=key,
+        cached_from_id=outcome.cached_from,
+        tokens_in=result.tokens_in if result else 0,
+        tokens_out=result.tokens_out if result else 0,
+        cost=result.cost if result else 0,
+        latency_ms=result.latency_ms if result else 0,
+        raw_response=(result.raw_response if result else error.raw_response if error else ""),
+        values=result.values if result else {},
+        outcome=status,
+        error=error.message if error else "",
+    )
+
+
+def _file_pages(document: Document, group: tuple[int, ...]) -> tuple[int, ...]:
+    """A part's page numbers as pages of the uploaded file, so that parts share cache keys."""
+    offset = (document.page_start or 1) - 1
+    return tuple(n + offset for n in group)
+
+
+def _page_inputs(provider: Provider, pages: list[Page]) -> list[PageInput]:
+    # The local provider reads only text; an LLM gets each page sized for its token accounting.
+    max_pixels = settings.EXTRACTION_IMAGE_MAX_PIXELS.get(provider.name, 0)
+    return [
+        PageInput(
+            number=page.number,
+            image_png=(
+                b"" if provider.name == LOCAL else sized_for(_read(page), max_pixels=max_pixels)
+            ),
+            text=page.text,
+        )
+        for page in pages
+    ]
+
+
+def _slots(provider: Provider) -> ProviderSlots | None:
+    if provider.name == LOCAL:
+        return None
+    limit = settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4)
+    url = settings.EXTRACTION_LIMITS_REDIS_URL or settings.CELERY_BROKER_URL
+    timeout = float(getattr(provider, "timeout_seconds", 120))
+    return ProviderSlots(
+        name=provider.name,
+        limit=limit,
+        redis_url=url if url.startswith(("redis://", "rediss://")) else "",
+        # A dead worker's slot comes free after its call could have timed out twice.
+        lease_seconds=2 * timeout + 30,
+    )
+
+
+def _read_document(
+    document: Document,
+    spec: DocumentTypeSpec,
+    provider: Provider,
+    pages: list[Page],
+    *,
+    reading: str,
+) -> list[GroupOutcome]:
+    """Read every page group, reusing identical earlier calls; record one run per group.
+
+    Raises ``Capped`` (after recording why) when the paid calls left would pass a cap.
+    """
+    size = 0 if provider.name == LOCAL else settings.EXTRACTION_PAGES_PER_CALL
+    groups = page_groups([page.number for page in pages], size=size)
+    keys = {
+        group: call_key(
+            sha256=document.sha256,
+            file_pages=_file_pages(document, group),
+            spec=spec,
+            provider=provider.name,
+            model=provider.model,
+        )
+        for group in groups
+    }
+    outcomes: list[GroupOutcome] = []
+    to_read = []
+    for group in groups:
+        earlier = earlier_reading(key=keys[group])
+        if earlier is None:
+            to_read.append(group)
+            continue
+        outcomes.append(
+            GroupOutcome(
+                pages=group,
+                result=ExtractionResult(values=dict(earlier.values), model=earlier.model),
+                cached_from=earlier.cached_from_id or earlier.pk,
+            )
+        )
+    reason = cap_reason(
+        document=document,
+        provider=provider,
+        planned_calls=len(to_read),
+        planned_pages=sum(len(group) for group in to_read),
+    )
+    if reason is not None:
+        ExtractionRun.objects.create(
+            document=document,
+            provider=provider.name,
+            model=provider.model,
+            prompt_version=PROMPT_VERSION,
+            schema_version=schema_version(spec),
+            reading=reading,
+            outcome=ExtractionRun.Outcome.CAPPED,
+            error=reason[1],
+        )
+        raise Capped(reason)
+    if to_read:
+        outcomes += read_groups(
+            provider=provider,
+            spec=spec,
+            pages=_page_inputs(provider, [p for p in pages if any(p.number in g for g in to_read)]),
+            groups=to_read,
+            slots=_slots(provider),
+            slot_wait_seconds=settings.EXTRACTION_SLOT_WAIT_SECONDS,
+            # More threads than the provider's slots would only wait for them.
+            max_threads=settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4),
+        )
+    outcomes.sort(key=lambda outcome: outcome.first_page)
+    for outcome in outcomes:
+        _record_run(document, provider, spec, outcome, reading=reading, key=keys[outcome.pages])
+    return outcomes
+
+
+def _second_reading(
+    document: Document, spec: DocumentTypeSpec, first: Provider, pages: list[Page]
+) -> dict[str, str | None] | None:
+    """An independent reading by EXTRACTION_SECOND_PROVIDER, or None when there is none or it
+    failed: a second opinion that could not be had never holds up the first."""
+    name = settings.EXTRACTION_SECOND_PROVIDER
+    if not name or name == first.name:
+        return None
+    try:
+        provider = get_provider(name)
+        outcomes = _read_document(
+            document, spec, provider, pages, reading=ExtractionRun.Reading.SECOND
+        )
+    except (ProviderError, Capped) as error:
+        logger.warning("Second reading of document %s skipped: %s", document.pk, error)
+        return None
+    if any(outcome.error for outcome in outcomes):
+        return None
+    return merge_values(spec, outcomes)[0]
+
+
+def _should_split(document: Document, pages: list[Page]) -> bool:
+    # Only a file whose type nobody chose, and never a part again.
+    return document.document_type_id is None and document.split_from_id is None and len(pages) > 1
+
+
 def document_process(*, document_id: int) -> None:
     """Read a queued document end to end. Transient provider errors propagate for a retry."""
-    from rules.services import flags_refresh
+    from .services import document_split
 
     document = _claim(document_id)
     if document is None:
@@ -231,45 +341,65 @@ def document_process(*, document_id: int) -> None:
         _finish(document, Document.Status.FAILED, Reason.RENDER_FAILED)
         return
 
+    if _should_split(document, pages):
+        parts = split_plan([page.text for page in pages])
+        if len(parts) > 1:
+            document_split(document=document, pages=pages, parts=parts)
+            code, message = Reason.SPLIT
+            _finish(document, Document.Status.SPLIT, (code, message.format(count=len(parts))))
+            return
+
     document_type = _resolve_type(document, pages)
     if document_type is None:
         _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, Reason.UNKNOWN_TYPE)
         return
     spec = DocumentTypeSpec.from_model(document_type)
-    provider = get_provider()
-    request = ExtractionRequest(
-        document_type=spec,
-        pages=tuple(
-            PageInput(number=page.number, image_png=_read(page), text=page.text) for page in pages
-        ),
-    )
     try:
-        result = provider.extract(request)
-    except ProviderTransientError as error:
-        _record_run(document, provider.name, ExtractionRun.Outcome.ERROR, error=error)
-        raise
-    except ProviderError as error:
-        outcome = (
-            ExtractionRun.Outcome.INVALID_OUTPUT
-            if error.code == "unreadable_answer"
-            else ExtractionRun.Outcome.ERROR
+        provider = get_provider(document_type.provider or None)
+        outcomes = _read_document(
+            document, spec, provider, pages, reading=ExtractionRun.Reading.PRIMARY
         )
-        _record_run(document, provider.name, outcome, error=error)
-        with transaction.atomic():
-            _save_fields(document, spec, {}, pages)
-        flags_refresh(application=document.application)
-        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, Reason.UNREADABLE)
+    except Capped as capped:
+        _save_and_finish(document, spec, {}, pages, None, capped.reason)
         return
+    except ProviderError as error:  # a configuration error: nothing was sent
+        logger.warning("Document %s not read: %s", document_id, error.message)
+        _save_and_finish(document, spec, {}, pages, None, Reason.UNREADABLE)
+        return
+    transient = next(
+        (o.error for o in outcomes if isinstance(o.error, ProviderTransientError)), None
+    )
+    if transient is not None:
+        # The groups that were read are recorded and reused by the retry at no cost.
+        raise transient
+    values, _ = merge_values(spec, outcomes)
+    second_values = _second_reading(document, spec, provider, pages)
+    unread = any(o.error for o in outcomes) or not any(values.values())
+    # Nothing at all was read, or part of it could not be: the applicant types the values in.
+    _save_and_finish(
+        document, spec, values, pages, second_values, Reason.UNREADABLE if unread else None
+    )
+
+
+def _save_and_finish(
+    document: Document,
+    spec: DocumentTypeSpec,
+    values: dict[str, str | None],
+    pages: list[Page],
+    second_values: dict[str, str | None] | None,
+    reason: tuple[str, str] | None,
+) -> None:
+    from rules.services import flags_refresh
 
     with transaction.atomic():
-        _record_run(document, provider.name, ExtractionRun.Outcome.OK, result=result)
-        _save_fields(document, spec, result.values, pages)
+        fields_save(
+            document=document, spec=spec, values=values, pages=pages, second_values=second_values
+        )
     flags_refresh(application=document.application)
-    if not any(result.values.values()):
-        # Nothing at all was read: the applicant types the values in instead of confirming blanks.
-        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, Reason.UNREADABLE)
-    else:
+    if reason is None:
         _finish(document, Document.Status.EXTRACTED)
+    else:
+        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
 
 
 def _read(page: Page) -> bytes:

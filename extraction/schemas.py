@@ -6,12 +6,34 @@ answer is never trusted because it claims to follow the schema.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-SCHEMA_VERSION = "1"
+# Version 2: a "rows" kind (a list of row objects) beside the string-or-null fields.
+SCHEMA_VERSION = "2"
+ROWS = "rows"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a ``rows`` field: a scalar kind (date, text, money...)."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    hint: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
+        return cls(
+            key=data["key"],
+            label=data.get("label", data["key"]),
+            kind=data.get("kind", "text"),
+            hint=data.get("hint", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -23,6 +45,7 @@ class FieldSpec:
     hint: str = ""
     sensitive: bool = False
     choices: tuple[str, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()  # only for kind "rows"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldSpec:
@@ -34,7 +57,12 @@ class FieldSpec:
             hint=data.get("hint", ""),
             sensitive=bool(data.get("sensitive", False)),
             choices=tuple(data.get("choices", ())),
+            columns=tuple(ColumnSpec.from_dict(c) for c in data.get("columns", ())),
         )
+
+    @property
+    def is_rows(self) -> bool:
+        return self.kind == ROWS
 
 
 @dataclass(frozen=True)
@@ -60,11 +88,19 @@ class DocumentTypeSpec:
         return f"{self.key}_v{self.version}".replace("-", "_")
 
     def output_model(self) -> type[BaseModel]:
-        """A pydantic model of the answer: every field present, a string or null."""
+        """A pydantic model of the answer: every field present, a string or null (or rows)."""
         definitions: dict[str, Any] = {}
         for spec in self.fields:
             description = spec.label + (f". {spec.hint}" if spec.hint else "")
-            definitions[spec.key] = (str | None, Field(default=..., description=description))
+            annotation: Any = str | None
+            if spec.is_rows:
+                row = create_model(
+                    f"{self.schema_name}_{spec.key}_row",
+                    __config__=ConfigDict(extra="forbid"),
+                    **{c.key: (str | None, Field(default=...)) for c in spec.columns},
+                )
+                annotation = list[row] | None
+            definitions[spec.key] = (annotation, Field(default=..., description=description))
         return create_model(
             self.schema_name,
             __config__=ConfigDict(extra="forbid"),
@@ -81,6 +117,23 @@ class DocumentTypeSpec:
         for spec in self.fields:
             description = spec.label + (f". {spec.hint}" if spec.hint else "")
             prop: dict[str, Any] = {"type": ["string", "null"], "description": description}
+            if spec.is_rows:
+                prop = {
+                    "type": ["array", "null"],
+                    "description": description,
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            c.key: {
+                                "type": ["string", "null"],
+                                "description": c.label + (f". {c.hint}" if c.hint else ""),
+                            }
+                            for c in spec.columns
+                        },
+                        "required": [c.key for c in spec.columns],
+                        "additionalProperties": False,
+                    },
+                }
             if spec.kind == "enum" and spec.choices:
                 prop["enum"] = [*spec.choices, None]
             properties[spec.key] = prop
@@ -97,7 +150,12 @@ class OutputInvalid(Exception):
 
 
 def validate_output(spec: DocumentTypeSpec, data: Any) -> dict[str, str | None]:
-    """Check an answer against the schema; return each field's value, blanks as None."""
+    """Check an answer against the schema; return each field's value, blanks as None.
+
+    A ``rows`` field's value is its rows as JSON text (``rows_dumps``), so that every value
+    travels through the pipeline, the database and the history as one string. Rows with no
+    value at all are dropped; no rows at all is None.
+    """
     if not isinstance(data, dict):
         raise OutputInvalid("The answer is not a JSON object.")
     try:
@@ -106,6 +164,32 @@ def validate_output(spec: DocumentTypeSpec, data: Any) -> dict[str, str | None]:
         raise OutputInvalid(str(exc)) from exc
     values: dict[str, str | None] = {}
     for key, value in parsed.model_dump().items():
+        if isinstance(value, list):
+            rows = [
+                {k: (v.strip() or None) if isinstance(v, str) else None for k, v in row.items()}
+                for row in value
+            ]
+            rows = [row for row in rows if any(row.values())]
+            values[key] = rows_dumps(rows) if rows else None
+            continue
         text = value.strip() if isinstance(value, str) else None
         values[key] = text or None
     return values
+
+
+def rows_dumps(rows: list[dict[str, str | None]]) -> str:
+    """Rows as the JSON text stored in a Field's value."""
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def rows_loads(text: str) -> list[dict[str, str | None]]:
+    """The rows of a stored value; an empty list for a blank or unreadable one."""
+    if not text:
+        return []
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(rows, list):
+        return []
+    return [row for row in rows if isinstance(row, dict)]

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from .models import Document, DocumentType
+from .models import Document, DocumentType, Page
 from .uploads import InspectedUpload, UploadRejected, inspect_upload
 
 logger = logging.getLogger(__name__)
@@ -172,3 +172,55 @@ __all__ = [
     "document_set_type",
     "document_upload",
 ]
+
+
+def document_split(*, document: Document, pages, parts) -> list[Document]:
+    """Make one Document per part of a file that holds several, and queue each for reading.
+
+    The original stays as uploaded: every part points at the same stored file (and sha256) with
+    its page range, and takes copies of its Page rows (sharing the stored page images), so no
+    page is rendered or read by OCR twice. Idempotent: parts made before are returned as they are.
+    """
+    from review.services import application_documents_changed
+
+    existing = list(document.parts.all())
+    if existing:
+        return existing
+    types = {t.key: t for t in DocumentType.objects.filter(is_active=True)}
+    created = []
+    with transaction.atomic():
+        for part in parts:
+            first, last = part.first_page, part.last_page
+            child = Document.objects.create(
+                application=document.application,
+                uploaded_by=document.uploaded_by,
+                document_type=types.get(part.type_key) if part.type_key else None,
+                original=document.original.name,
+                original_name=f"{document.original_name} (pages {first}\u2013{last})"
+                if first != last
+                else f"{document.original_name} (page {first})",
+                media_type=document.media_type,
+                size=document.size,
+                sha256=document.sha256,
+                page_count=last - first + 1,
+                metadata={"split_from": document.pk},
+                split_from=document,
+                page_start=first,
+                page_end=last,
+            )
+            for page in pages[first - 1 : last]:
+                copy = Page(
+                    document=child,
+                    number=page.number - first + 1,
+                    width=page.width,
+                    height=page.height,
+                    text=page.text,
+                    words=page.words,
+                    text_source=page.text_source,
+                )
+                copy.image.name = page.image.name
+                copy.save()
+            created.append(child)
+            transaction.on_commit(lambda pk=child.pk: _enqueue(pk))
+        application_documents_changed(application=document.application)
+    return created

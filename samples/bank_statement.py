@@ -165,5 +165,14 @@ def bank_statement_expected(opening: Decimal, transactions: list[Transaction]) -
             "total_deposits": f"{deposits:.2f}",
             "total_withdrawals": f"{withdrawals:.2f}",
             "closing_balance": f"{opening + deposits - withdrawals:.2f}",
+            # Normalized rows: ISO dates, signed amounts (withdrawals negative).
+            "transactions": [
+                {
+                    "date": t.day.isoformat(),
+                    "description": t.description,
+                    "amount": f"{t.amount:.2f}",
+                }
+                for t in transactions
+            ],
         },
     }

@@ -112,7 +112,10 @@ def test_an_application_goes_from_upload_to_approval(
         {"value": "1,898.08", "reason": "The deposit was 1,898.08", "save": "1", "page": "1"},
     )
     me.post(f"/documents/{document.pk}/", {"confirm_all": "1"})
-    me.post(detail, {"submit": "1"})
+    summary = me.post(detail, {"submit": "1"})
+    # Submitting first shows what the applicant changed, then asks once more.
+    assert "1,698.08" in summary.text and "1,898.08" in summary.text
+    me.post(detail, {"submit": "1", "confirm_submit": "1"})
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED
 
@@ -122,7 +125,14 @@ def test_an_application_goes_from_upload_to_approval(
     assert application.reference in staff.get("/review/").text
     review = staff.post(f"/review/{application.pk}/", {"claim": "1"})
     assert "Amount changed from the machine" in review.text
+    # A high flag is open, so approving needs an explicit confirmation.
     staff.post(f"/review/{application.pk}/", {"decide": "approve", "note": "Matches the bank."})
+    application.refresh_from_db()
+    assert application.status == Application.Status.IN_REVIEW
+    staff.post(
+        f"/review/{application.pk}/",
+        {"decide": "approve", "note": "Matches the bank.", "confirm_open_flags": "1"},
+    )
     application.refresh_from_db()
     assert application.status == Application.Status.APPROVED
 

@@ -17,6 +17,11 @@ def get_provider(name: str | None = None) -> Provider:
         from .openai import OpenAIProvider
 
         return OpenAIProvider.from_settings()
+    if name == "anthropic":
+        from .anthropic import AnthropicProvider
+
+        return AnthropicProvider.from_settings()
     raise ProviderConfigError(
-        f"Unknown extraction provider '{name}'. Set EXTRACTION_PROVIDER to 'local' or 'openai'."
+        f"Unknown extraction provider '{name}'. "
+        "Set EXTRACTION_PROVIDER to 'local', 'openai' or 'anthropic'."
     )

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from extraction.prompts import PROMPT_VERSION
 from extraction.schemas import DocumentTypeSpec
 
-PROMPT_VERSION = "2026-11-22.1"
+__all__ = ["PROMPT_VERSION"]  # re-exported: runs and tests read the version from here
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class PageInput:
 class ExtractionRequest:
     document_type: DocumentTypeSpec
     pages: tuple[PageInput, ...]
+    # The whole document's page count when ``pages`` is one group of a longer document.
+    total_pages: int = 0
+
+    @property
+    def page_total(self) -> int:
+        return self.total_pages or len(self.pages)
 
 
 @dataclass
@@ -77,5 +84,7 @@ class ProviderConfigError(ProviderError):
 
 class Provider(Protocol):
     name: str
+    # The configured model: part of the reading cache's key, whatever snapshot answers.
+    model: str
 
     def extract(self, request: ExtractionRequest) -> ExtractionResult: ...

@@ -56,8 +56,18 @@ class Found:
     label: str
 
 
+# A transaction line: a date that starts the line, a description, then one to three amounts.
+_ROW_DATE = re.compile(r"^\s*(?P<date>\d{1,2}/\d{1,2}(?:/\d{2,4})?)\s+(?P<rest>.+)$")
+_ROW_AMOUNT = re.compile(r"-?\$?\d{1,3}(?:,\d{3})*\.\d{2}-?|\(\$?\d{1,3}(?:,\d{3})*\.\d{2}\)")
+# Column headings that say which way an amount goes.
+_OUT_HEADINGS = re.compile(r"\b(?:Withdrawals?|Debits?|Payments?)\b", re.IGNORECASE)
+_IN_HEADINGS = re.compile(r"\b(?:Deposits?|Credits?)\b", re.IGNORECASE)
+_BALANCE_HEADING = re.compile(r"\bBalance\b", re.IGNORECASE)
+
+
 class LocalProvider:
     name = "local"
+    model = MODEL
 
     def extract(self, request: ExtractionRequest) -> ExtractionResult:
         started = time.monotonic()
@@ -65,7 +75,11 @@ class LocalProvider:
         pages = [(page, page.text.splitlines()) for page in request.pages]
         found: dict[str, Found] = {}
         for spec in request.document_type.fields:
-            hit = _find(rules.get(spec.key, ()), spec.kind, pages)
+            hit = (
+                _table_rows(spec, pages)
+                if spec.is_rows
+                else _find(rules.get(spec.key, ()), spec.kind, pages)
+            )
             if hit is not None:
                 found[spec.key] = hit
         raw = {key: vars(hit) for key, hit in found.items()}
@@ -187,3 +201,67 @@ def _valid(kind: str, text: str) -> bool:
     except NormalizationError:
         return False
     return True
+
+
+def _table_rows(spec, pages: list[tuple[PageInput, list[str]]]) -> Found | None:
+    """Rows of a date / description / amount table, read under its column headings.
+
+    An amount's direction comes from the heading it stands under (Withdrawals or Deposits),
+    found by the character column where the amount ends; an amount under Balance is the running
+    balance and is not a row's amount. Lines without an amount outside Balance ("Beginning
+    balance") are not rows. Without such headings nothing is read: a sign is never guessed.
+    """
+    kinds = {column.kind: column.key for column in spec.columns}
+    if not {"date", "money"} <= kinds.keys():
+        return None
+    text_key = kinds.get("text")
+    rows: list[dict[str, str | None]] = []
+    first_page = None
+    for page, lines in pages:
+        columns: dict[str, int] | None = None
+        for line in lines:
+            heading = _headings(line)
+            if heading:
+                columns = heading
+                continue
+            match = _ROW_DATE.match(line)
+            if columns is None or match is None:
+                continue
+            amount = _row_amount(line, columns)
+            if amount is None:
+                continue
+            rest = match.group("rest")
+            first_amount = _ROW_AMOUNT.search(rest)
+            description = rest[: first_amount.start()].strip() if first_amount else rest.strip()
+            row = {column.key: None for column in spec.columns}
+            row[kinds["date"]] = match.group("date")
+            row[kinds["money"]] = amount
+            if text_key:
+                row[text_key] = re.sub(r"\s{2,}", " ", description) or None
+            rows.append(row)
+            first_page = first_page or page.number
+    if not rows:
+        return None
+    return Found(value=json.dumps(rows), page=first_page or 1, line=0, label="(table)")
+
+
+def _headings(line: str) -> dict[str, int] | None:
+    """The end column of each direction heading on a table's heading line, or None."""
+    out, into = _OUT_HEADINGS.search(line), _IN_HEADINGS.search(line)
+    if not (out and into):
+        return None
+    headings = {"out": out.end(), "in": into.end()}
+    balance = _BALANCE_HEADING.search(line, max(out.end(), into.end()))
+    if balance:
+        headings["balance"] = balance.end()
+    return headings
+
+
+def _row_amount(line: str, columns: dict[str, int]) -> str | None:
+    for match in _ROW_AMOUNT.finditer(line):
+        nearest = min(columns, key=lambda name: abs(columns[name] - match.end()))
+        if nearest == "balance":
+            continue
+        text = match.group().strip("()-")
+        return f"-{text}" if nearest == "out" else text
+    return None

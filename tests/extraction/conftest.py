@@ -57,3 +57,61 @@ def document_types() -> dict[str, DocumentTypeSpec]:
             fields=tuple(FieldSpec.from_dict(field) for field in data["fields"]),
         )
     return types
+
+
+@pytest.fixture
+def applicant_application(db, django_user_model, shipped_types):
+    """An application of a fresh applicant, with the shipped document types in the database."""
+    from review.services import application_create
+
+    owner = django_user_model.objects.create_user(email="rivera@example.com", password="x")
+    return application_create(owner=owner, stated_name="Jordan A. Rivera")
+
+
+@pytest.fixture
+def llm_settings(settings, fake_llm):
+    """Every LLM provider pointed at the fake server, with small, fast limits."""
+    settings.LLM_BASE_URL = fake_llm.base_url
+    settings.LLM_API_KEY = "sk-test"
+    settings.LLM_MODEL = "gpt-4o-mini"
+    settings.LLM_TIMEOUT_SECONDS = 5
+    settings.ANTHROPIC_BASE_URL = fake_llm.base_url
+    settings.ANTHROPIC_API_KEY = "sk-ant-test"
+    settings.ANTHROPIC_MODEL = "claude-haiku-4-5"
+    settings.ANTHROPIC_TIMEOUT_SECONDS = 5
+    settings.EXTRACTION_SECOND_PROVIDER = ""
+    return settings
+
+
+def upload_and_read(application, data: bytes, *, name="file.pdf", document_type=None):
+    """Upload a file and read it in this process (no worker): the pipeline's own code path."""
+    from extraction.models import Document
+    from extraction.pipeline import document_process
+    from extraction.services import document_upload
+    from tests.builders import upload
+
+    document = document_upload(
+        application=application,
+        uploaded_file=upload(name, data),
+        actor=application.owner,
+        document_type=document_type,
+    )
+    document_process(document_id=document.pk)
+    return Document.objects.get(pk=document.pk)
+
+
+def text_pdf(pages: list[str]) -> bytes:
+    """A PDF with a real text layer, one string per page (lines split on newlines).
+
+    Each page ends with a footer, so that even a one-word page has enough text to count as a
+    text layer and is never sent to OCR (which would only make the test slow).
+    """
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter")
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        for line in [*text.splitlines(), "", "Printed for testing"]:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,10 +1,11 @@
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from extraction.classify import classify
-from extraction.normalize import NormalizationError, normalize
+from extraction.normalize import NormalizationError, normalize, normalize_rows
 from extraction.providers import get_provider
 from extraction.providers.base import ExtractionRequest, PageInput
 from extraction.providers.local import LocalProvider
@@ -39,6 +40,15 @@ def _read(rendered_samples, expected, document_types, name: str) -> tuple[dict, 
             read[key] = normalize(kinds[key], value) if value else None
         except NormalizationError:
             read[key] = f"unreadable: {value}"
+    for field in spec.fields:
+        if field.is_rows and result.values[field.key]:
+            # Transaction dates are printed without the year; the statement's end dates them.
+            rows = normalize_rows(
+                columns=[(c.key, c.kind) for c in field.columns],
+                value=result.values[field.key],
+                reference=date.fromisoformat(expected[name]["fields"]["statement_end"]),
+            )
+            read[field.key] = json.loads(rows)
     return read, expected[name]["fields"]
 
 

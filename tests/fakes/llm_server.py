@@ -1,16 +1,17 @@
-"""A fake LLM provider: a real HTTP server on loopback that speaks OpenAI's Chat Completions.
+"""A fake LLM provider: a real HTTP server on loopback that speaks OpenAI's Chat Completions
+(``POST /v1/chat/completions``) and Anthropic's Messages API (``POST /v1/messages``).
 
 Tests and benchmarks point a provider's base URL at it, so the real HTTP client, headers, status
-handling and JSON parsing all run. Every request body is checked against the official request
-contract (``shared/contracts/openai-chat-completions-request.schema.json``); a body the real API
-would refuse gets a 400 here too, and is kept in ``rejected``.
+handling and JSON parsing all run. Every request body is checked against its request contract
+(``contracts/``: OpenAI's official schema; for Anthropic, one written from its documentation,
+plus the headers and turn rules the documentation states); a body the real API would refuse gets
+a 400 here too, and is kept in ``rejected``.
 
 Behaviour is scripted per test with a queue (``answer``, ``delay``, ``status``, ``reset``,
 ``broken_json``, ``schema_invalid``, ``refusal``, ``empty``, ``truncated``); each request to a
-model endpoint takes the next item. With the queue empty the server answers with the values
-registered by ``expect`` for the requested schema's fields, or all nulls.
-
-Anthropic's ``POST /v1/messages`` belongs in ``_ROUTES`` beside Chat Completions.
+model endpoint, of either format, takes the next item and is answered in that request's format.
+With the queue empty the server answers with the values registered by ``expect`` for the
+requested schema's fields, or all nulls (rows fields: an empty list).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -34,6 +36,10 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 OPENAI_CONTRACT = "openai-chat-completions-request.schema.json"
+ANTHROPIC_CONTRACT = "anthropic-messages-request.schema.json"
+ANTHROPIC_VERSION = "2023-06-01"
+OPENAI_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
 DEFAULT_TOKENS_IN = 1200
 DEFAULT_TOKENS_OUT = 80
 
@@ -68,10 +74,21 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None when the body was not JSON
     raw_body: bytes
     rejected: str | None = None  # why the contract check refused the body
+    # time.monotonic() when the request arrived and when its answer was written, so that tests
+    # can tell whether requests overlapped without timing the test itself.
+    received_at: float = 0.0
+    answered_at: float = 0.0
+
+    @property
+    def is_anthropic(self) -> bool:
+        return self.path == ANTHROPIC_PATH
 
     def text_parts(self) -> list[str]:
         """Every text part of every message, in order; handy for asserting on the prompt."""
         texts: list[str] = []
+        system = (self.body or {}).get("system")
+        if isinstance(system, str):
+            texts.append(system)
         for message in (self.body or {}).get("messages", []):
             content = message.get("content")
             if isinstance(content, str):
@@ -86,7 +103,21 @@ class RecordedRequest:
             content = message.get("content")
             if isinstance(content, list):
                 urls.extend(p["image_url"]["url"] for p in content if p.get("type") == "image_url")
+                urls.extend(
+                    f"data:{p['source']['media_type']};base64,{p['source']['data']}"
+                    for p in content
+                    if p.get("type") == "image"
+                )
         return urls
+
+    def page_numbers(self) -> list[int]:
+        """The page numbers whose text this request carried."""
+        found = []
+        for text in self.text_parts():
+            match = _PAGE_NUMBER.search(text)
+            if match:
+                found.append(int(match.group(1)))
+        return found
 
 
 @dataclass
@@ -99,15 +130,16 @@ class Reply:
     reset: bool = False
 
 
-# A scripted behaviour turns the request body into a reply.
-Behaviour = Callable[["FakeLLMServer", dict[str, Any]], Reply]
+# A scripted behaviour turns a request into a reply in the request's own wire format.
+Behaviour = Callable[["FakeLLMServer", RecordedRequest], Reply]
 
 
 class FakeLLMServer:
     """Start with ``with FakeLLMServer() as llm:`` or ``start()``/``stop()``.
 
-    ``api_key``: when set, requests without ``Authorization: Bearer <api_key>`` get a 401, as the
-    real API answers. ``model``: the model named in answers; by default the requested one.
+    ``api_key``: when set, requests without ``Authorization: Bearer <api_key>`` (OpenAI) or
+    ``x-api-key: <api_key>`` (Anthropic) get a 401, as the real APIs answer.
+    ``model``: the model named in answers; by default the requested one.
     ``latency``: seconds every request waits before its reply, for benchmarks.
     """
 
@@ -131,11 +163,14 @@ class FakeLLMServer:
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._completions = 0
+        self._answer_by: Callable[[RecordedRequest], dict[str, Any]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeLLMServer:
-        contract_validator()  # fail here, loudly, when the contract file is missing
+        # Fail here, loudly, when a contract file is missing.
+        contract_validator(OPENAI_CONTRACT)
+        contract_validator(ANTHROPIC_CONTRACT)
         self._stopping.clear()
         self._httpd = _Server((self._host, 0), _Handler)
         self._httpd.fake = self
@@ -195,6 +230,12 @@ class FakeLLMServer:
         with self._lock:
             self._expected[frozenset(values)] = dict(values)
 
+    def answer_by(self, values_for: Callable[[RecordedRequest], dict[str, Any]] | None) -> None:
+        """Default answer computed from each request (say, from the pages it carries); None
+        goes back to ``expect``'s values."""
+        with self._lock:
+            self._answer_by = values_for
+
     def answer(
         self,
         values: dict[str, Any],
@@ -205,17 +246,17 @@ class FakeLLMServer:
         """A normal completion whose content is ``json.dumps(values)``."""
         content = json.dumps(values)
         self._push(
-            lambda fake, body: fake.completion(
-                body, content=content, tokens_in=tokens_in, tokens_out=tokens_out
+            lambda fake, record: fake.completion(
+                record, content=content, tokens_in=tokens_in, tokens_out=tokens_out
             )
         )
 
     def delay(self, seconds: float) -> None:
         """Wait, then answer as if the queue were empty (the default answer)."""
 
-        def behaviour(fake: FakeLLMServer, body: dict[str, Any]) -> Reply:
+        def behaviour(fake: FakeLLMServer, record: RecordedRequest) -> Reply:
             fake._stopping.wait(seconds)
-            return fake.default_reply(body)
+            return fake.default_reply(record)
 
         self._push(behaviour)
 
@@ -227,38 +268,44 @@ class FakeLLMServer:
         message: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """An error status with an OpenAI-shaped error body and, optionally, ``Retry-After``."""
+        """An error status with the API's error body and, optionally, ``Retry-After``."""
         reply_headers = dict(headers or {})
         if retry_after is not None:
             reply_headers["Retry-After"] = (
                 retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
             )
-        payload = _error_payload(message or f"Fake error {code}.", code)
-        self._push(lambda fake, body: Reply(status=code, payload=payload, headers=reply_headers))
+        text = message or f"Fake error {code}."
+        self._push(
+            lambda fake, record: Reply(
+                status=code, payload=_error_payload(text, code, record), headers=reply_headers
+            )
+        )
 
     def reset(self) -> None:
         """Drop the connection with a TCP reset, without an HTTP answer."""
-        self._push(lambda fake, body: Reply(reset=True))
+        self._push(lambda fake, record: Reply(reset=True))
 
     def broken_json(self) -> None:
-        """A completion whose content is cut-off JSON."""
-        self._push(lambda fake, body: fake.completion(body, content='{"value": "unterminated'))
+        """A completion whose content is cut-off JSON (for Anthropic: as text, no tool call)."""
+        self._push(lambda fake, record: fake.completion(record, content='{"value": "unterminated'))
 
     def schema_invalid(self) -> None:
         """Valid JSON that lacks every field of the schema and adds one it forbids."""
         content = json.dumps({"unexpected_field": "not in the schema"})
-        self._push(lambda fake, body: fake.completion(body, content=content))
+        self._push(lambda fake, record: fake.completion(record, content=content))
 
     def refusal(self, text: str = "I'm sorry, I can't help with that.") -> None:
-        self._push(lambda fake, body: fake.completion(body, content=None, refusal=text))
+        self._push(lambda fake, record: fake.completion(record, content=None, refusal=text))
 
     def empty(self) -> None:
-        self._push(lambda fake, body: fake.completion(body, content=""))
+        self._push(lambda fake, record: fake.completion(record, content=""))
 
     def truncated(self) -> None:
         """A completion stopped at the token limit (``finish_reason: length``)."""
         self._push(
-            lambda fake, body: fake.completion(body, content='{"value": "', finish_reason="length")
+            lambda fake, record: fake.completion(
+                record, content='{"value": "', finish_reason="length"
+            )
         )
 
     def _push(self, behaviour: Behaviour) -> None:
@@ -267,16 +314,22 @@ class FakeLLMServer:
 
     # --- answers ---------------------------------------------------------------------------------
 
-    def default_reply(self, body: dict[str, Any]) -> Reply:
-        keys = _schema_keys(body)
+    def default_reply(self, record: RecordedRequest) -> Reply:
+        properties = _schema_properties(record.body)
         with self._lock:
-            expected = self._expected.get(frozenset(keys))
-        values = expected if expected is not None else dict.fromkeys(keys)
-        return self.completion(body, content=json.dumps(values))
+            expected = self._expected.get(frozenset(properties))
+            answer_by = self._answer_by
+        if answer_by is not None:
+            expected = answer_by(record)
+        if expected is None:
+            expected = {
+                key: [] if "array" in _types(prop) else None for key, prop in properties.items()
+            }
+        return self.completion(record, content=json.dumps(expected))
 
     def completion(
         self,
-        body: dict[str, Any],
+        record: RecordedRequest,
         *,
         content: str | None,
         refusal: str | None = None,
@@ -287,6 +340,19 @@ class FakeLLMServer:
         with self._lock:
             self._completions += 1
             number = self._completions
+        body = record.body
+        if record.is_anthropic:
+            return Reply(
+                payload=self._message(
+                    body,
+                    number=number,
+                    content=content,
+                    refusal=refusal,
+                    truncated=finish_reason == "length",
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                )
+            )
         payload = {
             "id": f"chatcmpl-fake-{number}",
             "object": "chat.completion",
@@ -308,50 +374,184 @@ class FakeLLMServer:
         }
         return Reply(payload=payload)
 
+    def _message(
+        self,
+        body: dict[str, Any],
+        *,
+        number: int,
+        content: str | None,
+        refusal: str | None,
+        truncated: bool,
+        tokens_in: int,
+        tokens_out: int,
+    ) -> dict[str, Any]:
+        """An Anthropic message: a JSON object answer becomes the forced tool's input; anything
+        else (broken JSON) is a text block without the tool call, as a model ignoring the tool
+        would send."""
+        blocks: list[dict[str, Any]] = []
+        stop_reason = "end_turn"
+        if refusal is not None:
+            stop_reason = "refusal"
+            blocks = [{"type": "text", "text": refusal}]
+        elif content:
+            try:
+                data = json.loads(content)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                tool = (body.get("tool_choice") or {}).get("name", "tool")
+                blocks = [
+                    {"type": "tool_use", "id": f"toolu_fake_{number}", "name": tool, "input": data}
+                ]
+                stop_reason = "tool_use"
+            else:
+                blocks = [{"type": "text", "text": content}]
+        if truncated:
+            stop_reason = "max_tokens"
+        return {
+            "id": f"msg_fake_{number}",
+            "type": "message",
+            "role": "assistant",
+            "model": self.model or body.get("model", "fake-model"),
+            "content": blocks,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+        }
+
     # --- request handling (called from handler threads) ------------------------------------------
 
     def handle(self, record: RecordedRequest) -> Reply:
+        record.received_at = time.monotonic()
         with self._lock:
             self.requests.append(record)
         route = _ROUTES.get((record.method, record.path))
         if route is None:
-            return Reply(status=404, payload=_error_payload(f"No route {record.path}.", 404))
+            return Reply(
+                status=404, payload=_error_payload(f"No route {record.path}.", 404, record)
+            )
         if self.latency:
             self._stopping.wait(self.latency)
         return route(self, record)
 
+    def max_overlap(self) -> int:
+        """The most requests that were being answered at one moment."""
+        events = sorted(
+            [(r.received_at, 1) for r in self.requests if r.answered_at]
+            + [(r.answered_at, -1) for r in self.requests if r.answered_at]
+        )
+        current = peak = 0
+        for _, change in events:
+            current += change
+            peak = max(peak, current)
+        return peak
+
     def _chat_completions(self, record: RecordedRequest) -> Reply:
         if self.api_key and record.headers.get("authorization") != f"Bearer {self.api_key}":
-            return Reply(status=401, payload=_error_payload("Incorrect API key provided.", 401))
+            payload = _error_payload("Incorrect API key provided.", 401, record)
+            return Reply(status=401, payload=payload)
         if not isinstance(record.body, dict):
             record.rejected = "The body is not a JSON object."
-            return Reply(status=400, payload=_error_payload(record.rejected, 400))
-        error = best_match(contract_validator().iter_errors(record.body))
+            return Reply(status=400, payload=_error_payload(record.rejected, 400, record))
+        error = best_match(contract_validator(OPENAI_CONTRACT).iter_errors(record.body))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(body)"
             record.rejected = f"{where}: {error.message}"
-            return Reply(status=400, payload=_error_payload(record.rejected, 400))
+            return Reply(status=400, payload=_error_payload(record.rejected, 400, record))
+        return self._scripted(record)
+
+    def _messages(self, record: RecordedRequest) -> Reply:
+        if self.api_key and record.headers.get("x-api-key") != self.api_key:
+            return Reply(status=401, payload=_error_payload("invalid x-api-key", 401, record))
+        problem = _anthropic_problem(record)
+        if problem is not None:
+            record.rejected = problem
+            return Reply(status=400, payload=_error_payload(problem, 400, record))
+        return self._scripted(record)
+
+    def _scripted(self, record: RecordedRequest) -> Reply:
         with self._lock:
             behaviour = self._queue.popleft() if self._queue else None
         if behaviour is None:
-            return self.default_reply(record.body)
-        return behaviour(self, record.body)
+            return self.default_reply(record)
+        return behaviour(self, record)
 
 
 _ROUTES: dict[tuple[str, str], Callable[[FakeLLMServer, RecordedRequest], Reply]] = {
-    ("POST", "/v1/chat/completions"): FakeLLMServer._chat_completions,
+    ("POST", OPENAI_PATH): FakeLLMServer._chat_completions,
+    ("POST", ANTHROPIC_PATH): FakeLLMServer._messages,
 }
+_PAGE_NUMBER = re.compile(r'<page_text page="(\d+)">')
 
 
-def _schema_keys(body: dict[str, Any]) -> list[str]:
+def _anthropic_problem(record: RecordedRequest) -> str | None:
+    """Why the Messages API would refuse this request, or None.
+
+    The body's shape comes from the contract; the rest from the documentation: the version
+    header, turns that start with the user and alternate, every tool_result answering a
+    tool_use of the turn before, and a forced tool that exists.
+    """
+    version = record.headers.get("anthropic-version")
+    if version != ANTHROPIC_VERSION:
+        return f"anthropic-version header is {version!r}; expected {ANTHROPIC_VERSION!r}."
+    if "json" not in record.headers.get("content-type", ""):
+        return "content-type must be application/json."
+    if not isinstance(record.body, dict):
+        return "The body is not a JSON object."
+    error = best_match(contract_validator(ANTHROPIC_CONTRACT).iter_errors(record.body))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        return f"{where}: {error.message}"
+    messages = record.body["messages"]
+    if messages[0]["role"] != "user":
+        return "messages: the first message must use the user role."
+    for before, after in zip(messages, messages[1:], strict=False):
+        if before["role"] == after["role"]:
+            return "messages: roles must alternate between user and assistant."
+        used = {
+            b["id"]
+            for b in (before["content"] if isinstance(before["content"], list) else [])
+            if b.get("type") == "tool_use"
+        }
+        for block in after["content"] if isinstance(after["content"], list) else []:
+            if block.get("type") == "tool_result" and block["tool_use_id"] not in used:
+                return "messages: a tool_result must answer a tool_use of the previous turn."
+    choice = record.body.get("tool_choice") or {}
+    names = {tool["name"] for tool in record.body.get("tools", [])}
+    if choice.get("type") == "tool" and choice.get("name") not in names:
+        return f"tool_choice: no tool named {choice.get('name')!r}."
+    return None
+
+
+def _schema_properties(body: Any) -> dict[str, Any]:
+    """The requested answer schema's properties, from either wire format."""
     try:
-        schema = body["response_format"]["json_schema"]["schema"]
-        return list(schema.get("properties", {}))
-    except (KeyError, TypeError, AttributeError):
-        return []
+        if "response_format" in body:
+            schema = body["response_format"]["json_schema"]["schema"]
+        else:
+            name = body["tool_choice"]["name"]
+            schema = next(t["input_schema"] for t in body["tools"] if t["name"] == name)
+        return dict(schema.get("properties", {}))
+    except (KeyError, TypeError, AttributeError, StopIteration):
+        return {}
 
 
-def _error_payload(message: str, code: int) -> dict[str, Any]:
+def _types(prop: Any) -> list[str]:
+    kind = prop.get("type") if isinstance(prop, dict) else None
+    return kind if isinstance(kind, list) else [kind]
+
+
+def _error_payload(message: str, code: int, record: RecordedRequest) -> dict[str, Any]:
+    if record.is_anthropic:
+        kind = {
+            400: "invalid_request_error",
+            401: "authentication_error",
+            403: "permission_error",
+            404: "not_found_error",
+            429: "rate_limit_error",
+            529: "overloaded_error",
+        }.get(code, "api_error")
+        return {"type": "error", "error": {"type": kind, "message": message}}
     kind = "invalid_request_error" if 400 <= code < 500 else "server_error"
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
@@ -392,6 +592,7 @@ class _Handler(BaseHTTPRequestHandler):
             raw_body=raw,
         )
         reply = self.server.fake.handle(record)
+        record.answered_at = time.monotonic()
         if reply.reset:
             self._reset_connection()
             return

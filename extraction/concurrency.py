@@ -1,0 +1,102 @@
+"""A per-provider limit on calls in flight, shared by every worker through Redis.
+
+A counting semaphore on a Redis sorted set (the pattern of "Redis in Action", 6.3.2): each holder
+is a member scored by its lease's expiry, taken and counted in one Lua script so that two workers
+never both take the last slot. A worker that dies holding a slot loses it when the lease ends, so
+a crash never shrinks the limit for good. Without a reachable Redis (the one-machine setup with
+the filesystem broker) the limit holds inside this process only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "attest:provider-slots:"
+POLL_SECONDS = 0.05
+
+# KEYS[1]: the set. ARGV: limit, lease seconds, token. The server's clock scores every lease,
+# so workers on machines whose clocks differ still agree on which leases have ended.
+_ACQUIRE = """
+local now = redis.call('TIME')
+local now_s = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_s)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now_s + tonumber(ARGV[2]), ARGV[3])
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
+  return 1
+end
+return 0
+"""
+
+
+class SlotTimeout(Exception):
+    """No slot came free in time: the provider is saturated by other workers."""
+
+
+_local_semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_local_lock = threading.Lock()
+
+
+class ProviderSlots:
+    """``with slots.hold():`` around each provider call; at most ``limit`` at once everywhere."""
+
+    def __init__(self, *, name: str, limit: int, redis_url: str = "", lease_seconds: float = 300):
+        self.name = name
+        self.limit = max(1, limit)
+        self.lease_seconds = lease_seconds
+        self.key = KEY_PREFIX + name
+        self._redis = _client(redis_url) if redis_url else None
+        self._script = self._redis.register_script(_ACQUIRE) if self._redis else None
+
+    @contextmanager
+    def hold(self, *, wait_seconds: float) -> Iterator[None]:
+        if self._redis is None:
+            semaphore = _local_semaphore(self.name, self.limit)
+            if not semaphore.acquire(timeout=wait_seconds):
+                raise SlotTimeout(self.name)
+            try:
+                yield
+            finally:
+                semaphore.release()
+            return
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + wait_seconds
+        while not self._script(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
+            if time.monotonic() >= deadline:
+                raise SlotTimeout(self.name)
+            time.sleep(POLL_SECONDS)
+        try:
+            yield
+        finally:
+            self._redis.zrem(self.key, token)
+
+    def in_use(self) -> int:
+        """Slots held right now (leases that have ended are not counted)."""
+        if self._redis is None:
+            return 0
+        now = self._redis.time()
+        return self._redis.zcount(self.key, now[0] + now[1] / 1_000_000, "+inf")
+
+
+def _client(url: str) -> redis.Redis | None:
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        logger.warning("Redis at %s is not reachable; provider limits hold per process.", url)
+        return None
+    return client
+
+
+def _local_semaphore(name: str, limit: int) -> threading.BoundedSemaphore:
+    with _local_lock:
+        return _local_semaphores.setdefault((name, limit), threading.BoundedSemaphore(limit))
