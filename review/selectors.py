@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
-from extraction.models import Document, Field, FieldRevision, Page
+from extraction.models import Document, ExtractionRun, Field, FieldRevision, Page
+from extraction.selectors import Cost
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
 
 from .models import Application
@@ -201,3 +204,44 @@ def revision_history(
     if date_to:
         queryset = queryset.filter(created_at__date__lte=date_to)
     return queryset.order_by("-created_at", "-pk")
+
+
+def document_costs(*, application) -> tuple[dict[int, Cost], Cost]:
+    """What reading each document of an application cost, and the application's total, in one
+    query: the figures of ``extraction.selectors.document_cost`` and ``application_cost``
+    (retries and second readings included; cached readings counted apart, capped ones free).
+    Not permission-checked: for admins, about an application already fetched for them."""
+    paid = Q(cached_from__isnull=True) & ~Q(outcome=ExtractionRun.Outcome.CAPPED)
+    rows = (
+        ExtractionRun.objects.filter(document__application=application)
+        .order_by()
+        .values("document_id")
+        .annotate(
+            total_cost=Sum("cost"),
+            total_tokens_in=Sum("tokens_in"),
+            total_tokens_out=Sum("tokens_out"),
+            total_latency_ms=Sum("latency_ms"),
+            paid_calls=Count("id", filter=paid),
+            cached_calls=Count("id", filter=Q(cached_from__isnull=False)),
+        )
+    )
+    costs = {
+        row["document_id"]: Cost(
+            cost=row["total_cost"] or Decimal("0"),
+            tokens_in=row["total_tokens_in"] or 0,
+            tokens_out=row["total_tokens_out"] or 0,
+            calls=row["paid_calls"] or 0,
+            cached=row["cached_calls"] or 0,
+            latency_ms=row["total_latency_ms"] or 0,
+        )
+        for row in rows
+    }
+    total = Cost(
+        cost=sum((c.cost for c in costs.values()), Decimal("0")),
+        tokens_in=sum(c.tokens_in for c in costs.values()),
+        tokens_out=sum(c.tokens_out for c in costs.values()),
+        calls=sum(c.calls for c in costs.values()),
+        cached=sum(c.cached for c in costs.values()),
+        latency_ms=sum(c.latency_ms for c in costs.values()),
+    )
+    return costs, total

@@ -260,6 +260,8 @@ def application_submission_problems(application: Application) -> list[str]:
     if not documents:
         problems.append("Upload at least one document.")
     for document in documents:
+        if document.status == Document.Status.SPLIT:
+            continue  # its parts are documents of their own, each checked here
         if document.status in (Document.Status.QUEUED, Document.Status.PROCESSING):
             problems.append(f"“{document.original_name}” is still being read.")
         elif document.status == Document.Status.FAILED:

@@ -41,7 +41,14 @@ from ..services import (
     fields_confirm_remaining,
     fields_marked_absent,
 )
-from .display import decorate_field, error_text
+from .display import (
+    decorate_field,
+    decorate_rows,
+    error_text,
+    page_range,
+    row_columns,
+    rows_value,
+)
 
 APPLICATIONS_PER_PAGE = 20
 UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.webp,.heic,image/*,application/pdf"
@@ -89,7 +96,7 @@ def _int(value) -> int:
 
 def _documents_context(request, application, document_errors=None) -> dict:
     documents = list(
-        application.documents.select_related("document_type")
+        application.documents.select_related("document_type", "split_from")
         .annotate(
             field_count=Count("fields"),
             to_check=Count("fields", filter=Q(fields__status=Field.Status.PROPOSED)),
@@ -101,8 +108,14 @@ def _documents_context(request, application, document_errors=None) -> dict:
         document.error = document_errors.get(document.pk, "")
         total = document.page_count or 1
         document.reading_page = min(document.pages_done + 1, total)
+        # A file split into several documents: its parts are listed as documents of their own.
+        document.part_list = [d for d in documents if d.split_from_id == document.pk]
+        document.is_split = document.status == Document.Status.SPLIT
+        document.page_range = page_range(document)
     is_owner = application.owner_id == request.user.pk
-    untyped = any(d.document_type_id is None and d.is_finished for d in documents)
+    untyped = any(
+        d.document_type_id is None and d.is_finished and not d.is_split for d in documents
+    )
     return {
         "document_types": list(DocumentType.objects.filter(is_active=True)) if untyped else [],
         "application": application,
@@ -325,6 +338,7 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
     application = document.application
     is_owner = application.owner_id == request.user.pk
     editable = is_owner and application.applicant_can_edit
+    document.page_range = page_range(document)
     pages = list(document.pages.all())
     fields = list(document.fields.select_related("page"))
     errors = errors or {}
@@ -336,6 +350,11 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
         field.typed = typed.get(field.pk)
         field.absent = field.pk in absent
         decorate_field(field, show_real_value=is_owner)
+        decorate_rows(field, document.document_type)
+        if field.is_rows and field.typed is not None:
+            field.rows_text = field.typed
+    # A value whose two readings differ is the first to check.
+    fields.sort(key=lambda f: not (f.disagrees and f.status == Field.Status.PROPOSED))
     if page_number is None:
         page_number = _int(request.GET.get("page"))
     number = _page_number(page_number, pages, fields)
@@ -345,13 +364,23 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
         for field in fields
         if page is not None and field.page_id == page.pk and field.box_style
     ]
+    row_boxes = [
+        (field, row)
+        for field in fields
+        if field.is_rows and page is not None
+        for row in field.row_list
+        if row["page"] == page.number and row["box_style"]
+    ]
     to_check = sum(1 for field in fields if field.status == Field.Status.PROPOSED)
+    disagreeing = sum(1 for field in fields if field.disagrees)
     context = {
         "application": application,
         "document": document,
         "pages": pages,
         "page": page,
         "boxes": boxes,
+        "row_boxes": row_boxes,
+        "disagreeing": disagreeing,
         "current_page_number": page.number if page else 0,
         "fields": fields,
         "to_check": to_check,
@@ -398,8 +427,17 @@ def field_update(request, field_id: int):
     value = request.POST.get("value")
     reason = request.POST.get("reason", "")
     error = ""
+    typed = value
+    if "rows_text" in request.POST and "confirm" not in request.POST:
+        # A rows field is corrected as text, one row a line; converted to the JSON it stores.
+        typed = request.POST["rows_text"]
+        value, line_errors = rows_value(typed, field, row_columns(field, document.document_type))
+        if line_errors:
+            error = "\n".join(line_errors)
     try:
-        if "absent" in request.POST:
+        if error:
+            pass
+        elif "absent" in request.POST:
             field = field_mark_absent(field=field, actor=request.user, reason=reason)
         elif "confirm" in request.POST and (value is None or value.strip() == field.value):
             field = field_confirm(field=field, actor=request.user)
@@ -411,9 +449,12 @@ def field_update(request, field_id: int):
     if request.htmx:
         field = field_get_for_user(user=request.user, field_id=field_id)
         field.error = error
-        field.typed = value if error else None
+        field.typed = typed if error else None
         field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
         decorate_field(field, show_real_value=True)
+        decorate_rows(field, document.document_type)
+        if field.is_rows and field.typed is not None:
+            field.rows_text = field.typed
         context = {
             "field": field,
             "document": document,
@@ -428,7 +469,7 @@ def field_update(request, field_id: int):
             request,
             document,
             errors={field.pk: error},
-            typed={field.pk: value},
+            typed={field.pk: typed},
             page_number=page_number,
         )
     messages.success(request, f"{field.label}: saved.")

@@ -21,6 +21,7 @@ from ..models import Application, Decision
 from ..selectors import (
     SEVERITIES,
     application_get_for_user,
+    document_costs,
     field_get_for_user,
     flag_get_for_staff,
     open_flag_counts,
@@ -33,7 +34,17 @@ from ..services import (
     application_decide,
     field_correct,
 )
-from .display import breakable_email, decorate_field, error_text, masked
+from .display import (
+    breakable_email,
+    decorate_field,
+    decorate_rows,
+    error_text,
+    masked,
+    page_range,
+    row_columns,
+    rows_summary,
+    rows_value,
+)
 
 QUEUE_PER_PAGE = 25
 SEVERITY_ICONS = {
@@ -113,12 +124,14 @@ def _describe_applicant_check(field, history) -> None:
 
 def _review_context(request, application, *, field_errors, typed, flag_errors) -> dict:
     """Everything the review page shows, in a fixed number of queries."""
+    # Admins also see what reading each document cost.
+    is_admin = request.user.has_perm("review.audit_history")
     revisions = FieldRevision.objects.select_related("actor").order_by("number")
     fields = Field.objects.select_related("page").prefetch_related(
         Prefetch("revisions", queryset=revisions)
     )
     documents = list(
-        application.documents.select_related("document_type").prefetch_related(
+        application.documents.select_related("document_type", "split_from").prefetch_related(
             "pages", Prefetch("fields", queryset=fields)
         )
     )
@@ -146,18 +159,32 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
             field.error = field_errors.get(field.pk, "")
             field.typed = typed.get(field.pk)
             decorate_field(field, show_real_value=False)
+            decorate_rows(field, document.document_type)
+            if field.is_rows and field.typed is not None:
+                field.rows_text = field.typed
+            if field.is_rows and field.applicant_action == "changed":
+                field.applicant_value = rows_summary(field.applicant_value or "")
+        document.disagreeing = sum(1 for field in document.field_list if field.disagrees)
+        document.part_list = [d for d in documents if d.split_from_id == document.pk]
+        document.page_range = page_range(document)
         for page in document.page_list:
             page.boxes = []
+            page.row_boxes = []
             for field in document.field_list:
                 if field.page_id == page.pk and field.box_style:
                     page.boxes.append(field)
+                for row in getattr(field, "row_list", []):
+                    if row["page"] == page.number and row["box_style"]:
+                        page.row_boxes.append((field, row))
+    costs, total_cost = document_costs(application=application) if is_admin else ({}, None)
+    for document in documents:
+        document.cost = costs.get(document.pk) if is_admin else None
     decisions = list(application.decisions.select_related("reviewer"))
     someone_else = (
         application.assigned_to_id is not None and application.assigned_to_id != request.user.pk
     )
     reviewable = application.status in Application.REVIEWABLE
     open_flags = [flag for flag in flags if flag.status == Flag.Status.OPEN]
-    is_admin = request.user.has_perm("review.audit_history")
     return {
         "application": application,
         "documents": documents,
@@ -173,6 +200,8 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
         if is_admin and reviewable
         else None,
         "decision_kinds": Decision.Kind,
+        "show_cost": is_admin,
+        "total_cost": total_cost,
         "nav": "queue",
     }
 
@@ -232,15 +261,27 @@ def review_application(request, application_id: int):
             if field.document.application_id != application.pk:
                 raise Http404("No such field.")
             value = request.POST.get("value", "")
+            line_errors = []
+            if "rows_text" in request.POST:
+                # A rows field is corrected as text, one row a line, stored as JSON.
+                value = request.POST["rows_text"]
+                columns = row_columns(field, field.document.document_type)
+                rows_json, line_errors = rows_value(value, field, columns)
             try:
+                if line_errors:
+                    raise ValidationError(line_errors)
                 field_correct(
                     field=field,
-                    value=value,
+                    value=rows_json if "rows_text" in request.POST else value,
                     actor=request.user,
                     reason=request.POST.get("reason", ""),
                 )
             except (ValidationError, PermissionDenied) as error:
-                field_errors[field.pk] = error_text(error)
+                field_errors[field.pk] = (
+                    "\n".join(error.messages)
+                    if isinstance(error, ValidationError)
+                    else error_text(error)
+                )
                 typed[field.pk] = value
             else:
                 messages.success(request, f"{field.label}: corrected.")

@@ -266,4 +266,41 @@
     }
     event.preventDefault();
   });
+
+  // Rows of a list (a statement's transactions): focusing or clicking a row lights up its box
+  // on the page; clicking a row's box focuses the row. Runs after the field's own highlight.
+  function setRowActive(rowId) {
+    document.querySelectorAll("[data-row-box].is-active, [data-row-for].is-active").forEach(function (el) {
+      el.classList.remove("is-active");
+    });
+    if (!rowId) return;
+    var row = document.querySelector('[data-row-for="' + rowId + '"]');
+    if (row) row.classList.add("is-active");
+    document.querySelectorAll('[data-row-box="' + rowId + '"]').forEach(function (box) {
+      box.classList.add("is-active");
+      if (box.scrollIntoView && !isVisible(box)) box.scrollIntoView({ block: "center", behavior: "smooth" });
+    });
+  }
+  document.addEventListener("focusin", function (event) {
+    var row = event.target.closest && event.target.closest("[data-row-for]");
+    if (row) setRowActive(row.getAttribute("data-row-for"));
+  });
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest("[data-row-box]");
+    if (box) {
+      var target = document.querySelector('[data-row-for="' + box.getAttribute("data-row-box") + '"]');
+      if (target) { event.preventDefault(); target.focus(); }
+      return;
+    }
+    var jump = event.target.closest && event.target.closest("[data-jump-row]");
+    if (jump) {
+      var id = jump.getAttribute("data-jump-row");
+      window.setTimeout(function () { setRowActive(id); }, 0);
+      return;
+    }
+    var row = event.target.closest && event.target.closest("[data-row-for]");
+    if (row) setRowActive(row.getAttribute("data-row-for"));
+  });
+  var rowHash = /^#row-(\d+-\d+)$/.exec(window.location.hash);
+  if (rowHash) setRowActive(rowHash[1]);
 })();
