@@ -27,8 +27,9 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Every benchmark at a quick scale into bench/results.md; `make bench ARGS=--full` for the issues' sizes.
 bench: setup
-	$(PY) -m bench.pipeline
+	$(PY) -m bench.run_all $(ARGS)
 
 samples: setup
 	$(PY) manage.py generate_samples
