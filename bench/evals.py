@@ -184,7 +184,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-type", type=int, default=2, help="documents per type (accuracy)")
     parser.add_argument("--overhead-per-type", type=int, default=4)
-    parser.add_argument("--latency", type=float, default=1.0, help="fake server seconds per call")
+    # Two seconds a call, as in the extraction benchmark: a fast vision model on one page.
+    parser.add_argument("--latency", type=float, default=2.0, help="fake server seconds per call")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()

@@ -12,14 +12,24 @@ from __future__ import annotations
 import multiprocessing
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import replace
 
+from extraction.images import sized_for
 from extraction.ingest import RenderedPage, render_pages
 
 
-def render(data: bytes, media_type: str, max_pixels: int) -> tuple[list[RenderedPage], float]:
-    """Every page of one file, and the seconds it took."""
+def render(
+    data: bytes, media_type: str, max_pixels: int, send_pixels: int = 0
+) -> tuple[list[RenderedPage], float]:
+    """Every page of one file, and the seconds it took.
+
+    ``send_pixels``: also size each page image as the provider will be sent it, here in the
+    worker process, so that the threads waiting on the provider do no image work.
+    """
     started = time.perf_counter()
     pages = list(render_pages(data=data, media_type=media_type, max_pixels=max_pixels))
+    if send_pixels:
+        pages = [replace(page, png=sized_for(page.png, max_pixels=send_pixels)) for page in pages]
     return pages, time.perf_counter() - started
 
 
@@ -32,15 +42,15 @@ class Renderer:
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
-    def submit(self, data: bytes, media_type: str, max_pixels: int) -> Future:
+    def submit(self, data: bytes, media_type: str, max_pixels: int, send_pixels: int = 0) -> Future:
         if self._pool is None:
             future: Future = Future()
             try:
-                future.set_result(render(data, media_type, max_pixels))
+                future.set_result(render(data, media_type, max_pixels, send_pixels))
             except Exception as error:  # handed to the caller through the future, as a pool does
                 future.set_exception(error)
             return future
-        return self._pool.submit(render, data, media_type, max_pixels)
+        return self._pool.submit(render, data, media_type, max_pixels, send_pixels)
 
     def close(self) -> None:
         if self._pool is not None:

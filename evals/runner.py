@@ -225,6 +225,9 @@ def run(
     started = time.perf_counter()
     done = 0
     max_pixels = settings.PAGE_IMAGE_MAX_PIXELS
+    send_pixels = (
+        0 if provider.name == LOCAL else settings.EXTRACTION_IMAGE_MAX_PIXELS.get(provider.name, 0)
+    )
 
     with Renderer(render_workers) as renderer:
         # Rendering is queued for every document up front, so pages are ready as threads free up.
@@ -236,7 +239,7 @@ def run(
                 rendered.append(ready)
             else:
                 data = document.path.read_bytes()
-                rendered.append(renderer.submit(data, document.media_type, max_pixels))
+                rendered.append(renderer.submit(data, document.media_type, max_pixels, send_pixels))
 
         def one(index: int) -> dict[str, Any]:
             nonlocal done
