@@ -17,22 +17,20 @@ from extraction.providers.base import (
     ProviderOutputError,
     ProviderTransientError,
 )
-from tests.extraction.test_openai_provider import PNG, SPEC, VALUES, make_request
+from tests.extraction.provider_helpers import (
+    PNG,
+    SPEC,
+    VALUES,
+    extract_error,
+    make_request,
+    provider_factory,
+)
 from tests.fakes import FakeLLMServer
 
 PRICES = {"claude-test": {"input": "1.00", "output": "5.00"}}
-
-
-def make_provider(server: FakeLLMServer, **overrides) -> AnthropicProvider:
-    options = {
-        "base_url": server.base_url,
-        "model": "claude-test",
-        "api_key": "sk-ant-test",
-        "timeout_seconds": 5.0,
-        "prices": PRICES,
-    }
-    options.update(overrides)
-    return AnthropicProvider(**options)
+make_provider = provider_factory(
+    AnthropicProvider, model="claude-test", api_key="sk-ant-test", prices=PRICES
+)
 
 
 # --- success and request shape -----------------------------------------------------------------
@@ -152,11 +150,10 @@ def test_fake_server_refuses_requests_the_real_api_refuses(fake_llm, headers, bo
 def test_rate_limit_and_overload_are_transient_with_retry_after(fake_llm, code):
     fake_llm.status(code, retry_after=7)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderTransientError)
 
-    assert caught.value.retry_after == 7
-    assert f"({code})" in caught.value.message
+    assert error.retry_after == 7
+    assert f"({code})" in error.message
     assert len(fake_llm.requests) == 1
 
 
@@ -164,37 +161,34 @@ def test_rate_limit_and_overload_are_transient_with_retry_after(fake_llm, code):
 def test_server_errors_are_transient(fake_llm, code):
     fake_llm.status(code)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderTransientError)
 
-    assert caught.value.retry_after is None
+    assert error.retry_after is None
     assert len(fake_llm.requests) == 1
 
 
 def test_connection_reset_is_transient(fake_llm):
     fake_llm.reset()
 
-    with pytest.raises(ProviderTransientError):
-        make_provider(fake_llm).extract(make_request())
+    extract_error(make_provider(fake_llm), ProviderTransientError)
 
 
 def test_slow_answer_past_the_timeout_is_transient(fake_llm):
     fake_llm.delay(3)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm, timeout_seconds=0.5).extract(make_request())
+    error = extract_error(make_provider(fake_llm, timeout_seconds=0.5), ProviderTransientError)
 
-    assert "0.5 seconds" in caught.value.message
+    assert "0.5 seconds" in error.message
 
 
 # --- configuration errors ----------------------------------------------------------------------
 
 
 def test_rejected_api_key_is_a_config_error_naming_the_setting():
-    with FakeLLMServer(api_key="right") as server, pytest.raises(ProviderConfigError) as caught:
-        make_provider(server, api_key="wrong").extract(make_request())
+    with FakeLLMServer(api_key="right") as server:
+        error = extract_error(make_provider(server, api_key="wrong"), ProviderConfigError)
 
-    assert "ANTHROPIC_API_KEY" in caught.value.message
+    assert "ANTHROPIC_API_KEY" in error.message
 
 
 def test_an_empty_model_is_a_config_error(fake_llm):
@@ -245,11 +239,10 @@ def test_schema_invalid_twice_is_an_output_error_with_the_raw_answer(fake_llm):
     fake_llm.schema_invalid()
     fake_llm.schema_invalid()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
     assert len(fake_llm.requests) == 2
-    assert "unexpected_field" in caught.value.raw_response
+    assert "unexpected_field" in error.raw_response
 
 
 def test_a_text_answer_with_broken_json_is_repaired_once(fake_llm):
@@ -268,8 +261,7 @@ def test_broken_json_twice_is_an_output_error(fake_llm):
     fake_llm.broken_json()
     fake_llm.broken_json()
 
-    with pytest.raises(ProviderOutputError):
-        make_provider(fake_llm).extract(make_request())
+    extract_error(make_provider(fake_llm), ProviderOutputError)
 
     assert len(fake_llm.requests) == 2
 
@@ -277,28 +269,25 @@ def test_broken_json_twice_is_an_output_error(fake_llm):
 def test_refusal_is_an_output_error_without_a_repair_attempt(fake_llm):
     fake_llm.refusal("I can't help with that.")
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert "I can't help with that." in caught.value.message
+    assert "I can't help with that." in error.message
     assert len(fake_llm.requests) == 1
 
 
 def test_empty_answer_is_an_output_error(fake_llm):
     fake_llm.empty()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert caught.value.raw_response
+    assert error.raw_response
     assert len(fake_llm.requests) == 1
 
 
 def test_answer_cut_off_at_max_tokens_is_an_output_error(fake_llm):
     fake_llm.truncated()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert "ANTHROPIC_MAX_TOKENS" in caught.value.message
+    assert "ANTHROPIC_MAX_TOKENS" in error.message
     assert len(fake_llm.requests) == 1

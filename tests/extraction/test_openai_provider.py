@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,70 +10,28 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from PIL import Image
 
 from extraction.providers.base import (
     PROMPT_VERSION,
-    ExtractionRequest,
-    PageInput,
     ProviderConfigError,
     ProviderOutputError,
     ProviderTransientError,
 )
 from extraction.providers.openai import OpenAIProvider
-from extraction.schemas import DocumentTypeSpec, FieldSpec
+from tests.extraction.provider_helpers import (
+    PNG,
+    SPEC,
+    VALUES,
+    extract_error,
+    make_request,
+    provider_factory,
+)
 from tests.fakes import FakeLLMServer
 
-SPEC = DocumentTypeSpec(
-    key="pay_stub",
-    label="Pay stub",
-    version=1,
-    description="An employee's earnings statement for one pay period.",
-    fields=(
-        FieldSpec(key="employee_name", label="Employee name", kind="name", required=True),
-        FieldSpec(
-            key="gross_pay",
-            label="Gross pay (this period)",
-            kind="money",
-            required=True,
-            hint="Total earnings before deductions for this period, not year-to-date",
-        ),
-        FieldSpec(key="pay_date", label="Pay date", kind="date"),
-    ),
-)
-VALUES = {"employee_name": "Jane Q. Doe", "gross_pay": "$2,450.00", "pay_date": None}
-# The fake server's fixture, until tests/conftest.py imports it for every test module.
-
 PRICES = {"test-model": {"input": "0.15", "output": "0.60"}}
-
-
-def tiny_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-PNG = tiny_png()
-
-
-def make_request(*texts: str) -> ExtractionRequest:
-    texts = texts or ("EARNINGS STATEMENT Jane Q. Doe Gross Pay $2,450.00",)
-    pages = tuple(
-        PageInput(number=i, image_png=PNG, text=text) for i, text in enumerate(texts, start=1)
-    )
-    return ExtractionRequest(document_type=SPEC, pages=pages)
-
-
-def make_provider(server: FakeLLMServer, **overrides) -> OpenAIProvider:
-    options = {
-        "base_url": server.base_url,
-        "model": "test-model",
-        "api_key": "sk-test",
-        "timeout_seconds": 5.0,
-        "prices": PRICES,
-    }
-    options.update(overrides)
-    return OpenAIProvider(**options)
+make_provider = provider_factory(
+    OpenAIProvider, model="test-model", api_key="sk-test", prices=PRICES
+)
 
 
 # --- success -----------------------------------------------------------------------------------
@@ -232,48 +189,43 @@ def test_fake_server_rejects_a_body_that_breaks_the_contract(fake_llm):
 def test_rate_limit_is_transient_with_retry_after_seconds(fake_llm):
     fake_llm.status(429, retry_after=7)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderTransientError)
 
-    assert caught.value.retry_after == 7
-    assert "429" in caught.value.message
+    assert error.retry_after == 7
+    assert "429" in error.message
 
 
 def test_retry_after_as_an_http_date_becomes_seconds(fake_llm):
     when = datetime.now(UTC) + timedelta(seconds=30)
     fake_llm.status(429, retry_after=format_datetime(when, usegmt=True))
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderTransientError)
 
-    assert 25 <= caught.value.retry_after <= 31
+    assert 25 <= error.retry_after <= 31
 
 
 @pytest.mark.parametrize("code", [408, 409, 500, 502, 503])
 def test_server_errors_are_transient(fake_llm, code):
     fake_llm.status(code)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderTransientError)
 
-    assert caught.value.retry_after is None
+    assert error.retry_after is None
     assert len(fake_llm.requests) == 1  # the Celery task retries, not the provider
 
 
 def test_connection_reset_is_transient(fake_llm):
     fake_llm.reset()
 
-    with pytest.raises(ProviderTransientError):
-        make_provider(fake_llm).extract(make_request())
+    extract_error(make_provider(fake_llm), ProviderTransientError)
 
 
 def test_slow_answer_past_the_timeout_is_transient(fake_llm):
     fake_llm.delay(3)
 
-    with pytest.raises(ProviderTransientError) as caught:
-        make_provider(fake_llm, timeout_seconds=0.5).extract(make_request())
+    error = extract_error(make_provider(fake_llm, timeout_seconds=0.5), ProviderTransientError)
 
-    assert "0.5 seconds" in caught.value.message
+    assert "0.5 seconds" in error.message
 
 
 def test_unreachable_server_is_transient():
@@ -281,27 +233,25 @@ def test_unreachable_server_is_transient():
         base_url = server.base_url
     provider = OpenAIProvider(base_url=base_url, model="test-model", timeout_seconds=1)
 
-    with pytest.raises(ProviderTransientError):
-        provider.extract(make_request())
+    extract_error(provider, ProviderTransientError)
 
 
 # --- configuration errors ----------------------------------------------------------------------
 
 
 def test_rejected_api_key_is_a_config_error_naming_the_setting():
-    with FakeLLMServer(api_key="sk-right") as server, pytest.raises(ProviderConfigError) as caught:
-        make_provider(server, api_key="sk-wrong").extract(make_request())
+    with FakeLLMServer(api_key="sk-right") as server:
+        error = extract_error(make_provider(server, api_key="sk-wrong"), ProviderConfigError)
 
-    assert caught.value.message == "The LLM provider rejected the API key (401). Check LLM_API_KEY."
+    assert error.message == "The LLM provider rejected the API key (401). Check LLM_API_KEY."
 
 
 def test_missing_api_key_is_a_config_error_asking_for_one(fake_llm):
     fake_llm.status(401)
 
-    with pytest.raises(ProviderConfigError) as caught:
-        make_provider(fake_llm, api_key="").extract(make_request())
+    error = extract_error(make_provider(fake_llm, api_key=""), ProviderConfigError)
 
-    assert "Set LLM_API_KEY" in caught.value.message
+    assert "Set LLM_API_KEY" in error.message
 
 
 @pytest.mark.parametrize(
@@ -310,11 +260,10 @@ def test_missing_api_key_is_a_config_error_asking_for_one(fake_llm):
 def test_client_errors_are_config_errors(fake_llm, code, setting):
     fake_llm.status(code, message="Something the server disliked.")
 
-    with pytest.raises(ProviderConfigError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderConfigError)
 
-    assert f"({code})" in caught.value.message
-    assert setting in caught.value.message
+    assert f"({code})" in error.message
+    assert setting in error.message
     assert len(fake_llm.requests) == 1
 
 
@@ -365,11 +314,10 @@ def test_broken_json_twice_is_an_output_error_with_the_raw_answer(fake_llm):
     fake_llm.broken_json()
     fake_llm.broken_json()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
     assert len(fake_llm.requests) == 2
-    assert "unterminated" in caught.value.raw_response
+    assert "unterminated" in error.raw_response
 
 
 def test_schema_invalid_answer_is_repaired_with_the_validation_errors(fake_llm):
@@ -387,8 +335,7 @@ def test_schema_invalid_twice_is_an_output_error(fake_llm):
     fake_llm.schema_invalid()
     fake_llm.schema_invalid()
 
-    with pytest.raises(ProviderOutputError):
-        make_provider(fake_llm).extract(make_request())
+    extract_error(make_provider(fake_llm), ProviderOutputError)
 
     assert len(fake_llm.requests) == 2
 
@@ -396,29 +343,26 @@ def test_schema_invalid_twice_is_an_output_error(fake_llm):
 def test_refusal_is_an_output_error_without_a_repair_attempt(fake_llm):
     fake_llm.refusal("I can't help with that.")
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert "I can't help with that." in caught.value.message
-    assert caught.value.raw_response
+    assert "I can't help with that." in error.message
+    assert error.raw_response
     assert len(fake_llm.requests) == 1
 
 
 def test_empty_answer_is_an_output_error(fake_llm):
     fake_llm.empty()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert caught.value.raw_response
+    assert error.raw_response
     assert len(fake_llm.requests) == 1
 
 
 def test_answer_cut_off_at_the_token_limit_is_an_output_error(fake_llm):
     fake_llm.truncated()
 
-    with pytest.raises(ProviderOutputError) as caught:
-        make_provider(fake_llm).extract(make_request())
+    error = extract_error(make_provider(fake_llm), ProviderOutputError)
 
-    assert "LLM_MAX_TOKENS" in caught.value.message
+    assert "LLM_MAX_TOKENS" in error.message
     assert len(fake_llm.requests) == 1
