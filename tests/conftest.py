@@ -12,8 +12,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.fakes.fixtures import fake_llm  # noqa: F401 - a fixture, used by name
+
+# Property tests judge the code, not the machine: on two shared cores, generation and examples
+# can be slow, so Hypothesis's timing checks would fail runs for no fault of ours.
+hypothesis_settings.register_profile(
+    "attest", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("attest")
 
 ROOT = Path(__file__).resolve().parent.parent
 
