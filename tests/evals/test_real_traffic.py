@@ -105,3 +105,16 @@ def test_exported_corpus_is_read_by_evaluate(approved_w2, tmp_path):
     run = json.loads(saved.read_text())
     assert run["documents"][0]["document_type"] == "w2"
     assert "employee_ssn" not in run["documents"][0]["fields"]
+
+
+def test_the_real_traffic_command_prints_survival_per_field_and_writes_json(approved_w2, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("real_traffic_accuracy", json_path=str(tmp_path / "rows.json"), stdout=out)
+    printed = out.getvalue()
+    assert "w2" in printed and "survived" in printed
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert {row["document_type"] for row in rows} == {"w2"}
