@@ -51,6 +51,7 @@ class AccuracyRow:
     total: int
     by_applicant: int
     by_reviewer: int
+    prompt_version: str = ""
 
     @property
     def corrected(self) -> int:
@@ -81,7 +82,8 @@ def _latest_ok_run() -> QuerySet[ExtractionRun]:
 def field_accuracy(
     *, date_from: date | None = None, date_to: date | None = None, document_type: str = ""
 ) -> list[AccuracyRow]:
-    """Per document type, field, provider and model (of the document's latest successful
+    """Per document type, field, provider, model and prompt version (of the document's latest
+    successful
     reading): over approved applications decided in the window, how many values there were and
     how many an applicant, or a reviewer, changed. A value changed by both counts for the
     reviewer, who had the last word. Most corrected first. One query."""
@@ -98,6 +100,7 @@ def field_accuracy(
         fields.annotate(
             provider=Subquery(run.values("provider")[:1]),
             model=Subquery(run.values("model")[:1]),
+            prompt_version=Subquery(run.values("prompt_version")[:1]),
             by_applicant=Exists(changed.filter(role=Role.APPLICANT)),
             by_staff=Exists(changed.filter(role__in=STAFF_ROLES)),
         )
@@ -107,6 +110,7 @@ def field_accuracy(
             "key",
             "provider",
             "model",
+            "prompt_version",
         )
         .annotate(
             label=Max("label"),
@@ -114,7 +118,7 @@ def field_accuracy(
             staff=Count("pk", filter=Q(by_staff=True)),
             applicant_only=Count("pk", filter=Q(by_applicant=True, by_staff=False)),
         )
-        .order_by("document__document_type__key", "key", "provider", "model")
+        .order_by("document__document_type__key", "key", "provider", "model", "prompt_version")
     )
     result = [
         AccuracyRow(
@@ -124,6 +128,7 @@ def field_accuracy(
             field_label=row["label"],
             provider=row["provider"] or "unknown",
             model=row["model"] or "",
+            prompt_version=row["prompt_version"] or "",
             total=row["total"],
             by_applicant=row["applicant_only"],
             by_reviewer=row["staff"],
