@@ -346,7 +346,8 @@ def application_claim(
     _assert_reviewer(reviewer)
     with transaction.atomic():
         application = (
-            Application.objects.select_for_update()
+            # Lock only the application: PostgreSQL refuses the nullable side of the join.
+            Application.objects.select_for_update(of=("self",))
             .select_related("assigned_to")
             .get(pk=application.pk)
         )
