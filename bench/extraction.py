@@ -35,6 +35,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 from django.conf import settings  # noqa: E402
 
+from extraction.catalog import shipped_spec  # noqa: E402
 from extraction.concurrency import ProviderSlots  # noqa: E402
 from extraction.grounding import locate, locate_rows  # noqa: E402
 from extraction.images import (  # noqa: E402
@@ -47,25 +48,13 @@ from extraction.ingest import render_pages  # noqa: E402
 from extraction.providers.base import PageInput  # noqa: E402
 from extraction.providers.openai import OpenAIProvider  # noqa: E402
 from extraction.reading import merge_values, page_groups, read_groups  # noqa: E402
-from extraction.schemas import DocumentTypeSpec, FieldSpec, rows_loads  # noqa: E402
+from extraction.schemas import DocumentTypeSpec, rows_loads  # noqa: E402
 from samples.generate import expected_path, generate_samples  # noqa: E402
 from tests.fakes import FakeLLMServer  # noqa: E402
 
 MEDIA = {".pdf": "application/pdf", ".png": "image/png"}
 PAGES_PER_CALL = 4
 CONCURRENCY = 8
-
-
-def _spec(key: str) -> DocumentTypeSpec:
-    import yaml
-
-    data = yaml.safe_load((Path("extraction/document_types") / f"{key}.yaml").read_text())
-    return DocumentTypeSpec(
-        key=data["key"],
-        label=data["label"],
-        version=data["version"],
-        fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
-    )
 
 
 def _provider(server: FakeLLMServer) -> OpenAIProvider:
@@ -121,7 +110,7 @@ def overhead(path: Path, spec: DocumentTypeSpec, server: FakeLLMServer) -> dict:
 
 
 def wall_time(server: FakeLLMServer, pages: int, per_call: int) -> dict:
-    spec = _spec("bank_statement")
+    spec = shipped_spec("bank_statement")
     server.requests.clear()
     png = next(render_pages(data=_text_pdf(1), media_type="application/pdf", max_pixels=1600)).png
     inputs = [PageInput(number=n, image_png=png, text=f"Page {n}") for n in range(1, pages + 1)]
@@ -187,7 +176,7 @@ def main() -> None:
             ("pay_stub_2026-01-30.pdf", "pay_stub"),
             ("pay_stub_2026-01-16_scan.png", "pay_stub"),
         ]:
-            spec = _spec(key)
+            spec = shipped_spec(key)
             answers[spec.schema_name] = json.loads(expected_path(documents[name]).read_text())[
                 "fields"
             ]

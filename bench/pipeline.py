@@ -22,33 +22,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 django.setup()
 
+from extraction.catalog import shipped_spec  # noqa: E402
 from extraction.grounding import locate  # noqa: E402
 from extraction.ingest import render_pages  # noqa: E402
 from extraction.providers.base import ExtractionRequest, PageInput  # noqa: E402
 from extraction.providers.local import LocalProvider  # noqa: E402
-from extraction.schemas import DocumentTypeSpec, FieldSpec  # noqa: E402
 from samples.generate import expected_path, generate_samples  # noqa: E402
 
 MEDIA = {".pdf": "application/pdf", ".png": "image/png"}
-
-
-def _spec(key: str) -> DocumentTypeSpec:
-    import yaml
-
-    data = yaml.safe_load((Path("extraction/document_types") / f"{key}.yaml").read_text())
-    return DocumentTypeSpec(
-        key=data["key"],
-        label=data["label"],
-        version=data["version"],
-        fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
-    )
 
 
 def measure(path: Path) -> dict:
     import json
 
     expected = json.loads(expected_path(path).read_text())
-    spec = _spec(expected["document_type"])
+    spec = shipped_spec(expected["document_type"])
     data = path.read_bytes()
     started = time.perf_counter()
     pages = list(render_pages(data=data, media_type=MEDIA[path.suffix], max_pixels=1600))

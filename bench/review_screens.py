@@ -27,10 +27,11 @@ django.setup()
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User  # noqa: E402
+from bench.database import throwaway_database  # noqa: E402
 from extraction.models import Document, DocumentType, Field, FieldRevision, Page  # noqa: E402
 from review.models import Application, new_reference  # noqa: E402
 from rules.models import Flag, Severity  # noqa: E402
@@ -186,13 +187,8 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(args) -> None:

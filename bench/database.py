@@ -1,0 +1,18 @@
+"""A throwaway test database for benchmarks that build their own data."""
+
+from contextlib import contextmanager
+
+from django.db import connection
+from django.test.utils import setup_test_environment
+
+
+@contextmanager
+def throwaway_database():
+    """Create a fresh test database (SQLite or PostgreSQL, from DATABASE_URL) and drop it after."""
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
