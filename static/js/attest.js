@@ -304,3 +304,41 @@
   var rowHash = /^#row-(\d+-\d+)$/.exec(window.location.hash);
   if (rowHash) setRowActive(rowHash[1]);
 })();
+
+// Page zoom: a toolbar above each page image; without JavaScript the page simply fits.
+(function () {
+  var LEVELS = [1, 1.5, 2, 3];
+  document.querySelectorAll(".page-frame").forEach(function (frame, index) {
+    if (frame.closest(".page-scroll")) return;
+    var scroll = document.createElement("div");
+    scroll.className = "page-scroll";
+    frame.parentNode.insertBefore(scroll, frame);
+    scroll.appendChild(frame);
+    var bar = document.createElement("div");
+    bar.className = "zoom-bar";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Zoom the page");
+    var level = 0;
+    function button(text, label, step) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.setAttribute("aria-label", label);
+      b.addEventListener("click", function () {
+        level = step === 0 ? 0 : Math.max(0, Math.min(LEVELS.length - 1, level + step));
+        frame.style.setProperty("--zoom", LEVELS[level]);
+        shown.value = Math.round(LEVELS[level] * 100) + "%";
+      });
+      return b;
+    }
+    var shown = document.createElement("output");
+    shown.id = "zoom-level-" + index;
+    shown.value = "100%";
+    shown.setAttribute("aria-live", "polite");
+    bar.appendChild(button("−", "Zoom out", -1));
+    bar.appendChild(shown);
+    bar.appendChild(button("+", "Zoom in", 1));
+    bar.appendChild(button("Fit", "Fit the page to the width", 0));
+    scroll.parentNode.insertBefore(bar, scroll);
+  });
+})();

@@ -101,6 +101,20 @@ def test_rows_split_files_and_cost_on_screen(
     first_row.click()
     expect(first_row).to_have_class(re.compile(r"\bis-active\b"))
     expect(page.locator(f"[data-row-box='{row_id}']")).to_have_class(re.compile(r"\bis-active\b"))
+
+    # Zooming enlarges the page inside its own scroll box; the boxes stay on their words.
+    frame = page.locator(".page-frame").first
+    box_on_page = page.locator(f"[data-row-box='{row_id}']").first
+    before = frame.bounding_box()["width"]
+    ratio_before = box_on_page.bounding_box()["x"] - frame.bounding_box()["x"]
+    page.get_by_role("button", name="Zoom in").click()
+    expect(page.locator(".zoom-bar output").first).to_have_text("150%")
+    after = frame.bounding_box()["width"]
+    assert after > before * 1.4
+    ratio_after = box_on_page.bounding_box()["x"] - frame.bounding_box()["x"]
+    assert abs(ratio_after / after - ratio_before / before) < 0.01
+    page.get_by_role("button", name="Fit the page to the width").click()
+    expect(page.locator(".zoom-bar output").first).to_have_text("100%")
     assert_fits(page, 1366)
     axe(page, "statement rows")
     screenshots(page, "17-statement-rows")
