@@ -5,17 +5,7 @@ from __future__ import annotations
 from django.db import DatabaseError
 
 from extraction.catalog import shipped_document_types
-from extraction.schemas import DocumentTypeSpec, FieldSpec
-
-
-def _from_yaml(data: dict) -> DocumentTypeSpec:
-    return DocumentTypeSpec(
-        key=data["key"],
-        label=data["label"],
-        version=data.get("version", 1),
-        description=data.get("description", ""),
-        fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
-    )
+from extraction.schemas import DocumentTypeSpec
 
 
 class SpecSource:
@@ -45,7 +35,7 @@ class SpecSource:
             if stored is not None:
                 return DocumentTypeSpec.from_model(stored)
         data = self._shipped.get(key)
-        return _from_yaml(data) if data else None
+        return DocumentTypeSpec.from_dict(data) if data else None
 
     def versions(self) -> dict[str, int]:
         return {key: spec.version for key, spec in sorted(self._cache.items()) if spec}

@@ -43,13 +43,6 @@ def document_types_sync() -> list[DocumentType]:
 
 def shipped_spec(key: str):
     """The shipped definition of one type as a DocumentTypeSpec, without the database."""
-    from .schemas import DocumentTypeSpec, FieldSpec
+    from .schemas import DocumentTypeSpec
 
-    data = yaml.safe_load((CATALOG_DIR / f"{key}.yaml").read_text())
-    return DocumentTypeSpec(
-        key=data["key"],
-        label=data["label"],
-        version=data.get("version", 1),
-        description=data.get("description", ""),
-        fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
-    )
+    return DocumentTypeSpec.from_dict(yaml.safe_load((CATALOG_DIR / f"{key}.yaml").read_text()))

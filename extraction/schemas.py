@@ -74,13 +74,26 @@ class DocumentTypeSpec:
     description: str = ""
 
     @classmethod
-    def from_model(cls, document_type) -> DocumentTypeSpec:
+    def from_dict(cls, data: dict[str, Any]) -> DocumentTypeSpec:
+        """From a shipped YAML definition (or anything of its shape)."""
         return cls(
-            key=document_type.key,
-            label=document_type.label,
-            version=document_type.version,
-            description=document_type.description,
-            fields=tuple(FieldSpec.from_dict(f) for f in document_type.fields),
+            key=data["key"],
+            label=data["label"],
+            version=data.get("version", 1),
+            description=data.get("description", ""),
+            fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
+        )
+
+    @classmethod
+    def from_model(cls, document_type) -> DocumentTypeSpec:
+        return cls.from_dict(
+            {
+                "key": document_type.key,
+                "label": document_type.label,
+                "version": document_type.version,
+                "description": document_type.description,
+                "fields": document_type.fields,
+            }
         )
 
     @property

@@ -195,3 +195,16 @@ def sample_documents(tmp_path_factory):
     folder = tmp_path_factory.mktemp("samples")
     generate_samples(folder)
     return folder
+
+
+@pytest.fixture
+def client_for():
+    """A test client signed in as the given user."""
+    from django.test import Client
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

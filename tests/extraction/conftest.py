@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from extraction.ingest import RenderedPage, render_pages
-from extraction.schemas import DocumentTypeSpec, FieldSpec
+from extraction.schemas import DocumentTypeSpec
 from samples.generate import expected_path, generate_samples
 
 DOCUMENT_TYPES_DIR = Path(__file__).resolve().parents[2] / "extraction" / "document_types"
@@ -49,13 +49,7 @@ def document_types() -> dict[str, DocumentTypeSpec]:
     types = {}
     for path in sorted(DOCUMENT_TYPES_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        types[data["key"]] = DocumentTypeSpec(
-            key=data["key"],
-            label=data["label"],
-            version=data.get("version", 1),
-            description=data.get("description", ""),
-            fields=tuple(FieldSpec.from_dict(field) for field in data["fields"]),
-        )
+        types[data["key"]] = DocumentTypeSpec.from_dict(data)
     return types
 
 

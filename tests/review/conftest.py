@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from extraction.models import FieldKind
 from tests.factories import (
@@ -37,17 +36,6 @@ def reviewer(db):
 def auditor(db):
     """A person in the Admins group: reviews, and audits the history."""
     return AdminFactory(email="auditor@example.com")
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def client_for():
-    return _client
 
 
 def build_document(application, *, pages: int = 2, extra_fields: int = 0):

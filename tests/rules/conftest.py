@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from review.services import application_create
@@ -75,16 +74,6 @@ def reviewer(db):
 @pytest.fixture
 def admin_user(db):
     return AdminFactory(email="admin@example.com")
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
