@@ -59,9 +59,9 @@ class User(AbstractUser):
     @property
     def role(self) -> str:
         """The highest role the user holds: admin, reviewer or applicant."""
-        if self.is_superuser or self.has_perm("review.audit_history"):
+        if self.is_superuser or self.has_perm("applications.audit_history"):
             return Role.ADMIN
-        if self.has_perm("review.review_application"):
+        if self.has_perm("applications.review_application"):
             return Role.REVIEWER
         return Role.APPLICANT
 

@@ -17,7 +17,9 @@ def staff_groups_ensure() -> dict[str, Group]:
     ):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="review", codename__in=codenames)
+            *Permission.objects.filter(
+                content_type__app_label="applications", codename__in=codenames
+            )
         )
         groups[name] = group
     return groups

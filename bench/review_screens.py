@@ -31,9 +31,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User  # noqa: E402
+from applications.models import Application, new_reference  # noqa: E402
 from bench.database import throwaway_database  # noqa: E402
 from extraction.models import Document, DocumentType, Field, FieldRevision, Page  # noqa: E402
-from review.models import Application, new_reference  # noqa: E402
 from rules.models import Flag, Severity  # noqa: E402
 
 FIELDS = [

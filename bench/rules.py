@@ -25,11 +25,11 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from applications.models import Application, new_reference  # noqa: E402
 from bench.database import throwaway_database  # noqa: E402
 from extraction.catalog import document_types_sync  # noqa: E402
 from extraction.models import Document, Field, Page  # noqa: E402
 from extraction.normalize import normalize  # noqa: E402
-from review.models import Application, new_reference  # noqa: E402
 from rules.context import context_build  # noqa: E402
 from rules.evaluation import RuleSpec, findings_evaluate  # noqa: E402
 from rules.models import Rule  # noqa: E402

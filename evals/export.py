@@ -17,10 +17,10 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from applications.models import Application
 from extraction.models import Document
 from extraction.normalize import mask
 from extraction.schemas import FieldSpec, rows_loads
-from review.models import Application
 
 from .runner import EXPECTED_SUFFIX, MEDIA_TYPES
 from .scoring import canonical

@@ -19,9 +19,9 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from applications.models import Application
 from extraction.models import DocumentType, ExtractionRun, Field
 from extraction.schemas import FieldSpec
-from review.models import Application
 
 from .scoring import canonical
 

@@ -85,7 +85,7 @@ class Document(models.Model):
     FINISHED = frozenset({S.EXTRACTED, S.NEEDS_MANUAL_ENTRY, S.FAILED, S.SPLIT})
 
     application = models.ForeignKey(
-        "review.Application", on_delete=models.CASCADE, related_name="documents"
+        "applications.Application", on_delete=models.CASCADE, related_name="documents"
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -21,6 +21,7 @@ from .concurrency import ProviderSlots
 from .images import sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
 from .models import Document, DocumentType, ExtractionRun, Page
+from .progress import application_documents_changed
 from .prompts import PROMPT_VERSION
 from .providers import get_provider
 from .providers.base import (
@@ -33,6 +34,7 @@ from .providers.base import (
 from .reading import GroupOutcome, merge_values, page_groups, read_groups
 from .saving import fields_save
 from .schemas import DocumentTypeSpec
+from .signals import document_read
 from .split import split_plan
 
 logger = logging.getLogger(__name__)
@@ -140,8 +142,6 @@ LOCAL = "local"
 
 
 def _finish(document: Document, status: str, reason: tuple[str, str] | None = None) -> None:
-    from review.services import application_documents_changed
-
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         locked.move_to(status)
@@ -389,13 +389,11 @@ def _save_and_finish(
     second_values: dict[str, str | None] | None,
     reason: tuple[str, str] | None,
 ) -> None:
-    from rules.services import flags_refresh
-
     with transaction.atomic():
         fields_save(
             document=document, spec=spec, values=values, pages=pages, second_values=second_values
         )
-    flags_refresh(application=document.application)
+    document_read.send(sender=Document, document=document)
     if reason is None:
         _finish(document, Document.Status.EXTRACTED)
     else:
@@ -421,8 +419,6 @@ def document_requeue(*, document_id: int, note: str = "") -> None:
 
 def document_fail(*, document_id: int, reason: tuple[str, str]) -> None:
     """Record a final failure with a reason the applicant can read."""
-    from review.services import application_documents_changed
-
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None or document.is_finished:

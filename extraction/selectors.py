@@ -1,6 +1,6 @@
-"""Reads about extraction for the screens: what reading a document or an application cost.
-
-Not permission-checked: callers pass objects they already fetched on the user's behalf.
+"""Reads about extraction for the screens: documents and pages on a user's behalf (404 alike
+for "absent" and "not yours"), and what reading a document or an application cost (not
+permission-checked: callers pass objects they already fetched on the user's behalf).
 """
 
 from __future__ import annotations
@@ -9,8 +9,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 
-from .models import ExtractionRun
+from applications.selectors import applications_visible_to
+
+from .models import Document, ExtractionRun, Page
+
+
+def document_get_for_user(*, user, document_id: int) -> Document:
+    document = (
+        Document.objects.filter(pk=document_id, application__in=applications_visible_to(user))
+        .select_related("application", "document_type")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def page_get_for_user(*, user, document_id: int, number: int) -> Page:
+    page = Page.objects.filter(
+        document_id=document_id,
+        number=number,
+        document__application__in=applications_visible_to(user),
+    ).first()
+    if page is None:
+        raise Http404("No such page.")
+    return page
 
 
 @dataclass(frozen=True)

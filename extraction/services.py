@@ -10,7 +10,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from applications.services import application_lock_for_edit, assert_applicant_can_edit
+
 from .models import Document, DocumentType, Page
+from .progress import application_documents_changed
 from .uploads import InspectedUpload, UploadRejected, inspect_upload
 
 logger = logging.getLogger(__name__)
@@ -77,8 +80,6 @@ def document_upload(
     Raises UploadRejected with a plain-language message; then nothing is stored and the
     application and its other documents are untouched.
     """
-    from review.services import application_documents_changed, assert_applicant_can_edit
-
     assert_applicant_can_edit(application)
     data, inspected, original_name = _inspect(uploaded_file)
     document = Document(
@@ -88,6 +89,9 @@ def document_upload(
         metadata=inspected.metadata,
     )
     with _storing(document, data, inspected, original_name):
+        # Decided under the application's row lock: an upload racing the submission either
+        # lands before it (and is part of what was submitted) or is refused.
+        application_lock_for_edit(application=application)
         document.save()
         application_documents_changed(application=application)
         transaction.on_commit(lambda: _enqueue(document.pk))
@@ -96,10 +100,9 @@ def document_upload(
 
 def document_retry(*, document: Document, actor) -> Document:
     """Queue a failed or hand-entered document to be read again. A no-op in other states."""
-    from review.services import application_documents_changed, assert_applicant_can_edit
-
     assert_applicant_can_edit(document.application)
     with transaction.atomic():
+        application_lock_for_edit(application=document.application_id)
         document = Document.objects.select_for_update().get(pk=document.pk)
         if document.status not in (Document.Status.FAILED, Document.Status.NEEDS_MANUAL_ENTRY):
             return document
@@ -116,10 +119,9 @@ def document_set_type(*, document: Document, document_type: DocumentType, actor)
     Only for documents not yet read as a type (unknown, failed or waiting for manual entry),
     so that values a person already checked are never thrown away by a change of type.
     """
-    from review.services import application_documents_changed, assert_applicant_can_edit
-
     assert_applicant_can_edit(document.application)
     with transaction.atomic():
+        application_lock_for_edit(application=document.application_id)
         document = Document.objects.select_for_update().get(pk=document.pk)
         if document.fields.exists():
             raise UploadRejected(
@@ -143,8 +145,6 @@ def document_replace(*, document: Document, uploaded_file, actor) -> Document:
     The old original stays in storage and is listed in the document's metadata, so nothing
     the applicant sent is lost.
     """
-    from review.services import application_documents_changed, assert_applicant_can_edit
-
     assert_applicant_can_edit(document.application)
     if document.status != Document.Status.FAILED:
         raise UploadRejected(
@@ -157,6 +157,7 @@ def document_replace(*, document: Document, uploaded_file, actor) -> Document:
         {"file": document.original.name, "name": document.original_name, "sha256": document.sha256},
     ]
     with _storing(document, data, inspected, original_name):
+        application_lock_for_edit(application=document.application_id)
         document.metadata = {**inspected.metadata, "replaced": replaced}
         _reset_for_reading(document)
         document.save()
@@ -181,8 +182,6 @@ def document_split(*, document: Document, pages, parts) -> list[Document]:
     its page range, and takes copies of its Page rows (sharing the stored page images), so no
     page is rendered or read by OCR twice. Idempotent: parts made before are returned as they are.
     """
-    from review.services import application_documents_changed
-
     existing = list(document.parts.all())
     if existing:
         return existing

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
-from review.selectors import document_get_for_user, page_get_for_user
+from .selectors import document_get_for_user, page_get_for_user
 
 # Files rarely change under one URL (a replaced document gets new page files and the page
 # links carry a version), so the browser may keep them briefly, but never a shared cache.

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from applications.models import Application
 from core.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Application, Decision
+from .models import Decision
 
 
 class DecisionInline(ReadOnlyInline):

@@ -11,11 +11,11 @@ from django.db import transaction
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, User
 from accounts.roles import staff_groups_ensure
+from applications.models import Application
+from applications.services import application_create
 from extraction.catalog import document_types_sync
 from rules.services import rules_sync
-
-from .models import Application
-from .services import application_create
+from samples.generate import generate_samples
 
 # Fixed, printed on start: these accounts exist only in a demo database.
 DEMO_ACCOUNTS = (
@@ -36,8 +36,6 @@ class DemoSetup:
 @transaction.atomic
 def demo_setup(*, samples_dir: Path | None = None) -> DemoSetup:
     """Create what the demo needs; idempotent, and it never resets a changed password."""
-    from samples.generate import generate_samples
-
     document_types_sync()
     rules_sync()
     groups = staff_groups_ensure()

@@ -1,9 +1,10 @@
 from django import forms
 
 from accounts.models import Role
+from applications.models import Application
 from extraction.models import DocumentType
 
-from .models import Application
+from .selectors import reviewers
 
 
 class ApplicationCreateForm(forms.Form):
@@ -80,8 +81,6 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .selectors import reviewers
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = reviewers()
 

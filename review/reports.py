@@ -26,9 +26,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Role
+from applications.models import Application
 from extraction.models import Document, ExtractionRun, Field, FieldRevision
-
-from .models import Application
 
 # Revisions that changed a value rather than confirming it.
 CHANGING_ACTIONS = ("corrected", "entered", "absent")

@@ -7,20 +7,14 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
-from extraction.models import Document, ExtractionRun, Field, FieldRevision, Page
+from applications.models import Application
+from applications.selectors import (
+    REVIEW_PERMISSION,
+    applications_visible_to,
+)
+from extraction.models import Document, ExtractionRun, Field, FieldRevision
 from extraction.selectors import Cost
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
-
-from .models import Application
-
-
-def _visible_applications(user) -> QuerySet[Application]:
-    if not user.is_authenticated:
-        return Application.objects.none()
-    if user.has_perm("review.review_application"):
-        # Staff see an application once the applicant has submitted it, and ever after.
-        return Application.objects.filter(Q(submitted_at__isnull=False) | Q(owner=user))
-    return Application.objects.filter(owner=user)
 
 
 def application_list_for_owner(*, user) -> QuerySet[Application]:
@@ -31,43 +25,9 @@ def application_list_for_owner(*, user) -> QuerySet[Application]:
     )
 
 
-def application_get_for_user(*, user, application_id: int) -> Application:
-    application = (
-        _visible_applications(user)
-        .filter(pk=application_id)
-        .select_related("owner", "assigned_to")
-        .first()
-    )
-    if application is None:
-        raise Http404("No such application.")
-    return application
-
-
-def document_get_for_user(*, user, document_id: int) -> Document:
-    document = (
-        Document.objects.filter(pk=document_id, application__in=_visible_applications(user))
-        .select_related("application", "document_type")
-        .first()
-    )
-    if document is None:
-        raise Http404("No such document.")
-    return document
-
-
-def page_get_for_user(*, user, document_id: int, number: int) -> Page:
-    page = Page.objects.filter(
-        document_id=document_id,
-        number=number,
-        document__application__in=_visible_applications(user),
-    ).first()
-    if page is None:
-        raise Http404("No such page.")
-    return page
-
-
 def field_get_for_user(*, user, field_id: int) -> Field:
     field = (
-        Field.objects.filter(pk=field_id, document__application__in=_visible_applications(user))
+        Field.objects.filter(pk=field_id, document__application__in=applications_visible_to(user))
         .select_related("document__application", "page")
         .first()
     )
@@ -77,7 +37,7 @@ def field_get_for_user(*, user, field_id: int) -> Field:
 
 
 def flag_get_for_staff(*, user, flag_id: int) -> Flag:
-    if not user.has_perm("review.review_application"):
+    if not user.has_perm(REVIEW_PERMISSION):
         raise Http404("No such flag.")
     flag = Flag.objects.filter(pk=flag_id).select_related("application").first()
     if flag is None:
@@ -158,7 +118,7 @@ def reviewers() -> QuerySet:
     from django.contrib.auth.models import Permission
 
     permission = Permission.objects.filter(
-        codename="review_application", content_type__app_label="review"
+        codename="review_application", content_type__app_label="applications"
     )
     return (
         get_user_model()

@@ -6,81 +6,27 @@ goes through the model's transition map.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
+from applications.models import Application
+from applications.selectors import AUDIT_PERMISSION, REVIEW_PERMISSION
+from applications.services import assert_applicant_can_edit
 from extraction.grounding import locate
 from extraction.history import RevisionAction, revision_append
-from extraction.models import Document, Field
+from extraction.models import Document, Field, FieldRevision
 from extraction.normalize import NormalizationError, normalize
+from rules.services import flags_refresh
 
-from .models import Application, Decision
-from .notifications import notify_decision, notify_documents_read
-
-
-class ApplicationLocked(PermissionDenied):
-    """The applicant may not change the application in its current status."""
-
-    def __init__(self, application: Application):
-        super().__init__(
-            f"This application is {application.get_status_display().lower()}, so it can no "
-            "longer be changed."
-        )
+from .models import Decision
+from .notifications import notify_decision
 
 
 class NotReady(ValidationError):
     """A step that cannot happen yet; the message says what is missing."""
-
-
-def assert_applicant_can_edit(application: Application) -> None:
-    if not application.applicant_can_edit:
-        raise ApplicationLocked(application)
-
-
-def application_create(
-    *,
-    owner,
-    stated_name: str,
-    stated_employer: str = "",
-    stated_monthly_income: Decimal | None = None,
-    title: str = "",
-) -> Application:
-    return Application.objects.create(
-        owner=owner,
-        stated_name=stated_name.strip(),
-        stated_employer=stated_employer.strip(),
-        stated_monthly_income=stated_monthly_income,
-        title=title.strip(),
-    )
-
-
-def application_documents_changed(*, application: Application) -> Application:
-    """Keep the application's status in step with its documents' reading.
-
-    Called inside the transaction that changed a document. While any document is queued or
-    being read the application is `processing`; once all are finished it waits for the applicant.
-    """
-    with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if not application.applicant_can_edit:
-            return application
-        reading = application.documents.exclude(status__in=Document.FINISHED).exists()
-        status = application.status
-        if status == Application.Status.CHANGES_REQUESTED:
-            application.move_to(Application.Status.AWAITING_APPLICANT)
-        if reading:
-            application.move_to(Application.Status.PROCESSING)
-        elif application.status in (Application.Status.PROCESSING, Application.Status.DRAFT):
-            application.move_to(Application.Status.AWAITING_APPLICANT)
-        if application.status != status:
-            application.save(update_fields=["status", "updated_at"])
-            if status == Application.Status.PROCESSING:
-                notify_documents_read(application=application)
-    return application
 
 
 def _role_for(actor, application: Application) -> str:
@@ -116,8 +62,6 @@ def _normalized(field: Field, value: str) -> str:
 
 
 def _after_field_change(application: Application) -> None:
-    from rules.services import flags_refresh
-
     flags_refresh(application=application)
 
 
@@ -236,10 +180,6 @@ def field_mark_absent(*, field: Field, actor, reason: str = "") -> Field:
 
 def fields_marked_absent(field_ids) -> set[int]:
     """Of these fields, the ones whose latest revision says "not on this document"."""
-    from django.db.models import OuterRef, Subquery
-
-    from extraction.models import FieldRevision
-
     latest = FieldRevision.objects.filter(field=OuterRef("pk")).order_by("-number")
     return set(
         Field.objects.filter(pk__in=list(field_ids))
@@ -296,8 +236,6 @@ def application_submission_problems(application: Application) -> list[str]:
 def application_submit(*, application: Application, actor) -> Application:
     if actor != application.owner:
         raise PermissionDenied("Only the applicant can submit this application.")
-    from rules.services import flags_refresh
-
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.status == Application.Status.SUBMITTED:
@@ -315,7 +253,7 @@ def application_submit(*, application: Application, actor) -> Application:
 
 
 def _assert_reviewer(actor) -> None:
-    if not actor.has_perm("review.review_application"):
+    if not actor.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Only reviewers can do this.")
 
 
@@ -363,9 +301,9 @@ def application_claim(
 
 def application_assign(*, application: Application, assignee, actor) -> Application:
     """An admin gives the application to a reviewer (or to nobody, with ``assignee=None``)."""
-    if not actor.has_perm("review.audit_history"):
+    if not actor.has_perm(AUDIT_PERMISSION):
         raise PermissionDenied("Only admins can reassign applications.")
-    if assignee is not None and not assignee.has_perm("review.review_application"):
+    if assignee is not None and not assignee.has_perm(REVIEW_PERMISSION):
         raise ValidationError(f"{assignee} is not a reviewer.", code="not_reviewer")
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)

@@ -38,6 +38,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import Role
+from applications.models import Application
 from extraction.models import Document, DocumentType, Field, FieldRevision, Page
 from extraction.normalize import NormalizationError, normalize
 
@@ -221,8 +222,6 @@ def _document_context(
 
 
 def _prefetched(applications: Iterable, *, text: bool) -> list:
-    from review.models import Application
-
     ids = [application.pk for application in applications]
     page_columns = ["id", "document_id", "number", "text_source"] + (["text"] if text else [])
     return list(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from extraction.models import DocumentType
+
 from .evaluation import RuleSpec
 from .models import Scope, Severity
 from .services import rule_validate
@@ -13,8 +15,6 @@ BACKTEST_SIZES = [(100, "100"), (1000, "1,000"), (10000, "10,000")]
 
 
 def scope_choices() -> list[tuple[str, str]]:
-    from extraction.models import DocumentType
-
     generic = [
         (Scope.APPLICATION, "Whole application (once)"),
         (Scope.DOCUMENT, "Every document"),

@@ -112,7 +112,7 @@ class Flag(models.Model):
     }
 
     application = models.ForeignKey(
-        "review.Application", on_delete=models.CASCADE, related_name="flags"
+        "applications.Application", on_delete=models.CASCADE, related_name="flags"
     )
     document = models.ForeignKey(
         "extraction.Document", on_delete=models.CASCADE, null=True, blank=True, related_name="flags"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from applications.models import Application
+
 from .context import context_build, contexts_build
 from .evaluation import Finding, RuleSpec, findings_evaluate
 from .models import RULE_ERROR_PREFIX, Flag, Rule
@@ -50,8 +52,6 @@ def rule_error_flags(*, rule: Rule) -> QuerySet[Flag]:
 
 def application_find(*, reference: str):
     """An application by its reference, for staff who may see every application; or None."""
-    from review.models import Application
-
     return Application.objects.filter(reference__iexact=reference.strip()).first()
 
 
@@ -95,8 +95,6 @@ def _needs(spec: RuleSpec) -> dict:
 def rule_backtest(*, spec: RuleSpec, limit: int = 500, keep: int = 200) -> BacktestResult:
     """Run a draft over the latest ``limit`` applications: how many it flags, and which
     (the first ``keep`` of them). Applications are read in batches of fixed query count."""
-    from review.models import Application
-
     started = time.perf_counter()
     result = BacktestResult()
     ids = list(

@@ -10,6 +10,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from applications.models import Application
+from extraction.models import DocumentType
+
 from .context import context_build
 from .evaluation import Finding, RuleSpec, findings_evaluate, placeholders
 from .expressions import ExpressionError, compile_expression
@@ -40,8 +43,6 @@ def rule_validate(*, data: dict, known_types: bool = True) -> None:
     ``known_types=False`` accepts any document type key as a scope: the shipped pack may load
     before the shipped document types do.
     """
-    from extraction.models import DocumentType
-
     errors: dict[str, list[str]] = {}
     if data.get("severity") not in Severity.values:
         errors.setdefault("severity", []).append("Choose a severity.")
@@ -72,7 +73,7 @@ def rule_validate(*, data: dict, known_types: bool = True) -> None:
 
 
 def _assert_rule_admin(actor) -> None:
-    if actor is not None and not actor.has_perm("review.audit_history"):
+    if actor is not None and not actor.has_perm("applications.audit_history"):
         raise PermissionDenied("Only admins can change rules.")
 
 
@@ -206,8 +207,6 @@ def flags_refresh(*, application) -> list[Flag]:
     open flag keeps the rule version that raised it; its message shows the current values.
     A rule that fails raises a "rule error" flag instead of stopping the others.
     """
-    from review.models import Application
-
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
         specs = _enabled_specs()
@@ -271,7 +270,7 @@ def _flag_create(application, finding: Finding) -> Flag:
 
 def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
     """A reviewer accepts the risk; the note says why, for the audit."""
-    if not actor.has_perm("review.review_application"):
+    if not actor.has_perm("applications.review_application"):
         raise PermissionDenied("Only reviewers can waive flags.")
     note = note.strip()
     if not note:

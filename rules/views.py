@@ -1,6 +1,6 @@
 """Admin screens for rules: list, create, edit (a new version), disable, check, try, back-test.
 
-Every screen needs review.audit_history. Try and back-test are named submit buttons on the
+Every screen needs applications.audit_history. Try and back-test are named submit buttons on the
 editor; with htmx they return only their result partial, without it the whole page.
 """
 
@@ -28,7 +28,7 @@ from .selectors import (
 )
 from .services import RULE_FIELDS, rule_create, rule_disable, rule_enable, rule_update
 
-audit_required = permission_required("review.audit_history", raise_exception=True)
+audit_required = permission_required("applications.audit_history", raise_exception=True)
 
 
 @login_required

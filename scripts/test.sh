@@ -11,6 +11,8 @@ scripts/services.sh
 echo "== ruff"
 $PY -m ruff check --quiet .
 $PY -m ruff format --check --quiet .
+echo "== layers hold (import-linter)"
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 echo "== migrations are current"
 $PY manage.py makemigrations --check --dry-run >/dev/null
 

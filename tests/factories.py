@@ -11,9 +11,9 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User
+from applications.models import Application
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, DocumentType, Field, Page
-from review.models import Application
 from rules.models import Flag, Severity
 
 PASSWORD = "a-long-test-password-42"

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from review.services import application_create
+from applications.services import application_create
 from tests.builders import document_with_fields
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ MODELS = [
     "extraction.extractionrun",
     "extraction.field",
     "extraction.fieldrevision",
-    "review.application",
+    "applications.application",
     "review.decision",
     "rules.flag",
     "accounts.user",
@@ -42,8 +42,9 @@ def test_each_model_has_an_admin_list(superuser_client, model):
 
 
 def test_history_and_decisions_are_read_only_in_the_admin(superuser_client, rf):
+    from applications.models import Application
     from extraction.models import Field, FieldRevision
-    from review.models import Application, Decision
+    from review.models import Decision
 
     request = rf.get("/")
     for model in (Field, FieldRevision, Decision, Application):

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP
+from applications.models import Application
 from extraction.history import verify_chain
 from extraction.models import Document, DocumentType
-from review.models import Application
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.worker

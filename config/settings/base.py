@@ -15,6 +15,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="")
+# The key of the audit trail's MAC chain. It must live outside the database (environment or a
+# secrets manager): whoever holds both could rewrite history undetected (docs/audit.md).
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -30,9 +33,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "accounts",
+    "audit",
+    "applications",
     "extraction",
     "rules",
     "review",
+    "evals",
 ]
 
 MIDDLEWARE = [

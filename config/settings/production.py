@@ -3,10 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, SECRET_KEY, env
+from .base import AUDIT_HMAC_KEY, DATABASES, SECRET_KEY, env
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+if len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY must be set in production (at least 32 characters, kept outside the "
+        "database): it keys the audit trail's chain."
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and not env.bool(
     "ALLOW_SQLITE_IN_PRODUCTION", default=False
 ):

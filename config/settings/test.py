@@ -8,6 +8,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
+AUDIT_HMAC_KEY = "test-only-audit-key"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

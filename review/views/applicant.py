@@ -14,7 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import Role
+from applications.selectors import application_get_for_user
+from applications.services import application_create
 from extraction.models import Document, DocumentType, Field, FieldRevision
+from extraction.selectors import document_get_for_user
 from extraction.services import (
     UploadRejected,
     document_replace,
@@ -25,14 +28,8 @@ from extraction.services import (
 
 from ..forms import ApplicationCreateForm, UploadForm
 from ..models import Decision
-from ..selectors import (
-    application_get_for_user,
-    application_list_for_owner,
-    document_get_for_user,
-    field_get_for_user,
-)
+from ..selectors import application_list_for_owner, field_get_for_user
 from ..services import (
-    application_create,
     application_submission_problems,
     application_submit,
     field_confirm,

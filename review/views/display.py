@@ -8,15 +8,14 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from extraction.normalize import NormalizationError, mask, normalize
+from extraction.schemas import rows_dumps, rows_loads
+
 
 def masked(field, value: str) -> str:
     """The value as shown outside its owner's input: sensitive values keep only their tail."""
     if not value or not field.sensitive:
         return value
-    try:
-        from extraction.normalize import mask
-    except ImportError:  # the normalizer ships separately; hide the whole value until it does
-        return "\u2022" * 6
     return mask(field.kind, value)
 
 
@@ -119,8 +118,6 @@ def rows_from_text(text: str, columns) -> tuple[list[dict], list[str]]:
     Each non-blank line holds one cell per column separated by "|". A date may lack its year
     (as statements print it); a money cell must read as an amount.
     """
-    from extraction.normalize import NormalizationError, normalize
-
     rows, errors = [], []
     names = f" {ROW_SEPARATOR} ".join(label.lower() for _, label, _ in columns)
     for number, line in enumerate(text.splitlines(), start=1):
@@ -160,8 +157,6 @@ def rows_value(text: str, field, columns) -> tuple[str, list[str]]:
     Rows equal to the current ones give the current value unchanged, so typing nothing new
     keeps the machine's reading (and its evidence) as it is.
     """
-    from extraction.schemas import rows_dumps, rows_loads
-
     rows, errors = rows_from_text(text, columns)
     if errors:
         return "", errors
@@ -208,8 +203,6 @@ def decorate_rows(field, document_type, *, page_number: int | None = None) -> No
 
 
 def _rows_count(value: str) -> list:
-    from extraction.schemas import rows_loads
-
     return rows_loads(value)
 
 
@@ -228,8 +221,6 @@ def second_reading(field, *, show_real_value: bool) -> str:
     """The other reading's value as shown beside a field whose readings differ."""
     value = field.second_value or ""
     if field.kind == "rows":
-        from extraction.schemas import rows_loads
-
         rows = rows_loads(value)
         return f"{len(rows)} row{'' if len(rows) == 1 else 's'}" if rows else "(nothing)"
     if not value:

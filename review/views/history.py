@@ -54,7 +54,7 @@ class _Echo:
 
 
 @login_required
-@permission_required("review.audit_history", raise_exception=True)
+@permission_required("applications.audit_history", raise_exception=True)
 @require_GET
 def revision_history_export(request):
     """The filtered history as CSV, streamed: the same filters and masking as the screen."""
@@ -99,7 +99,7 @@ def revision_history_export(request):
 
 
 @login_required
-@permission_required("review.audit_history", raise_exception=True)
+@permission_required("applications.audit_history", raise_exception=True)
 @require_GET
 def field_timeline(request, field_id: int):
     """One value's whole story: the machine's reading, the applicant's and reviewers' changes,
@@ -135,7 +135,7 @@ HISTORY_PER_PAGE = 50
 
 
 @login_required
-@permission_required("review.audit_history", raise_exception=True)
+@permission_required("applications.audit_history", raise_exception=True)
 @require_GET
 def revision_history_view(request):
     """Revisions newest first, with the value each replaced and whether its chain holds."""

@@ -40,7 +40,7 @@ def _filters(form) -> dict:
 
 
 @login_required
-@permission_required("review.audit_history", raise_exception=True)
+@permission_required("applications.audit_history", raise_exception=True)
 @require_GET
 def accuracy_view(request):
     """Per field of each document type: how often people changed what the machine read."""
@@ -71,7 +71,7 @@ def accuracy_view(request):
 
 
 @login_required
-@permission_required("review.audit_history", raise_exception=True)
+@permission_required("applications.audit_history", raise_exception=True)
 @require_GET
 def throughput_view(request):
     """Documents per day, time from upload to decision, and reading cost per application."""

@@ -12,15 +12,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
+from applications.models import Application
+from applications.selectors import application_get_for_user
 from extraction.models import Field, FieldRevision
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
 from rules.services import flag_waive
 
 from ..forms import AssignForm, QueueFilterForm
-from ..models import Application, Decision
+from ..models import Decision
 from ..selectors import (
     SEVERITIES,
-    application_get_for_user,
     document_costs,
     field_get_for_user,
     flag_get_for_staff,
@@ -64,7 +65,7 @@ def _int(value) -> int:
 
 
 @login_required
-@permission_required("review.review_application", raise_exception=True)
+@permission_required("applications.review_application", raise_exception=True)
 @require_GET
 def review_queue_view(request):
     """Submitted applications, highest risk first; filters by status and assignee."""
@@ -125,7 +126,7 @@ def _describe_applicant_check(field, history) -> None:
 def _review_context(request, application, *, field_errors, typed, flag_errors) -> dict:
     """Everything the review page shows, in a fixed number of queries."""
     # Admins also see what reading each document cost.
-    is_admin = request.user.has_perm("review.audit_history")
+    is_admin = request.user.has_perm("applications.audit_history")
     revisions = FieldRevision.objects.select_related("actor").order_by("number")
     fields = Field.objects.select_related("page").prefetch_related(
         Prefetch("revisions", queryset=revisions)
@@ -207,7 +208,7 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
 
 
 @login_required
-@permission_required("review.review_application", raise_exception=True)
+@permission_required("applications.review_application", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def review_application(request, application_id: int):
     """One application for a reviewer: claim, flags, values, evidence and the decision."""

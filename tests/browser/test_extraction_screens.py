@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from applications.models import Application
 from extraction.models import Document, ExtractionRun, Field
-from review.models import Application
 
 from .test_flow import WORKER_TIMEOUT_MS, assert_fits, sign_in
 

@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
+from applications.models import Application
+from applications.services import application_create
 from extraction.models import Document, Field, FieldRevision
-from review.models import Application
-from review.services import application_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from applications.models import Application
 from evals.real_traffic import field_survival
 from extraction.models import ExtractionRun
-from review.models import Application
 from tests.builders import document_with_fields
 from tests.factories import ApplicationFactory
 

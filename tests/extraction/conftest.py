@@ -56,7 +56,7 @@ def document_types() -> dict[str, DocumentTypeSpec]:
 @pytest.fixture
 def applicant_application(db, django_user_model, shipped_types):
     """An application of a fresh applicant, with the shipped document types in the database."""
-    from review.services import application_create
+    from applications.services import application_create
 
     owner = django_user_model.objects.create_user(email="rivera@example.com", password="x")
     return application_create(owner=owner, stated_name="Jordan A. Rivera")

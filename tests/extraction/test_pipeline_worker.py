@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from applications.models import Application
+from applications.services import application_create
 from extraction.models import Document, ExtractionRun
 from extraction.services import document_upload
 from extraction.tasks import process_document
-from review.models import Application
-from review.services import application_create
 from tests.builders import PAY_STUB_VALUES, pdf_bytes, upload
 from tests.waiting import document_finished
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import storages
 
+from applications.services import application_create
 from extraction.models import Document
 from extraction.services import document_upload
 from extraction.uploads import UploadRejected, inspect_upload
-from review.services import application_create
 from tests.builders import pdf_bytes, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_a_failed_save_leaves_no_file_behind(application, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("review.services.application_documents_changed", explode)
+    monkeypatch.setattr("extraction.services.application_documents_changed", explode)
     before = stored_files()
     with pytest.raises(RuntimeError):
         document_upload(

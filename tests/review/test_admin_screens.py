@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from applications.models import Application
 from extraction.models import ExtractionRun
-from review.models import Application
 from review.reports import field_accuracy, throughput
 from review.services import application_decide, field_correct
 

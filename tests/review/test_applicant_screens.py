@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from applications.models import Application
 from extraction.models import Field
-from review.models import Application
 from review.services import (
     application_submission_problems,
     field_correct,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from applications.services import application_create
 from extraction.models import Document
+from extraction.progress import application_documents_changed
 from review.services import (
-    application_create,
     application_decide,
-    application_documents_changed,
     application_submit,
     fields_confirm_remaining,
 )

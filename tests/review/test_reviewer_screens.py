@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from review.models import Application, Decision
+from applications.models import Application
+from review.models import Decision
 from review.services import (
     AssignedToSomeoneElse,
     application_assign,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from applications.models import Application
+from applications.services import application_create
 from extraction.history import verify_chain
 from extraction.models import Field, FieldRevision
-from review.models import Application, Decision
+from extraction.progress import application_documents_changed
+from review.models import Decision
 from review.services import (
     NotReady,
     application_claim,
-    application_create,
     application_decide,
-    application_documents_changed,
     application_submit,
     field_confirm,
     field_correct,

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from applications.models import Application
 from extraction.models import Document, Field, FieldRevision
-from review.models import Application, Decision
+from review.models import Decision
 from tests.factories import (
     ApplicationFactory,
     FlagFactory,
@@ -606,9 +607,9 @@ def test_applicant_chooses_the_type_of_a_document_that_could_not_be_classified(
     """An unclassified document offers the shipped types and is queued again once one is chosen."""
     from django.core.files.base import ContentFile
 
+    from applications.services import application_create
     from extraction.catalog import document_types_sync
     from extraction.models import Document
-    from review.services import application_create
     from tests.builders import png_bytes
 
     types = {t.key: t for t in document_types_sync()}

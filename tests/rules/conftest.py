@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from review.services import application_create
+from applications.services import application_create
 from tests.builders import document_with_fields
 from tests.factories import AdminFactory, ReviewerFactory, UserFactory
 

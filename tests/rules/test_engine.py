@@ -108,9 +108,9 @@ def test_a_rule_that_gives_no_boolean_is_a_rule_error(build, admin_user):
 
 
 def test_a_broken_rule_does_not_stop_extraction(applicant, shipped_types, admin_user):
+    from applications.services import application_create
     from extraction.pipeline import document_process
     from extraction.services import document_upload
-    from review.services import application_create
     from tests.builders import pdf_bytes, upload
 
     rules_sync()

@@ -1,0 +1,97 @@
+"""The application aggregate: an applicant's case and its status machine.
+
+It sits below extraction, rules and review so that every layer can refer to it; the screens and
+the review workflow that act on it live in ``review``.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from core.states import move
+
+
+def new_reference() -> str:
+    """A short, unguessable case reference that applicants can quote on the phone."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "A-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Application(models.Model):
+    """An applicant's case: what they stated and the paperwork that backs it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROCESSING = "processing", "Reading documents"
+        AWAITING_APPLICANT = "awaiting_applicant", "Waiting for you to check"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    S = Status
+    TRANSITIONS = {
+        S.DRAFT: frozenset({S.PROCESSING, S.AWAITING_APPLICANT}),
+        S.PROCESSING: frozenset({S.AWAITING_APPLICANT}),
+        S.AWAITING_APPLICANT: frozenset({S.PROCESSING, S.SUBMITTED}),
+        S.SUBMITTED: frozenset({S.IN_REVIEW}),
+        S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CHANGES_REQUESTED}),
+        S.CHANGES_REQUESTED: frozenset({S.AWAITING_APPLICANT}),
+        S.APPROVED: frozenset(),
+        S.REJECTED: frozenset(),
+    }
+    # Statuses in which the applicant may still upload, correct and confirm.
+    APPLICANT_EDITABLE = frozenset(
+        {S.DRAFT, S.PROCESSING, S.AWAITING_APPLICANT, S.CHANGES_REQUESTED}
+    )
+    REVIEWABLE = frozenset({S.SUBMITTED, S.IN_REVIEW})
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    stated_name = models.CharField("your full name", max_length=200)
+    stated_employer = models.CharField("employer", max_length=200, blank=True)
+    stated_monthly_income = models.DecimalField(
+        "monthly income before tax", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(max_length=24, choices=Status, default=Status.DRAFT)
+    risk_score = models.PositiveIntegerField(default=0)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The table keeps the name it had when the model lived in ``review``.
+        db_table = "review_application"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # The reviewer queue: highest risk first, then oldest submission.
+            models.Index(fields=["status", "-risk_score", "submitted_at"]),
+        ]
+        permissions = [
+            ("review_application", "Can review and decide applications"),
+            ("audit_history", "Can audit the correction history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.stated_name})"
+
+    def move_to(self, target: str) -> None:
+        move(self, target, self.TRANSITIONS)
+
+    @property
+    def applicant_can_edit(self) -> bool:
+        return self.status in self.APPLICANT_EDITABLE

@@ -1,0 +1,112 @@
+"""Writes on the application aggregate that every layer needs: locking it for the applicant's
+edits, creating it, and keeping its status in step with the reading of its documents.
+
+The review workflow (submitting, claims, decisions) lives in ``review.services``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import Role
+from audit.models import Action
+from audit.services import audit_record
+
+from .models import Application
+from .notifications import notify_documents_read
+
+
+class ApplicationLocked(PermissionDenied):
+    """The applicant may not change the application in its current status."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(
+            f"This application is {application.get_status_display().lower()}, so it can no "
+            "longer be changed."
+        )
+
+
+def assert_applicant_can_edit(application: Application) -> None:
+    if not application.applicant_can_edit:
+        raise ApplicationLocked(application)
+
+
+def application_lock(*, application: Application | int) -> Application:
+    """Lock the application row for the rest of the caller's transaction and return it fresh."""
+    pk = getattr(application, "pk", application)
+    return Application.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
+def application_lock_for_edit(*, application: Application | int) -> Application:
+    """Lock the application row for the rest of the caller's transaction and check that the
+    applicant may still change it. Raises ApplicationLocked otherwise.
+
+    Every applicant write (upload, correction, removal) takes this lock first, and submitting
+    takes it too, so a write and a submission never interleave: one of them sees the other.
+    """
+    locked = application_lock(application=application)
+    assert_applicant_can_edit(locked)
+    return locked
+
+
+def application_create(
+    *,
+    owner,
+    stated_name: str,
+    stated_employer: str = "",
+    stated_monthly_income: Decimal | None = None,
+    title: str = "",
+) -> Application:
+    with transaction.atomic():
+        application = Application.objects.create(
+            owner=owner,
+            stated_name=stated_name.strip(),
+            stated_employer=stated_employer.strip(),
+            stated_monthly_income=stated_monthly_income,
+            title=title.strip(),
+        )
+        audit_record(
+            action=Action.APPLICATION_CREATED,
+            actor=owner,
+            role=Role.APPLICANT,
+            application=application,
+            subject=application,
+            data={
+                "stated_name": application.stated_name,
+                "stated_employer": application.stated_employer,
+                "stated_monthly_income": application.stated_monthly_income,
+            },
+        )
+    return application
+
+
+def application_reading_changed(*, application: Application | int, reading: bool) -> Application:
+    """Keep the application's status in step with its documents' reading.
+
+    ``reading`` says whether any of its documents is still queued or being read; the caller
+    (extraction) works it out after taking ``application_lock`` in the transaction that changed
+    a document, so that two documents finishing at once cannot both see the other unfinished.
+    While reading,
+    the application is `processing`; once all documents are finished it waits for the applicant.
+    An application the applicant can no longer edit is left as it is.
+    """
+    with transaction.atomic():
+        application = application_lock(application=application)
+        if not application.applicant_can_edit:
+            return application
+        status = application.status
+        if status == Application.Status.CHANGES_REQUESTED:
+            application.move_to(Application.Status.AWAITING_APPLICANT)
+        if reading:
+            application.move_to(Application.Status.PROCESSING)
+        elif application.status in (Application.Status.PROCESSING, Application.Status.DRAFT):
+            application.move_to(Application.Status.AWAITING_APPLICANT)
+        if application.status != status:
+            application.save(update_fields=["status", "updated_at"])
+            if status == Application.Status.PROCESSING:
+                notify_documents_read(application=application)
+    return application

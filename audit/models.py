@@ -1,0 +1,111 @@
+"""One append-only record of every decision-relevant event, chained with a keyed MAC.
+
+Each event stores the MAC of the event before it (``previous_mac``) and its own MAC over its
+content and that link, keyed with ``settings.AUDIT_HMAC_KEY``, a secret that lives outside the
+database. Rewriting a row and recomputing plain hashes is therefore detectable by anyone holding
+the key (``audit.verification``).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Action(models.TextChoices):
+    # Values
+    FIELD_EXTRACTED = "field.extracted", "Value read by the machine"
+    FIELD_CONFIRMED = "field.confirmed", "Value confirmed"
+    FIELD_CORRECTED = "field.corrected", "Value corrected"
+    FIELD_ENTERED = "field.entered", "Value entered"
+    FIELD_ABSENT = "field.absent", "Value marked not on the document"
+    FIELD_VERIFIED = "field.verified", "Value verified by approval"
+    # Flags
+    FLAG_RAISED = "flag.raised", "Flag raised"
+    FLAG_RESOLVED = "flag.resolved", "Flag resolved"
+    FLAG_WAIVED = "flag.waived", "Flag waived"
+    FLAG_REOPENED = "flag.reopened", "Flag reopened"
+    # The application and its review
+    APPLICATION_CREATED = "application.created", "Application created"
+    APPLICATION_STATED_CHANGED = "application.stated_changed", "Stated values changed"
+    APPLICATION_SUBMITTED = "application.submitted", "Application submitted"
+    APPLICATION_WITHDRAWN = "application.withdrawn", "Application withdrawn"
+    APPLICATION_CLAIMED = "application.claimed", "Application claimed"
+    APPLICATION_RELEASED = "application.released", "Claim released"
+    APPLICATION_REASSIGNED = "application.reassigned", "Application reassigned"
+    APPLICATION_APPROVED = "application.approved", "Application approved"
+    APPLICATION_REJECTED = "application.rejected", "Application rejected"
+    APPLICATION_CHANGES_REQUESTED = "application.changes_requested", "Changes requested"
+    APPLICATION_REOPENED = "application.reopened", "Application reopened"
+    APPLICANT_REPLIED = "application.applicant_replied", "Applicant replied"
+    # Documents
+    DOCUMENT_ADDED = "document.added", "Document added"
+    DOCUMENT_REMOVED = "document.removed", "Document removed"
+    DOCUMENT_RETYPED = "document.retyped", "Document type chosen"
+    DOCUMENT_REPLACED = "document.replaced", "Document replaced"
+    # Configuration
+    RULE_CREATED = "rule.created", "Rule created"
+    RULE_CHANGED = "rule.changed", "Rule changed"
+    RULE_ENABLED = "rule.enabled", "Rule enabled"
+    RULE_DISABLED = "rule.disabled", "Rule disabled"
+    DOCUMENT_TYPE_CHANGED = "document_type.changed", "Document type changed"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("The audit trail is append-only.")
+
+    def delete(self):
+        raise ValidationError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One event. ``sequence`` is gapless and increasing; the chain follows it."""
+
+    sequence = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    action = models.CharField(max_length=40, choices=Action)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The actor's role at the time (applicant, reviewer, admin, machine, system).
+    role = models.CharField(max_length=20, blank=True)
+    # Referenced by id, not by foreign key: the trail outlives what it talks about and must not
+    # tie the lower layers to the models of the upper ones.
+    application_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    subject_type = models.CharField(max_length=40, blank=True)
+    subject_id = models.CharField(max_length=40, blank=True)
+    # What changed, in the event's own words: from / to / note / reason / ids.
+    data = models.JSONField(default=dict, blank=True)
+    previous_mac = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [
+            models.Index(fields=["application_id", "sequence"]),
+            models.Index(fields=["action", "sequence"]),
+            models.Index(fields=["subject_type", "subject_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("The audit trail is append-only.")
+
+
+class AuditHead(models.Model):
+    """The single row every writer locks: it serialises the chain and holds its tip."""
+
+    sequence = models.BigIntegerField(default=0)
+    mac = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"head #{self.sequence}"

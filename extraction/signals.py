@@ -1,0 +1,11 @@
+"""What extraction announces to the layers above it, which it must not import.
+
+The rules engine (``rules.receivers``) listens, so that a document's flags follow its new values
+without extraction knowing that rules exist.
+"""
+
+from django.dispatch import Signal
+
+# Sent outside any transaction once a reading's fields are saved, before the document's final
+# status is set. Keyword argument: ``document``.
+document_read = Signal()
