@@ -22,6 +22,7 @@ MODELS = [
     "review.decision",
     "rules.flag",
     "accounts.user",
+    "core.job",
 ]
 
 
