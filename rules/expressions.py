@@ -20,6 +20,8 @@ from functools import lru_cache
 import cel
 from cel import stdlib as cel_stdlib
 
+from extraction.injection import injection_signals
+
 MAX_LENGTH = 2000
 MAX_NESTING = 24
 MAX_COMPREHENSION_DEPTH = 2
@@ -262,42 +264,10 @@ def _collapse(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower())
 
 
-# Phrases that address a language model rather than a person reading the document. A pay stub
-# or a bank statement has no reason to contain any of them.
-AI_PHRASES = (
-    "ignore previous instructions",
-    "ignore all previous instructions",
-    "ignore the previous instructions",
-    "ignore prior instructions",
-    "ignore the above",
-    "ignore all prior",
-    "disregard previous instructions",
-    "disregard all previous",
-    "disregard the above",
-    "forget your instructions",
-    "forget all previous",
-    "system prompt",
-    "you are an ai",
-    "you are a language model",
-    "you are chatgpt",
-    "you are now",
-    "as an ai model",
-    "as a language model",
-    "new instructions:",
-    "developer mode",
-    "do not flag",
-    "approve this application",
-    "mark this document as verified",
-    "mark all fields as verified",
-    "respond only with",
-    "assistant:",
-)
-
-
 def ai_phrases(text) -> list[str]:
-    """The phrases of AI_PHRASES found in ``text`` (case and spacing ignored)."""
-    haystack = _collapse(str(text or ""))
-    return [phrase for phrase in AI_PHRASES if phrase in haystack]
+    """How ``text`` addresses a language model or an automated reviewer, one plain description
+    with its quote per finding (``extraction.injection``); empty for ordinary paperwork."""
+    return [str(signal) for signal in injection_signals(str(text or ""))]
 
 
 # Producers and creators that edit existing PDFs rather than print them from a payroll or
