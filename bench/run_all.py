@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--applications", "5000", "--repeat", "5"],
         [],
     ),
+    "injection": ("Prompt injection: detection and false alarms", [], []),
     "evals": (
         "Evals on the generated corpus",
         ["--per-type", "2"],

@@ -268,9 +268,16 @@ class Field(models.Model):
     class Meta:
         ordering = ["document", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["document", "key"], name="unique_field_key")]
+        permissions = [
+            (
+                "view_sensitive_values",
+                "Can see sensitive values (SSNs, account numbers) unmasked in Django admin",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.label}: {self.value}"
+        # No value: the name of a field turns up in lists and logs, where an SSN must not.
+        return f"{self.label} (document {self.document_id})"
 
     def move_to(self, target: str) -> None:
         move(self, target, self.TRANSITIONS)

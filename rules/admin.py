@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from applications.admin_mixins import VisibleApplicationsAdmin
 from core.admin_mixins import ReadOnlyAdmin
 
 from .models import Flag, RuleVersion
 
 
 @admin.register(Flag)
-class FlagAdmin(ReadOnlyAdmin):
+class FlagAdmin(VisibleApplicationsAdmin):
     list_display = ["title", "application", "severity", "status", "rule_key", "created_at"]
     list_filter = ["status", "severity", "rule_key"]
     search_fields = ["application__reference", "message"]
