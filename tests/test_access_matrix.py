@@ -1,0 +1,252 @@
+"""The access matrix: every URL pattern x every kind of person x GET and POST.
+
+Generated from the URL configuration, so a new pattern without an entry in ``RULES`` fails
+``test_every_url_pattern_has_an_access_rule``. For each pattern the objects it names are taken
+from a world holding a draft application and a submitted one (both with a document, pages and
+fields), and each person's answer is judged: "allowed" is any answer but 403, 404, 405, a
+redirect to a sign-in page or a server error; "denied" is 403, 404, 405 or that redirect. A
+"denied" person who is allowed is a leak; the test counts leaks and expects 0.
+
+Django admin is covered the same way: the change and history pages of every registered model,
+for a row of the draft and a row of the submitted application.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from applications.models import Application
+from core.models import Job
+from rules.models import Rule
+from rules.services import rules_sync
+from tests.factories import AdminFactory, ReviewerFactory, UserFactory
+from tests.review.conftest import build_document
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "owner", "other_applicant", "reviewer", "admin")
+STAFF = frozenset({"reviewer", "admin"})
+
+
+@dataclass(frozen=True)
+class Rule_:
+    """Who may GET and who may POST, for the draft's objects and for the submitted ones."""
+
+    get_draft: frozenset[str]
+    get_submitted: frozenset[str]
+    post_draft: frozenset[str]
+    post_submitted: frozenset[str]
+
+
+def both(get: set[str], post: set[str]) -> Rule_:
+    return Rule_(frozenset(get), frozenset(get), frozenset(post), frozenset(post))
+
+
+OWNER = {"owner"}
+SIGNED_IN = {"owner", "other_applicant", "reviewer", "admin"}
+# The applicant's own pages: staff may look once the application is submitted, never act.
+APPLICANT_PAGE = Rule_(
+    frozenset(OWNER), frozenset(OWNER | STAFF), frozenset(OWNER), frozenset(OWNER)
+)
+# Files: the owner, and staff once the application is submitted. GET only.
+PRIVATE_FILE = Rule_(frozenset(OWNER), frozenset(OWNER | STAFF), frozenset(), frozenset())
+REVIEW_PAGE = Rule_(frozenset(), frozenset(STAFF), frozenset(), frozenset(STAFF))
+
+RULES: dict[str, Rule_] = {
+    # Everyone, signed in or not (the sign-in pages themselves).
+    **{
+        name: both(set(ROLES), set(ROLES))
+        for name in ("signup", "login", "password_reset", "password_reset_confirm")
+    },
+    "password_reset_done": both(set(ROLES), set()),
+    "password_reset_complete": both(set(ROLES), set()),
+    "logout": both(set(), set(ROLES)),
+    # Home sends each person to their start page, whatever the method.
+    "home": both(SIGNED_IN, SIGNED_IN),
+    "application_list": both(SIGNED_IN, SIGNED_IN),
+    "application_detail": APPLICANT_PAGE,
+    # The documents' progress, polled by the page: read-only.
+    "application_documents": Rule_(
+        frozenset(OWNER), frozenset(OWNER | STAFF), frozenset(), frozenset()
+    ),
+    "document_detail": APPLICANT_PAGE,
+    "field_update": APPLICANT_PAGE,
+    "document_original": PRIVATE_FILE,
+    "page_image": PRIVATE_FILE,
+    "review_queue": both(STAFF, set()),
+    "review_application": REVIEW_PAGE,
+    "revision_history": both({"admin"}, set()),
+    "revision_history_export": both({"admin"}, set()),
+    # Admins audit the whole trail, drafts included (what was removed before submission).
+    "field_timeline": both({"admin"}, set()),
+    "accuracy_report": both({"admin"}, set()),
+    "throughput_report": both({"admin"}, set()),
+    "rule_list": both({"admin"}, {"admin"}),
+    "rule_create": both({"admin"}, {"admin"}),
+    "rule_check": both(set(), {"admin"}),
+    "rule_edit": both({"admin"}, {"admin"}),
+    # Only the person who started the job.
+    "job_status": both({"admin"}, set()),
+}
+
+# Patterns whose answers are not about access: a reset link with a made-up token, and signing
+# out, which sends everyone to the sign-in page.
+NOT_A_DOOR = {"password_reset_confirm", "logout"}
+
+
+def _patterns(resolver: URLResolver, prefix: str = ""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if getattr(pattern, "app_name", None) == "admin":
+                continue
+            yield from _patterns(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+@pytest.fixture
+def world(staff_groups, shipped_types):
+    owner = UserFactory(email="owner@example.com")
+    people = {
+        "owner": owner,
+        "other_applicant": UserFactory(email="other@example.com"),
+        "reviewer": ReviewerFactory(email="reviewer@example.com"),
+        # As the demo admin: in the Admins group and a superuser.
+        "admin": AdminFactory(email="admin@example.com", is_superuser=True),
+    }
+    draft = Application.objects.create(owner=owner, stated_name="Owner Draft")
+    submitted = Application.objects.create(
+        owner=owner,
+        stated_name="Owner Submitted",
+        status=Application.Status.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    objects = {}
+    for state, application in (("draft", draft), ("submitted", submitted)):
+        document, _, _ = build_document(application)
+        objects[state] = {
+            "application_id": application.pk,
+            "document_id": document.pk,
+            "number": 1,
+            "field_id": document.fields.first().pk,
+        }
+    rules_sync()
+    key = Rule.objects.order_by("key").first().key
+    job = Job.objects.create(kind="verify", label="Verify", started_by=people["admin"])
+    for state in objects.values():
+        state.update({"key": key, "job_id": job.pk, "uidb64": "MQ", "token": "x-y"})
+    return people, objects
+
+
+def _client(people, role) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(people[role])
+    return client
+
+
+def _judge(response) -> str:
+    code = response.status_code
+    if code >= 500:
+        return "error"
+    location = response.get("Location", "") if code in (301, 302) else ""
+    if code in (403, 404, 405) or "login" in location:
+        return "denied"
+    return "allowed"
+
+
+def test_every_url_pattern_has_an_access_rule():
+    names = {name for _, name in _patterns(get_resolver())}
+    missing = sorted(names - set(RULES))
+    assert not missing, f"Add these URL names to RULES with who may use them: {missing}"
+
+
+def test_no_url_leaks_to_a_person_it_is_not_for(world):
+    """Every pattern x role x method x (draft, submitted): leaks and server errors are 0."""
+    people, objects = world
+    leaks, errors, refused = [], [], []
+    for route, name in _patterns(get_resolver()):
+        if name in NOT_A_DOOR:
+            continue
+        rule = RULES[name]
+        for state in ("draft", "submitted"):
+            params = {k: v for k, v in objects[state].items() if "<" in route and k in route}
+            url = reverse(name, kwargs=params) if params else reverse(name)
+            for role in ROLES:
+                client = _client(people, role)
+                for method in ("get", "post"):
+                    allowed = getattr(rule, f"{method}_{state}")
+                    outcome = _judge(getattr(client, method)(url))
+                    label = f"{method.upper()} {url} as {role} ({state})"
+                    if outcome == "error":
+                        errors.append(label)
+                    elif outcome == "allowed" and role not in allowed:
+                        leaks.append(label)
+                    elif outcome == "denied" and role in allowed:
+                        refused.append(label)
+    assert leaks == [], f"{len(leaks)} leaks: {leaks}"
+    assert errors == [], f"{len(errors)} server errors: {errors}"
+    assert refused == [], f"{len(refused)} refusals: {refused}"
+
+
+def _admin_rows(objects, state):
+    """(model admin URL name prefix, primary key) of every registered model's row that belongs
+    to the application in ``state``."""
+    from extraction.models import Document, ExtractionRun, Field, FieldRevision, Page
+    from rules.models import Flag
+
+    application_id = objects[state]["application_id"]
+    rows = {
+        Application: Application.objects.filter(pk=application_id),
+        Document: Document.objects.filter(application_id=application_id),
+        Page: Page.objects.filter(document__application_id=application_id),
+        Field: Field.objects.filter(document__application_id=application_id),
+        FieldRevision: FieldRevision.objects.filter(field__document__application_id=application_id),
+        ExtractionRun: ExtractionRun.objects.filter(document__application_id=application_id),
+        Flag: Flag.objects.filter(application_id=application_id),
+    }
+    for model, queryset in rows.items():
+        assert model in admin.site._registry
+        row = queryset.first()
+        if row is not None:
+            yield f"admin:{model._meta.app_label}_{model._meta.model_name}", model, row.pk
+
+
+def test_django_admin_shows_no_row_of_an_application_a_person_may_not_see(world):
+    people, objects = world
+    leaks = []
+    for state in ("draft", "submitted"):
+        for prefix, model, pk in _admin_rows(objects, state):
+            for role in ROLES:
+                client = _client(people, role)
+                user = people.get(role)
+                may_view = (
+                    state == "submitted"
+                    and user is not None
+                    and user.is_staff
+                    and user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+                )
+                for page in ("change", "history"):
+                    url = reverse(f"{prefix}_{page}", args=[pk])
+                    response = client.get(url)
+                    assert response.status_code < 500, url
+                    shown = response.status_code == 200
+                    if shown and not may_view:
+                        leaks.append(f"GET {url} as {role} ({state})")
+                    posted = client.post(reverse(f"{prefix}_change", args=[pk]), {})
+                    assert posted.status_code < 500
+                    location = posted.get("Location", "")
+                    # A redirect to the list after POST on a change page would mean a saved change.
+                    if (
+                        posted.status_code == 302
+                        and "login" not in location
+                        and location.rstrip("/").endswith(prefix.split(":")[1])
+                    ):
+                        leaks.append(f"POST change {model.__name__} as {role} ({state})")
+    assert leaks == [], leaks
