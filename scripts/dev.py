@@ -59,6 +59,7 @@ def choose_broker(env: dict[str, str], children: list[subprocess.Popen]) -> None
                     "no",
                 ],
                 stdout=subprocess.DEVNULL,
+                start_new_session=True,
             )
         )
         for _ in range(50):
@@ -79,10 +80,17 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     port = env.get("PORT", "8000")
+    # Links in e-mails point at the address this script serves, unless SITE_URL says otherwise.
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     VAR.mkdir(exist_ok=True)
     children: list[subprocess.Popen] = []
     try:
@@ -118,6 +126,7 @@ def main() -> int:
                 ],
                 cwd=ROOT,
                 env=env,
+                start_new_session=True,
             )
         )
         children.append(
@@ -125,6 +134,9 @@ def main() -> int:
                 [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
                 cwd=ROOT,
                 env=env,
+                # Their own session: Ctrl-C reaches this script alone, which stops them in order
+                # and exits 0, instead of racing them to exit (and make reporting "Error 1").
+                start_new_session=True,
             )
         )
         time.sleep(3)
