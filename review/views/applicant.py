@@ -120,6 +120,8 @@ def _documents_context(request, application, document_errors=None) -> dict:
         "reading": any(not document.is_finished for document in documents),
         "is_owner": is_owner,
         "editable": is_owner and application.applicant_can_edit,
+        # An open request for changes may leave the document set as submitted.
+        "documents_editable": is_owner and application.applicant_can_change_documents,
         "upload_accept": UPLOAD_ACCEPT,
     }
 
@@ -188,6 +190,17 @@ def application_detail(request, application_id: int):
                 else:
                     messages.success(request, f"“{uploaded.name}” uploaded in its place.")
                     return redirect("application_detail", application_id=application.pk)
+        elif (
+            "submit" in request.POST
+            and "confirm_submit" not in request.POST
+            and not application.applicant_can_edit
+        ):
+            messages.info(
+                request,
+                f"Application {application.reference} was already submitted; it is now "
+                f"{application.get_status_display().lower()}. Nothing changed.",
+            )
+            return redirect("application_detail", application_id=application.pk)
         elif "submit" in request.POST and "confirm_submit" not in request.POST:
             # First a summary of what the applicant changed; submitting needs a second click.
             submit_errors = application_submission_problems(application)
@@ -202,18 +215,27 @@ def application_detail(request, application_id: int):
                     },
                 )
         elif "submit" in request.POST:
+            was_editable = application.applicant_can_edit
             try:
-                application_submit(application=application, actor=request.user)
+                application = application_submit(application=application, actor=request.user)
             except ValidationError as error:
                 submit_errors = error.messages
             except PermissionDenied as error:
                 submit_errors = [error_text(error)]
             else:
-                messages.success(
-                    request,
-                    f"Application {application.reference} submitted. A reviewer will look at it; "
-                    "you will see the outcome here.",
-                )
+                if was_editable:
+                    messages.success(
+                        request,
+                        f"Application {application.reference} submitted. A reviewer will look "
+                        "at it; you will see the outcome here.",
+                    )
+                else:
+                    # Back and submit again, or a double click: submitting is idempotent.
+                    messages.info(
+                        request,
+                        f"Application {application.reference} was already submitted; it is "
+                        f"now {application.get_status_display().lower()}. Nothing changed.",
+                    )
                 return redirect("application_detail", application_id=application.pk)
         application = application_get_for_user(user=request.user, application_id=application_id)
 
@@ -228,11 +250,15 @@ def application_detail(request, application_id: int):
     )
     problems = application_submission_problems(application) if context["editable"] else []
     requested_fields = []
-    if change_request:
+    if change_request and application.changes_scope:
+        # Exactly what the reviewer reopened, never the flags behind it.
         requested_fields = list(
-            application.flags.filter(status="open")
-            .select_related("field", "document")
-            .order_by("document_id", "field__position", "pk")
+            Field.objects.filter(
+                document__application=application,
+                pk__in=application.changes_scope.get("fields", []),
+            )
+            .select_related("document")
+            .order_by("document__created_at", "document_id", "position", "pk")
         )
     context.update(
         {
@@ -346,6 +372,7 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
         field.error = errors.get(field.pk, "")
         field.typed = typed.get(field.pk)
         field.absent = field.pk in absent
+        field.editable = is_owner and application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=is_owner)
         decorate_rows(field, document.document_type)
         if field.is_rows and field.typed is not None:
@@ -448,6 +475,8 @@ def field_update(request, field_id: int):
         field.error = error
         field.typed = typed if error else None
         field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
+        application = field.document.application
+        field.editable = application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=True)
         decorate_rows(field, document.document_type)
         if field.is_rows and field.typed is not None:
