@@ -136,11 +136,12 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
     """
     value = value.strip()
     reason = reason.strip()
-    if field.required and not value:
-        raise ValidationError(f"{field.label} is required on this document.", code="required")
-    normalized = _normalized(field, value)
     with transaction.atomic():
+        # Whether the actor may change it comes first: a refusal says so, not "bad date".
         application, role = _lock_for_value_change(field=field, actor=actor, why="a correction")
+        if field.required and not value:
+            raise ValidationError(f"{field.label} is required on this document.", code="required")
+        normalized = _normalized(field, value)
         field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
         previous = field.value
         changed = value != previous

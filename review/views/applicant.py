@@ -140,6 +140,14 @@ def application_detail(request, application_id: int):
             raise PermissionDenied("Only the applicant can change this application.")
         if "upload" in request.POST:
             upload_errors = _upload(request, application, upload_form)
+            application = application_get_for_user(user=request.user, application_id=application_id)
+            if upload_errors and not application.applicant_can_change_documents:
+                # Submitted (or sent back for values only) since the page was opened: the
+                # upload form is gone from the page as it is now, so the message goes on top.
+                for error in upload_errors:
+                    messages.error(request, error)
+                if not _wants_json(request):
+                    return redirect("application_detail", application_id=application.pk)
             if _wants_json(request):
                 # The page's script uploads with progress bars and reloads (or lists errors).
                 return JsonResponse({"errors": upload_errors}, status=400 if upload_errors else 200)

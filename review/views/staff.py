@@ -374,7 +374,12 @@ def _review_application(request, application):
                     "Look at what changed, then decide again."
                 )
                 changes = error.changes
-            except (ValidationError, PermissionDenied) as error:
+            except PermissionDenied as error:
+                # Someone else's claim, or a decision already made: the form is gone from the
+                # page as it is now, so the message goes on top of it.
+                messages.error(request, error_text(error))
+                return redirect("review_application", application_id=application.pk)
+            except ValidationError as error:
                 decide_error = error_text(error)
             else:
                 messages.success(
