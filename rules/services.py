@@ -306,7 +306,11 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
         application = application_lock_for_staff(
             application=flag.application_id, actor=actor, why="a waiver"
         )
-        flag = Flag.objects.select_for_update().select_related("resolved_by").get(pk=flag.pk)
+        flag = (
+            Flag.objects.select_for_update(of=("self",))
+            .select_related("resolved_by")
+            .get(pk=flag.pk)
+        )
         if flag.status != Flag.Status.OPEN:
             raise FlagNotOpen(
                 f"Flag “{flag.title}” was not waived. {_flag_state(flag)}", code="not_open"
