@@ -31,6 +31,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--applications", "5000", "--repeat", "5"],
         [],
     ),
+    "races": (
+        "Races between people's writes (SQLite and PostgreSQL)",
+        ["--iterations", "50"],
+        ["--iterations", "200"],
+    ),
     "evals": (
         "Evals on the generated corpus",
         ["--per-type", "2"],
