@@ -259,6 +259,9 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
         expect(page.locator(".notice-success")).to_contain_text("waived")
 
     page.fill("#decision-note", "Please upload a bank statement showing the deposit.")
+    # The reviewer chooses what the request reopens: here, the documents only.
+    page.locator(".reopen-picker summary").click()
+    page.check("#allow-uploads")
     page.get_by_role("button", name="Request changes").click()
     expect(page.locator(".notice-success")).to_contain_text("changes requested")
 

@@ -4,6 +4,7 @@ unclaimed application and after the final decision, with the outcome each must h
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from applications.claims import ApplicationClosed, ClaimHeldByOther
 from applications.models import Application
@@ -217,3 +218,31 @@ def test_a_waiver_is_never_overwritten(case, reviewer, riley, auditor):
         (Action.FLAG_REOPENED, "Needs another look"),
         (Action.FLAG_WAIVED, "Second reason"),
     ]
+
+
+def test_the_holder_releases_from_the_review_page(client_for, case, reviewer, riley):
+    url = reverse("review_application", args=[case.pk])
+    application_claim(application=case, reviewer=reviewer)
+    assert 'name="release"' not in client_for(riley).get(url).content.decode()
+    client = client_for(reviewer)
+    assert 'name="release"' in client.get(url).content.decode()
+    response = client.post(url, {"release": "1"}, follow=True)
+    assert "is back in the queue" in response.content.decode()
+    case.refresh_from_db()
+    assert case.assigned_to is None
+
+
+def test_an_admin_reopens_a_decided_application_from_its_page(client_for, case, reviewer, auditor):
+    url = reverse("review_application", args=[case.pk])
+    _decide("approve")(case, reviewer)
+    assert 'name="reopen_application"' not in client_for(reviewer).get(url).content.decode()
+    client = client_for(auditor)
+    assert 'name="reopen_application"' in client.get(url).content.decode()
+    response = client.post(url, {"reopen_application": "1", "reason": ""}, follow=True)
+    assert "Write why the application is reopened." in response.content.decode()
+    response = client.post(
+        url, {"reopen_application": "1", "reason": "Wrong applicant's stub"}, follow=True
+    )
+    assert "is open for review again" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Application.Status.IN_REVIEW
