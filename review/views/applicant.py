@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from accounts.models import Role
 from applications.selectors import application_get_for_user
 from applications.services import application_create
+from core.states import InvalidTransition
 from extraction.models import Document, DocumentType, Field, FieldRevision
 from extraction.selectors import document_get_for_user
 from extraction.services import (
@@ -129,7 +130,24 @@ def _documents_context(request, application, document_errors=None) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_detail(request, application_id: int):
-    """One application: stated facts, uploads with live status, problems, and submission."""
+    """One application: stated facts, uploads with live status, problems, and submission.
+
+    A form from a page older than the application never ends in an error page: a move the
+    status machine refuses becomes a plain message with the status now.
+    """
+    try:
+        return _application_detail(request, application_id)
+    except InvalidTransition:
+        application = application_get_for_user(user=request.user, application_id=application_id)
+        messages.error(
+            request,
+            f"That could not be done: this application is now "
+            f"{application.get_status_display().lower()}. Nothing changed.",
+        )
+        return redirect("application_detail", application_id=application_id)
+
+
+def _application_detail(request, application_id: int):
     application = application_get_for_user(user=request.user, application_id=application_id)
     upload_form = UploadForm(request.POST or None)
     upload_errors: list[str] = []
@@ -471,10 +489,20 @@ def field_update(request, field_id: int):
             pass
         elif "absent" in request.POST:
             field = field_mark_absent(field=field, actor=request.user, reason=reason)
-        elif "confirm" in request.POST and (value is None or value.strip() == field.value):
+        elif (
+            "confirm" in request.POST
+            and (value is None or value.strip() == field.value)
+            and not reason.strip()
+        ):
             field = field_confirm(field=field, actor=request.user)
         else:
-            field = field_correct(field=field, value=value or "", actor=request.user, reason=reason)
+            # A typed reason is kept even when the value stays: field_correct records it.
+            field = field_correct(
+                field=field,
+                value=field.value if value is None else value,
+                actor=request.user,
+                reason=reason,
+            )
     except (ValidationError, PermissionDenied) as exc:
         error = error_text(exc)
 

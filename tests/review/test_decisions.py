@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from applications.models import Application
 from applications.services import ApplicationLocked, DocumentsLocked
@@ -258,3 +259,15 @@ def test_a_flag_waived_from_a_stale_page_names_who_waived_it(submitted, reviewer
     flag_waive(flag=flag, actor=reviewer, note="Seen it")
     with pytest.raises(ValidationError, match="already waived by"):
         flag_waive(flag=flag, actor=reviewer, note="Me too")
+
+
+def test_a_reason_typed_beside_confirm_is_kept(client_for, application, document, applicant):
+    field = gross(application)
+    client = client_for(applicant)
+    url = reverse("field_update", args=[field.pk])
+    client.post(url, {"confirm": "1", "value": field.value, "reason": "Matches my bank"})
+    client.post(url, {"save": "1", "value": field.value, "reason": "Checked twice"})
+    assert revisions(field)[1:] == [
+        ("confirmed", "$4,250.00", "Matches my bank"),
+        ("confirmed", "$4,250.00", "Checked twice"),
+    ]
