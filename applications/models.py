@@ -39,14 +39,16 @@ class Application(models.Model):
         S.SUBMITTED: frozenset({S.IN_REVIEW}),
         S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CHANGES_REQUESTED}),
         S.CHANGES_REQUESTED: frozenset({S.AWAITING_APPLICANT}),
-        S.APPROVED: frozenset(),
-        S.REJECTED: frozenset(),
+        # A final decision is undone only by an admin's recorded reopening.
+        S.APPROVED: frozenset({S.IN_REVIEW}),
+        S.REJECTED: frozenset({S.IN_REVIEW}),
     }
     # Statuses in which the applicant may still upload, correct and confirm.
     APPLICANT_EDITABLE = frozenset(
         {S.DRAFT, S.PROCESSING, S.AWAITING_APPLICANT, S.CHANGES_REQUESTED}
     )
     REVIEWABLE = frozenset({S.SUBMITTED, S.IN_REVIEW})
+    DECIDED = frozenset({S.APPROVED, S.REJECTED})
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     owner = models.ForeignKey(
@@ -71,6 +73,10 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # While a reviewer's request for changes is open: what the applicant may change, as
+    # {"fields": [field ids], "uploads": bool}. Null when the applicant may change anything
+    # (before the first submission). Set by a request for changes, cleared by submitting.
+    changes_scope = models.JSONField(null=True, blank=True)
 
     class Meta:
         # The table keeps the name it had when the model lived in ``review``.
@@ -95,3 +101,14 @@ class Application(models.Model):
     @property
     def applicant_can_edit(self) -> bool:
         return self.status in self.APPLICANT_EDITABLE
+
+    @property
+    def applicant_can_change_documents(self) -> bool:
+        return self.applicant_can_edit and (
+            self.changes_scope is None or bool(self.changes_scope.get("uploads"))
+        )
+
+    def applicant_can_change_field(self, field_id: int) -> bool:
+        return self.applicant_can_edit and (
+            self.changes_scope is None or field_id in self.changes_scope.get("fields", [])
+        )

@@ -30,9 +30,25 @@ class ApplicationLocked(PermissionDenied):
         )
 
 
-def assert_applicant_can_edit(application: Application) -> None:
+class DocumentsLocked(PermissionDenied):
+    """A reviewer's request for changes left the documents as they are."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(
+            "The reviewer asked you to change only some values, not the documents, so "
+            "documents cannot be added, replaced or read again now."
+        )
+
+
+def assert_applicant_can_edit(application: Application, *, documents: bool = False) -> None:
+    """Raise ApplicationLocked when the applicant may not change the application now, and
+    DocumentsLocked when ``documents`` says the change touches the document set and the open
+    request for changes does not allow that."""
     if not application.applicant_can_edit:
         raise ApplicationLocked(application)
+    if documents and not application.applicant_can_change_documents:
+        raise DocumentsLocked(application)
 
 
 def application_lock(*, application: Application | int) -> Application:
@@ -41,15 +57,19 @@ def application_lock(*, application: Application | int) -> Application:
     return Application.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
-def application_lock_for_edit(*, application: Application | int) -> Application:
+def application_lock_for_edit(
+    *, application: Application | int, documents: bool = True
+) -> Application:
     """Lock the application row for the rest of the caller's transaction and check that the
-    applicant may still change it. Raises ApplicationLocked otherwise.
+    applicant may still change it. Raises ApplicationLocked (or DocumentsLocked, for a change
+    of the document set that an open request for changes does not allow) otherwise.
 
     Every applicant write (upload, correction, removal) takes this lock first, and submitting
     takes it too, so a write and a submission never interleave: one of them sees the other.
+    ``documents=False`` is for changes of one value; the caller checks the value's scope.
     """
     locked = application_lock(application=application)
-    assert_applicant_can_edit(locked)
+    assert_applicant_can_edit(locked, documents=documents)
     return locked
 
 

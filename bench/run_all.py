@@ -32,6 +32,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         [],
     ),
     "injection": ("Prompt injection: detection and false alarms", [], []),
+    "races": (
+        "Races between people's writes (SQLite and PostgreSQL)",
+        ["--iterations", "50"],
+        ["--iterations", "200"],
+    ),
     "evals": (
         "Evals on the generated corpus",
         ["--per-type", "2"],

@@ -1,7 +1,11 @@
 """Writes on applications and on the values people confirm, correct and decide.
 
-Every change of a value appends a FieldRevision in the same transaction; every status change
-goes through the model's transition map.
+Every change of a value appends a FieldRevision and an audit event in the same transaction;
+every status change goes through the model's transition map. Every write takes the
+application's row lock first and decides under it: an applicant's write checks that the
+application is still theirs to change (``application_lock_for_edit``), a staff write that the
+actor holds the claim (``application_lock_for_staff``). Locks are taken in one order:
+application, then field or flag.
 """
 
 from __future__ import annotations
@@ -12,46 +16,71 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
+from applications.claims import (
+    ApplicationClosed,
+    ClaimHeldByOther,
+    actor_role,
+    application_lock_for_staff,
+)
 from applications.models import Application
 from applications.selectors import AUDIT_PERMISSION, REVIEW_PERMISSION
-from applications.services import assert_applicant_can_edit
+from applications.services import application_lock, application_lock_for_edit
+from audit.models import Action
+from audit.services import audit_record
 from extraction.grounding import locate
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, Field, FieldRevision
 from extraction.normalize import NormalizationError, normalize
+from rules.models import Flag
 from rules.services import flags_refresh
 
 from .models import Decision
 from .notifications import notify_decision
+from .versions import application_changes
 
 
 class NotReady(ValidationError):
     """A step that cannot happen yet; the message says what is missing."""
 
 
-def _role_for(actor, application: Application) -> str:
-    if actor == application.owner:
-        return Role.APPLICANT
-    role = actor.role
-    if role == Role.APPLICANT:
-        raise PermissionDenied("Only the applicant or staff may change this value.")
-    return role
+class StaleVersion(ValidationError):
+    """The application changed since the page the decision came from; ``changes`` says how."""
 
-
-def _assert_can_change_fields(role: str, application: Application, actor) -> None:
-    if role == Role.APPLICANT:
-        assert_applicant_can_edit(application)
-        return
-    if application.status not in Application.REVIEWABLE:
-        raise PermissionDenied(
-            "Values can be changed by staff only while the application is in review."
+    def __init__(self, changes: list[str]):
+        self.changes = changes
+        super().__init__(
+            "This application changed since you opened it, so nothing was decided. Look at "
+            "what changed, then decide again: " + " ".join(changes),
+            code="stale",
         )
-    _assert_not_someone_elses(application, actor)
 
 
-def _current_application(field: Field) -> Application:
-    # Read the status afresh: a related object cached on the caller's field may be stale.
-    return Application.objects.select_related("owner", "assigned_to").get(documents__fields=field)
+class FieldLocked(PermissionDenied):
+    """The reviewer's request for changes did not reopen this value."""
+
+    def __init__(self, field: Field):
+        super().__init__(
+            f"The reviewer did not ask you to change {field.label}, so it stays as submitted."
+        )
+
+
+def _lock_for_value_change(*, field: Field, actor, why: str) -> tuple[Application, str]:
+    """Lock the field's application for a change of one value by ``actor`` and return it with
+    the role the actor acts in. The caller holds the transaction."""
+    application_id = (
+        Field.objects.filter(pk=field.pk).values_list("document__application_id", flat=True).get()
+    )
+    application = application_lock(application=application_id)
+    if actor.pk == application.owner_id:
+        application = application_lock_for_edit(application=application, documents=False)
+        if not application.applicant_can_change_field(field.pk):
+            raise FieldLocked(field)
+        return application, Role.APPLICANT
+    if actor_role(actor) in ("", Role.APPLICANT):
+        raise PermissionDenied("Only the applicant or staff may change this value.")
+    return application_lock_for_staff(application=application, actor=actor, why=why), actor_role(
+        actor
+    )
 
 
 def _normalized(field: Field, value: str) -> str:
@@ -61,42 +90,97 @@ def _normalized(field: Field, value: str) -> str:
         raise ValidationError(str(error), code="invalid_value") from error
 
 
-def _after_field_change(application: Application) -> None:
-    flags_refresh(application=application)
+# Audit actions by revision action.
+_AUDIT_ACTION = {
+    RevisionAction.CONFIRMED: Action.FIELD_CONFIRMED,
+    RevisionAction.CORRECTED: Action.FIELD_CORRECTED,
+    RevisionAction.ENTERED: Action.FIELD_ENTERED,
+    RevisionAction.VERIFIED: Action.FIELD_VERIFIED,
+}
+
+
+def _audit_value(*, field: Field, revision: FieldRevision, previous: str, application, actor):
+    data = {
+        "field": field.key,
+        "label": field.label,
+        "document": field.document_id,
+        "revision": revision.number,
+        "reason": revision.reason,
+        "status": field.status,
+    }
+    if field.sensitive:
+        # The values stay in the field's own history; the trail says only that they changed.
+        data["sensitive"] = True
+    else:
+        data.update({"from": previous, "to": revision.value})
+    audit_record(
+        action=_AUDIT_ACTION.get(revision.action, Action.FIELD_ABSENT),
+        actor=actor,
+        role=revision.role,
+        application=application,
+        subject=field,
+        data=data,
+    )
 
 
 def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field:
-    """Set a new value, recorded as a revision with the actor, role and reason.
+    """Save a value typed by the applicant or staff, recorded as a revision with the actor,
+    role and reason, and as an audit event.
 
-    The machine's value stays in history; a correction back to the machine's value counts as a
-    confirmation. Raises ValidationError with a plain message when the value is not of the
-    field's kind (for example "12/45/2026" for a date).
+    The revision says what the person did: "corrected" whenever the value changes ("entered"
+    when there was none), "confirmed" only when it stays as it was. A second save of the same
+    value is a no-op unless it carries a reason, which is then recorded, never dropped. Staff
+    must give a reason for a change. Raises ValidationError with a plain message when the
+    value is not of the field's kind (for example "12/45/2026" for a date); PermissionDenied
+    subclasses when the actor may not change it now (see ``_lock_for_value_change``).
     """
     value = value.strip()
-    application = _current_application(field)
-    role = _role_for(actor, application)
-    _assert_can_change_fields(role, application, actor)
-    if field.required and not value:
-        raise ValidationError(f"{field.label} is required on this document.", code="required")
-    normalized = _normalized(field, value)
+    reason = reason.strip()
     with transaction.atomic():
+        # Whether the actor may change it comes first: a refusal says so, not "bad date".
+        application, role = _lock_for_value_change(field=field, actor=actor, why="a correction")
+        if field.required and not value:
+            raise ValidationError(f"{field.label} is required on this document.", code="required")
+        normalized = _normalized(field, value)
         field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
-        if value == field.value and field.status != Field.Status.PROPOSED:
-            return field
-        action = RevisionAction.CORRECTED if field.machine_value else RevisionAction.ENTERED
-        if value == field.machine_value:
+        previous = field.value
+        changed = value != previous
+        if not changed:
+            if field.status != Field.Status.PROPOSED and not reason:
+                return field
             action = RevisionAction.CONFIRMED
-        revision_append(
-            field=field, value=value, actor=actor, role=role, action=action, reason=reason.strip()
+        else:
+            if role != Role.APPLICANT and not reason:
+                raise ValidationError(
+                    f"Write the reason for changing {field.label}: the audit needs it.",
+                    code="reason_required",
+                )
+            action = (
+                RevisionAction.ENTERED
+                if not previous and not field.machine_value
+                else RevisionAction.CORRECTED
+            )
+        revision = revision_append(
+            field=field, value=value, actor=actor, role=role, action=action, reason=reason
         )
-        field.value = value
-        field.normalized = normalized
-        field.move_to(
-            Field.Status.CONFIRMED if value == field.machine_value else Field.Status.CORRECTED
-        )
-        _reground(field)
+        if changed:
+            field.value = value
+            field.normalized = normalized
+            target = (
+                Field.Status.CONFIRMED if value == field.machine_value else Field.Status.CORRECTED
+            )
+            if target not in Field.TRANSITIONS[field.status]:
+                target = Field.Status.CORRECTED
+            field.move_to(target)
+            _reground(field)
+        elif field.status == Field.Status.PROPOSED:
+            field.move_to(Field.Status.CONFIRMED)
         field.save()
-        _after_field_change(application)
+        _audit_value(
+            field=field, revision=revision, previous=previous, application=application, actor=actor
+        )
+        if changed:
+            flags_refresh(application=application)
     return field
 
 
@@ -118,10 +202,8 @@ def _reground(field: Field) -> None:
 
 def field_confirm(*, field: Field, actor) -> Field:
     """The person checked the value and it is right as read. Idempotent."""
-    application = _current_application(field)
-    role = _role_for(actor, application)
-    _assert_can_change_fields(role, application, actor)
     with transaction.atomic():
+        application, role = _lock_for_value_change(field=field, actor=actor, why="a confirmation")
         field = Field.objects.select_for_update().get(pk=field.pk)
         if field.status != Field.Status.PROPOSED:
             return field
@@ -130,11 +212,18 @@ def field_confirm(*, field: Field, actor) -> Field:
                 f"{field.label} is required: type the value shown on the document.",
                 code="required",
             )
-        revision_append(
+        revision = revision_append(
             field=field, value=field.value, actor=actor, role=role, action=RevisionAction.CONFIRMED
         )
         field.move_to(Field.Status.CONFIRMED)
         field.save()
+        _audit_value(
+            field=field,
+            revision=revision,
+            previous=field.value,
+            application=application,
+            actor=actor,
+        )
     return field
 
 
@@ -156,25 +245,41 @@ ABSENT = "absent"
 
 def field_mark_absent(*, field: Field, actor, reason: str = "") -> Field:
     """The person says the document does not show this value: the value becomes empty and
-    counts as checked. Appends an "absent" revision; idempotent once marked."""
-    application = _current_application(field)
-    role = _role_for(actor, application)
-    _assert_can_change_fields(role, application, actor)
+    counts as checked. Appends an "absent" revision; idempotent once marked, unless a new
+    reason is given, which is then recorded. Staff must give a reason."""
+    reason = reason.strip()
     with transaction.atomic():
+        application, role = _lock_for_value_change(
+            field=field, actor=actor, why="a value marked not on the document"
+        )
         field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
         last = field.revisions.order_by("-number").first()
-        if last is not None and last.action == ABSENT and not field.value:
+        if last is not None and last.action == ABSENT and not field.value and not reason:
             return field
-        revision_append(
-            field=field, value="", actor=actor, role=role, action=ABSENT, reason=reason.strip()
+        if role != Role.APPLICANT and not reason:
+            raise ValidationError(
+                f"Write the reason for marking {field.label} as not on the document.",
+                code="reason_required",
+            )
+        previous = field.value
+        revision = revision_append(
+            field=field, value="", actor=actor, role=role, action=ABSENT, reason=reason
         )
         field.value = ""
         field.normalized = ""
         if field.status != Field.Status.CONFIRMED:
-            field.move_to(Field.Status.CONFIRMED)
+            field.move_to(
+                Field.Status.CONFIRMED
+                if Field.Status.CONFIRMED in Field.TRANSITIONS[field.status]
+                else Field.Status.CORRECTED
+            )
         _reground(field)
         field.save()
-        _after_field_change(application)
+        _audit_value(
+            field=field, revision=revision, previous=previous, application=application, actor=actor
+        )
+        if previous:
+            flags_refresh(application=application)
     return field
 
 
@@ -234,12 +339,20 @@ def application_submission_problems(application: Application) -> list[str]:
 
 
 def application_submit(*, application: Application, actor) -> Application:
-    if actor != application.owner:
+    """The applicant hands the application to the reviewers; its documents and values are
+    frozen from now on (every applicant write checks the status under the same row lock).
+
+    Idempotent: submitting an application that was already submitted (a double click, or Back
+    and submit again after a reviewer took it) changes nothing and returns it as it is now.
+    Raises NotReady listing what is missing.
+    """
+    if actor.pk != application.owner_id:
         raise PermissionDenied("Only the applicant can submit this application.")
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if application.status == Application.Status.SUBMITTED:
+        application = application_lock(application=application)
+        if not application.applicant_can_edit and application.submitted_at is not None:
             return application
+        application = application_lock_for_edit(application=application, documents=False)
         if application.status == Application.Status.CHANGES_REQUESTED:
             application.move_to(Application.Status.AWAITING_APPLICANT)
         problems = application_submission_problems(application)
@@ -247,8 +360,20 @@ def application_submit(*, application: Application, actor) -> Application:
             raise NotReady(problems, code="not_ready")
         application.move_to(Application.Status.SUBMITTED)
         application.submitted_at = timezone.now()
+        application.changes_scope = None
         application.save()
         flags_refresh(application=application)
+        audit_record(
+            action=Action.APPLICATION_SUBMITTED,
+            actor=actor,
+            role=Role.APPLICANT,
+            application=application,
+            subject=application,
+            data={
+                "documents": application.documents.count(),
+                "values": Field.objects.filter(document__application=application).count(),
+            },
+        )
     return application
 
 
@@ -257,45 +382,70 @@ def _assert_reviewer(actor) -> None:
         raise PermissionDenied("Only reviewers can do this.")
 
 
-class AssignedToSomeoneElse(PermissionDenied):
-    """Another reviewer is working on the application; taking it over must be explicit."""
+def _audit_application(action: str, *, application: Application, actor, **data) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        role=actor_role(actor),
+        application=application,
+        subject=application,
+        data=data,
+    )
 
-    def __init__(self, application: Application):
-        self.assignee = application.assigned_to
-        super().__init__(
-            f"{application.assigned_to} is working on this application. Take it over first "
-            "if you mean to work on it."
-        )
 
-
-def _assert_not_someone_elses(application: Application, actor) -> None:
-    if application.assigned_to_id is not None and application.assigned_to_id != actor.pk:
-        raise AssignedToSomeoneElse(application)
+def _person(user) -> str:
+    return user.email if user is not None else ""
 
 
 def application_claim(
     *, application: Application, reviewer, take_over: bool = False
 ) -> Application:
-    """Assign the application to a reviewer and open it for review.
+    """Assign the application to a reviewer and open it for review. Idempotent for the holder.
 
-    When another reviewer has it, nothing changes unless ``take_over`` says the reviewer means
-    to take it from them (AssignedToSomeoneElse otherwise). Idempotent for the assignee.
+    When another reviewer holds it, ClaimHeldByOther names them; only an admin may take it
+    over (``take_over``), which is recorded as a reassignment.
     """
     _assert_reviewer(reviewer)
     with transaction.atomic():
-        application = (
-            # Lock only the application: PostgreSQL refuses the nullable side of the join.
-            Application.objects.select_for_update(of=("self",))
-            .select_related("assigned_to")
-            .get(pk=application.pk)
-        )
+        application = application_lock(application=application)
         if application.status not in Application.REVIEWABLE:
-            raise NotReady("Only submitted applications can be claimed.", code="not_reviewable")
-        if not take_over:
-            _assert_not_someone_elses(application, reviewer)
+            raise ApplicationClosed(application)
+        previous = application.assigned_to
+        if previous == reviewer and application.status == Application.Status.IN_REVIEW:
+            return application
+        taking_over = previous is not None and previous != reviewer
+        if taking_over and not (take_over and reviewer.has_perm(AUDIT_PERMISSION)):
+            raise ClaimHeldByOther(application)
         application.move_to(Application.Status.IN_REVIEW)
         application.assigned_to = reviewer
-        application.save()
+        application.save(update_fields=["status", "assigned_to", "updated_at"])
+        if taking_over:
+            _audit_application(
+                Action.APPLICATION_REASSIGNED,
+                application=application,
+                actor=reviewer,
+                **{"from": _person(previous), "to": _person(reviewer), "take_over": True},
+            )
+        else:
+            _audit_application(Action.APPLICATION_CLAIMED, application=application, actor=reviewer)
+    return application
+
+
+def application_release(*, application: Application, reviewer) -> Application:
+    """The holder gives the application back to the queue, unclaimed. Idempotent when nobody
+    holds it; ClaimHeldByOther when someone else does."""
+    _assert_reviewer(reviewer)
+    with transaction.atomic():
+        application = application_lock(application=application)
+        if application.status not in Application.REVIEWABLE:
+            raise ApplicationClosed(application)
+        if application.assigned_to_id is None:
+            return application
+        if application.assigned_to_id != reviewer.pk:
+            raise ClaimHeldByOther(application)
+        application.assigned_to = None
+        application.save(update_fields=["assigned_to", "updated_at"])
+        _audit_application(Action.APPLICATION_RELEASED, application=application, actor=reviewer)
     return application
 
 
@@ -306,20 +456,40 @@ def application_assign(*, application: Application, assignee, actor) -> Applicat
     if assignee is not None and not assignee.has_perm(REVIEW_PERMISSION):
         raise ValidationError(f"{assignee} is not a reviewer.", code="not_reviewer")
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
+        application = application_lock(application=application)
         if application.status not in Application.REVIEWABLE:
             raise NotReady(
                 f"This application is {application.get_status_display().lower()}; only "
                 "applications waiting for review can be reassigned.",
                 code="not_reviewable",
             )
+        previous = application.assigned_to
+        if previous == assignee:
+            return application
         application.assigned_to = assignee
         application.save(update_fields=["assigned_to", "updated_at"])
+        _audit_application(
+            Action.APPLICATION_REASSIGNED,
+            application=application,
+            actor=actor,
+            **{"from": _person(previous), "to": _person(assignee)},
+        )
     return application
 
 
 # Open flags of these severities need an explicit confirmation and a note to approve over.
 CONFIRM_SEVERITIES = ("high", "critical")
+
+_DECISION_TARGET = {
+    Decision.Kind.APPROVE: Application.Status.APPROVED,
+    Decision.Kind.REJECT: Application.Status.REJECTED,
+    Decision.Kind.REQUEST_CHANGES: Application.Status.CHANGES_REQUESTED,
+}
+_DECISION_ACTION = {
+    Decision.Kind.APPROVE: Action.APPLICATION_APPROVED,
+    Decision.Kind.REJECT: Action.APPLICATION_REJECTED,
+    Decision.Kind.REQUEST_CHANGES: Action.APPLICATION_CHANGES_REQUESTED,
+}
 
 
 def application_decide(
@@ -327,12 +497,23 @@ def application_decide(
     application: Application,
     reviewer,
     kind: str,
+    version: str,
     note: str = "",
     confirm_open_flags: bool = False,
+    reopen_fields=(),
+    allow_uploads: bool = False,
 ) -> Decision:
-    """Approve, reject or send back. Rejecting and requesting changes need a note, which the
-    applicant sees for a request. Approving while high or critical flags are open needs
-    ``confirm_open_flags`` and a note saying why."""
+    """Approve, reject or send back the application exactly as the reviewer saw it.
+
+    ``version`` is ``application_version`` of the page the decision came from; if the
+    documents, values or flags changed since, StaleVersion lists the changes and nothing is
+    decided. The reviewer must hold the claim (an unclaimed application is claimed first).
+    Rejecting and requesting changes need a note, which the applicant sees for a request.
+    Approving needs every value checked by a person, and, while high or critical flags are
+    open, ``confirm_open_flags`` and a note saying why; it verifies each value with a revision
+    in the reviewer's name. A request for changes reopens exactly ``reopen_fields`` (field
+    ids of this application) and, with ``allow_uploads``, the document set.
+    """
     _assert_reviewer(reviewer)
     note = note.strip()
     if kind not in Decision.Kind.values:
@@ -341,43 +522,132 @@ def application_decide(
         raise ValidationError(
             "Write a note: the applicant and the audit need to know why.", code="note_required"
         )
-    target = {
-        Decision.Kind.APPROVE: Application.Status.APPROVED,
-        Decision.Kind.REJECT: Application.Status.REJECTED,
-        Decision.Kind.REQUEST_CHANGES: Application.Status.CHANGES_REQUESTED,
-    }[kind]
+    target = _DECISION_TARGET[kind]
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if application.status not in Application.REVIEWABLE:
-            raise NotReady(
-                f"This application is {application.get_status_display().lower()}; "
-                "it cannot be decided now.",
-                code="not_reviewable",
-            )
-        _assert_not_someone_elses(application, reviewer)
+        application = application_lock_for_staff(
+            application=application, actor=reviewer, why=f"a decision ({kind})"
+        )
+        changes = application_changes(application=application, version=version)
+        if changes:
+            raise StaleVersion(changes)
+        fields = Field.objects.filter(document__application=application)
+        reopened: list[int] = []
         if kind == Decision.Kind.APPROVE:
-            serious = application.flags.filter(
-                status="open", severity__in=CONFIRM_SEVERITIES
-            ).count()
-            if serious and (not confirm_open_flags or not note):
+            _assert_approvable(application, fields, note, confirm_open_flags)
+        elif kind == Decision.Kind.REQUEST_CHANGES:
+            wanted = {int(pk) for pk in reopen_fields}
+            reopened = sorted(fields.filter(pk__in=wanted).values_list("pk", flat=True))
+            if len(reopened) != len(wanted):
+                raise ValidationError("Choose values of this application only.", code="invalid")
+            if not reopened and not allow_uploads:
                 raise ValidationError(
-                    f"{serious} high or critical flag{'s are' if serious != 1 else ' is'} still "
-                    "open. To approve anyway, tick the confirmation and write a note saying why.",
-                    code="open_flags",
+                    "Choose what the applicant should change: tick the values to reopen, or "
+                    "let them add or replace documents.",
+                    code="nothing_reopened",
                 )
-        application.move_to(Application.Status.IN_REVIEW)
+            application.changes_scope = {"fields": reopened, "uploads": bool(allow_uploads)}
         application.move_to(target)
-        if application.assigned_to_id is None:
-            application.assigned_to = reviewer
         if target != Application.Status.CHANGES_REQUESTED:
             application.decided_at = timezone.now()
         application.save()
         decision = Decision.objects.create(
             application=application, reviewer=reviewer, kind=kind, note=note
         )
-        if target == Application.Status.APPROVED:
-            Field.objects.filter(document__application=application).update(
-                status=Field.Status.VERIFIED
-            )
+        if kind == Decision.Kind.APPROVE:
+            _verify_values(application=application, fields=fields, decision=decision)
+        for field in fields.filter(pk__in=reopened).exclude(status=Field.Status.PROPOSED):
+            field.move_to(Field.Status.PROPOSED)
+            field.save(update_fields=["status", "updated_at"])
+        _audit_application(
+            _DECISION_ACTION[kind],
+            application=application,
+            actor=reviewer,
+            decision=decision.pk,
+            note=note,
+            reopened_fields=reopened,
+            uploads_allowed=bool(allow_uploads) if reopened or allow_uploads else None,
+            open_flags_confirmed=bool(confirm_open_flags),
+        )
         notify_decision(decision=decision)
     return decision
+
+
+def _assert_approvable(application, fields, note: str, confirm_open_flags: bool) -> None:
+    unchecked = list(
+        fields.filter(status=Field.Status.PROPOSED)
+        .select_related("document")
+        .order_by("document_id", "position")
+    )
+    if unchecked:
+        names = ", ".join(f"{f.label} on “{f.document.original_name}”" for f in unchecked[:5])
+        more = f" and {len(unchecked) - 5} more" if len(unchecked) > 5 else ""
+        raise NotReady(
+            f"No person has checked {len(unchecked)} value{'s' if len(unchecked) != 1 else ''}"
+            f" ({names}{more}). Confirm or correct {'them' if len(unchecked) != 1 else 'it'}, "
+            "or request changes.",
+            code="unchecked_values",
+        )
+    serious = application.flags.filter(
+        status=Flag.Status.OPEN, severity__in=CONFIRM_SEVERITIES
+    ).count()
+    if serious and (not confirm_open_flags or not note):
+        raise ValidationError(
+            f"{serious} high or critical flag{'s are' if serious != 1 else ' is'} still "
+            "open. To approve anyway, tick the confirmation and write a note saying why.",
+            code="open_flags",
+        )
+
+
+def _verify_values(*, application: Application, fields, decision: Decision) -> None:
+    """Each value checked by a person becomes verified by the approving reviewer's act, with a
+    revision and an audit event in their name."""
+    reviewer = decision.reviewer
+    for field in fields.exclude(status=Field.Status.VERIFIED).select_for_update(of=("self",)):
+        revision = revision_append(
+            field=field,
+            value=field.value,
+            actor=reviewer,
+            role=actor_role(reviewer),
+            action=RevisionAction.VERIFIED,
+            reason=f"Approved (decision {decision.pk}).",
+        )
+        field.move_to(Field.Status.VERIFIED)
+        field.save(update_fields=["status", "updated_at"])
+        _audit_value(
+            field=field,
+            revision=revision,
+            previous=field.value,
+            application=application,
+            actor=reviewer,
+        )
+
+
+def application_reopen(*, application: Application, actor, reason: str) -> Application:
+    """An admin reopens a decided application for review, saying why; the decision and the
+    values it verified stay in history. The application goes back to the queue unclaimed."""
+    if not actor.has_perm(AUDIT_PERMISSION):
+        raise PermissionDenied("Only admins can reopen a decided application.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Write why the application is reopened.", code="reason_required")
+    with transaction.atomic():
+        application = application_lock(application=application)
+        if application.status not in Application.DECIDED:
+            raise NotReady(
+                f"This application is {application.get_status_display().lower()}; only an "
+                "approved or rejected application can be reopened.",
+                code="not_decided",
+            )
+        previous = application.status
+        application.move_to(Application.Status.IN_REVIEW)
+        application.decided_at = None
+        application.assigned_to = None
+        application.save(update_fields=["status", "decided_at", "assigned_to", "updated_at"])
+        _audit_application(
+            Action.APPLICATION_REOPENED,
+            application=application,
+            actor=actor,
+            reason=reason,
+            previous_status=previous,
+        )
+    return application

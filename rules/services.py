@@ -10,7 +10,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from applications.claims import actor_role, application_lock_for_staff
 from applications.models import Application
+from audit.models import Action
+from audit.services import audit_record
 from extraction.models import DocumentType
 
 from .context import context_build
@@ -268,8 +271,30 @@ def _flag_create(application, finding: Finding) -> Flag:
     )
 
 
+class FlagNotOpen(ValidationError):
+    """The flag was already waived or resolved: a page opened earlier showed it open."""
+
+
+def _flag_state(flag: Flag) -> str:
+    when = (
+        timezone.localtime(flag.resolved_at).strftime("%b %-d, %Y, %-I:%M %p")
+        if (flag.resolved_at)
+        else ""
+    )
+    if flag.status == Flag.Status.WAIVED:
+        who = flag.resolved_by or "staff"
+        return f"It was already waived by {who}{f' on {when}' if when else ''}: {flag.note}"
+    return f"It was already resolved{f' on {when}' if when else ''}: {flag.note}".rstrip(": ")
+
+
 def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
-    """A reviewer accepts the risk; the note says why, for the audit."""
+    """A reviewer accepts the risk; the note says why, for the audit.
+
+    Needs the application's claim (an unclaimed application is claimed first; see
+    ``applications.claims``). A waiver is never overwritten: waiving a flag that is not open
+    raises FlagNotOpen naming the earlier act; waiving it again after a reopening is a new
+    event in the trail.
+    """
     if not actor.has_perm("applications.review_application"):
         raise PermissionDenied("Only reviewers can waive flags.")
     note = note.strip()
@@ -278,19 +303,80 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
             "Write a note saying why this flag can be waived.", code="note_required"
         )
     with transaction.atomic():
-        flag = Flag.objects.select_for_update().get(pk=flag.pk)
+        application = application_lock_for_staff(
+            application=flag.application_id, actor=actor, why="a waiver"
+        )
+        flag = (
+            Flag.objects.select_for_update(of=("self",))
+            .select_related("resolved_by")
+            .get(pk=flag.pk)
+        )
+        if flag.status != Flag.Status.OPEN:
+            raise FlagNotOpen(
+                f"Flag “{flag.title}” was not waived. {_flag_state(flag)}", code="not_open"
+            )
         flag.move_to(Flag.Status.WAIVED)
         flag.note = note
         flag.resolved_by = actor
         flag.resolved_at = timezone.now()
         flag.save()
-        application = flag.application
         application.risk_score = _risk_score(application)
         application.save(update_fields=["risk_score", "updated_at"])
+        audit_record(
+            action=Action.FLAG_WAIVED,
+            actor=actor,
+            role=actor_role(actor),
+            application=application,
+            subject=flag,
+            data={
+                "rule": flag.rule_key,
+                "title": flag.title,
+                "severity": flag.severity,
+                "note": note,
+            },
+        )
+    return flag
+
+
+def flag_reopen(*, flag: Flag, actor, note: str) -> Flag:
+    """Staff open a waived or resolved flag again, saying why; it counts towards the risk
+    again. The earlier waiver stays in the trail. Same claim rules as ``flag_waive``."""
+    if not actor.has_perm("applications.review_application"):
+        raise PermissionDenied("Only reviewers can reopen flags.")
+    note = note.strip()
+    if not note:
+        raise ValidationError(
+            "Write a note saying why this flag needs another look.", code="note_required"
+        )
+    with transaction.atomic():
+        application = application_lock_for_staff(
+            application=flag.application_id, actor=actor, why="a flag reopened"
+        )
+        flag = Flag.objects.select_for_update().get(pk=flag.pk)
+        if flag.status == Flag.Status.OPEN:
+            raise FlagNotOpen(f"Flag “{flag.title}” is already open.", code="already_open")
+        previous = {"status": flag.status, "note": flag.note, "by": flag.resolved_by_id}
+        flag.move_to(Flag.Status.OPEN)
+        flag.note = ""
+        flag.resolved_by = None
+        flag.resolved_at = None
+        flag.save()
+        application.risk_score = _risk_score(application)
+        application.save(update_fields=["risk_score", "updated_at"])
+        audit_record(
+            action=Action.FLAG_REOPENED,
+            actor=actor,
+            role=actor_role(actor),
+            application=application,
+            subject=flag,
+            data={"rule": flag.rule_key, "title": flag.title, "note": note, "previous": previous},
+        )
     return flag
 
 
 __all__ = [
+    "FlagNotOpen",
+    "flag_reopen",
     "flag_waive",
     "flags_refresh",
     "rule_create",

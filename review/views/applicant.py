@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from accounts.models import Role
 from applications.selectors import application_get_for_user
 from applications.services import application_create
+from core.states import InvalidTransition
 from extraction.models import Document, DocumentType, Field, FieldRevision
 from extraction.selectors import document_get_for_user
 from extraction.services import (
@@ -120,6 +121,8 @@ def _documents_context(request, application, document_errors=None) -> dict:
         "reading": any(not document.is_finished for document in documents),
         "is_owner": is_owner,
         "editable": is_owner and application.applicant_can_edit,
+        # An open request for changes may leave the document set as submitted.
+        "documents_editable": is_owner and application.applicant_can_change_documents,
         "upload_accept": UPLOAD_ACCEPT,
     }
 
@@ -127,7 +130,24 @@ def _documents_context(request, application, document_errors=None) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_detail(request, application_id: int):
-    """One application: stated facts, uploads with live status, problems, and submission."""
+    """One application: stated facts, uploads with live status, problems, and submission.
+
+    A form from a page older than the application never ends in an error page: a move the
+    status machine refuses becomes a plain message with the status now.
+    """
+    try:
+        return _application_detail(request, application_id)
+    except InvalidTransition:
+        application = application_get_for_user(user=request.user, application_id=application_id)
+        messages.error(
+            request,
+            f"That could not be done: this application is now "
+            f"{application.get_status_display().lower()}. Nothing changed.",
+        )
+        return redirect("application_detail", application_id=application_id)
+
+
+def _application_detail(request, application_id: int):
     application = application_get_for_user(user=request.user, application_id=application_id)
     upload_form = UploadForm(request.POST or None)
     upload_errors: list[str] = []
@@ -138,6 +158,14 @@ def application_detail(request, application_id: int):
             raise PermissionDenied("Only the applicant can change this application.")
         if "upload" in request.POST:
             upload_errors = _upload(request, application, upload_form)
+            application = application_get_for_user(user=request.user, application_id=application_id)
+            if upload_errors and not application.applicant_can_change_documents:
+                # Submitted (or sent back for values only) since the page was opened: the
+                # upload form is gone from the page as it is now, so the message goes on top.
+                for error in upload_errors:
+                    messages.error(request, error)
+                if not _wants_json(request):
+                    return redirect("application_detail", application_id=application.pk)
             if _wants_json(request):
                 # The page's script uploads with progress bars and reloads (or lists errors).
                 return JsonResponse({"errors": upload_errors}, status=400 if upload_errors else 200)
@@ -188,6 +216,17 @@ def application_detail(request, application_id: int):
                 else:
                     messages.success(request, f"“{uploaded.name}” uploaded in its place.")
                     return redirect("application_detail", application_id=application.pk)
+        elif (
+            "submit" in request.POST
+            and "confirm_submit" not in request.POST
+            and not application.applicant_can_edit
+        ):
+            messages.info(
+                request,
+                f"Application {application.reference} was already submitted; it is now "
+                f"{application.get_status_display().lower()}. Nothing changed.",
+            )
+            return redirect("application_detail", application_id=application.pk)
         elif "submit" in request.POST and "confirm_submit" not in request.POST:
             # First a summary of what the applicant changed; submitting needs a second click.
             submit_errors = application_submission_problems(application)
@@ -202,18 +241,27 @@ def application_detail(request, application_id: int):
                     },
                 )
         elif "submit" in request.POST:
+            was_editable = application.applicant_can_edit
             try:
-                application_submit(application=application, actor=request.user)
+                application = application_submit(application=application, actor=request.user)
             except ValidationError as error:
                 submit_errors = error.messages
             except PermissionDenied as error:
                 submit_errors = [error_text(error)]
             else:
-                messages.success(
-                    request,
-                    f"Application {application.reference} submitted. A reviewer will look at it; "
-                    "you will see the outcome here.",
-                )
+                if was_editable:
+                    messages.success(
+                        request,
+                        f"Application {application.reference} submitted. A reviewer will look "
+                        "at it; you will see the outcome here.",
+                    )
+                else:
+                    # Back and submit again, or a double click: submitting is idempotent.
+                    messages.info(
+                        request,
+                        f"Application {application.reference} was already submitted; it is "
+                        f"now {application.get_status_display().lower()}. Nothing changed.",
+                    )
                 return redirect("application_detail", application_id=application.pk)
         application = application_get_for_user(user=request.user, application_id=application_id)
 
@@ -228,11 +276,15 @@ def application_detail(request, application_id: int):
     )
     problems = application_submission_problems(application) if context["editable"] else []
     requested_fields = []
-    if change_request:
+    if change_request and application.changes_scope:
+        # Exactly what the reviewer reopened, never the flags behind it.
         requested_fields = list(
-            application.flags.filter(status="open")
-            .select_related("field", "document")
-            .order_by("document_id", "field__position", "pk")
+            Field.objects.filter(
+                document__application=application,
+                pk__in=application.changes_scope.get("fields", []),
+            )
+            .select_related("document")
+            .order_by("document__created_at", "document_id", "position", "pk")
         )
     context.update(
         {
@@ -346,6 +398,7 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
         field.error = errors.get(field.pk, "")
         field.typed = typed.get(field.pk)
         field.absent = field.pk in absent
+        field.editable = is_owner and application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=is_owner)
         decorate_rows(field, document.document_type)
         if field.is_rows and field.typed is not None:
@@ -436,10 +489,20 @@ def field_update(request, field_id: int):
             pass
         elif "absent" in request.POST:
             field = field_mark_absent(field=field, actor=request.user, reason=reason)
-        elif "confirm" in request.POST and (value is None or value.strip() == field.value):
+        elif (
+            "confirm" in request.POST
+            and (value is None or value.strip() == field.value)
+            and not reason.strip()
+        ):
             field = field_confirm(field=field, actor=request.user)
         else:
-            field = field_correct(field=field, value=value or "", actor=request.user, reason=reason)
+            # A typed reason is kept even when the value stays: field_correct records it.
+            field = field_correct(
+                field=field,
+                value=field.value if value is None else value,
+                actor=request.user,
+                reason=reason,
+            )
     except (ValidationError, PermissionDenied) as exc:
         error = error_text(exc)
 
@@ -448,6 +511,8 @@ def field_update(request, field_id: int):
         field.error = error
         field.typed = typed if error else None
         field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
+        application = field.document.application
+        field.editable = application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=True)
         decorate_rows(field, document.document_type)
         if field.is_rows and field.typed is not None:

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from applications.models import Application
 from applications.selectors import application_get_for_user
+from core.states import InvalidTransition
 from extraction.models import Field, FieldRevision
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
-from rules.services import flag_waive
+from rules.services import flag_reopen, flag_waive
 
 from ..forms import AssignForm, QueueFilterForm
 from ..models import Decision
@@ -30,11 +31,15 @@ from ..selectors import (
 )
 from ..services import (
     CONFIRM_SEVERITIES,
+    StaleVersion,
     application_assign,
     application_claim,
     application_decide,
+    application_release,
+    application_reopen,
     field_correct,
 )
+from ..versions import application_version
 from .display import (
     breakable_email,
     decorate_field,
@@ -187,6 +192,12 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
     reviewable = application.status in Application.REVIEWABLE
     open_flags = [flag for flag in flags if flag.status == Flag.Status.OPEN]
     return {
+        # Every write form carries the version of what this page shows; a decision from a
+        # page that no longer matches the application is refused (review.versions).
+        "version": application_version(application=application),
+        "holds_claim": reviewable and application.assigned_to_id == request.user.pk,
+        "can_reopen": is_admin and application.status in Application.DECIDED,
+        "can_take_over": is_admin and someone_else and reviewable,
         "application": application,
         "documents": documents,
         "flags": flags,
@@ -207,18 +218,73 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
     }
 
 
+def _int_list(values) -> list[int]:
+    return [number for number in (_int(value) for value in values) if number]
+
+
 @login_required
 @permission_required("applications.review_application", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def review_application(request, application_id: int):
-    """One application for a reviewer: claim, flags, values, evidence and the decision."""
+    """One application for a reviewer: claim, flags, values, evidence and the decision.
+
+    A write from a stale page never ends in an error page: the service refuses it with a plain
+    message (who holds the claim, what changed, the application's status now) and this page
+    shows the application as it is now.
+    """
     application = application_get_for_user(user=request.user, application_id=application_id)
+    try:
+        return _review_application(request, application)
+    except InvalidTransition:
+        # A move the status machine refused: the page was older than the application.
+        current = application_get_for_user(user=request.user, application_id=application_id)
+        status = current.get_status_display().lower()
+        messages.error(
+            request, f"That could not be done: this application is now {status}. Nothing changed."
+        )
+        return redirect("review_application", application_id=application_id)
+
+
+def _review_application(request, application):
+    application_id = application.pk
     field_errors: dict[int, str] = {}
     typed: dict[int, str] = {}
     flag_errors: dict[int, str] = {}
     decide_error = ""
+    changes: list[str] = []
     note = ""
     if request.method == "POST":
+        if "release" in request.POST:
+            try:
+                application_release(application=application, reviewer=request.user)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"{application.reference} is back in the queue.")
+            return redirect("review_application", application_id=application.pk)
+        if "reopen_application" in request.POST:
+            try:
+                application_reopen(
+                    application=application,
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"{application.reference} is open for review again.")
+            return redirect("review_application", application_id=application.pk)
+        if "reopen_flag" in request.POST:
+            flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["reopen_flag"]))
+            if flag.application_id != application.pk:
+                raise Http404("No such flag.")
+            try:
+                flag_reopen(flag=flag, actor=request.user, note=request.POST.get("note", ""))
+            except (ValidationError, PermissionDenied) as error:
+                flag_errors[flag.pk] = error_text(error)
+            else:
+                messages.success(request, f"Flag “{flag.title}” is open again.")
+                return redirect("review_application", application_id=application.pk)
         if "claim" in request.POST or "take_over" in request.POST:
             try:
                 application_claim(
@@ -296,10 +362,24 @@ def review_application(request, application_id: int):
                     application=application,
                     reviewer=request.user,
                     kind=request.POST["decide"],
+                    version=request.POST.get("version", ""),
                     note=note,
                     confirm_open_flags=bool(request.POST.get("confirm_open_flags")),
+                    reopen_fields=_int_list(request.POST.getlist("reopen_field")),
+                    allow_uploads=bool(request.POST.get("allow_uploads")),
                 )
-            except (ValidationError, PermissionDenied) as error:
+            except StaleVersion as error:
+                decide_error = (
+                    "This application changed since you opened it, so nothing was decided. "
+                    "Look at what changed, then decide again."
+                )
+                changes = error.changes
+            except PermissionDenied as error:
+                # Someone else's claim, or a decision already made: the form is gone from the
+                # page as it is now, so the message goes on top of it.
+                messages.error(request, error_text(error))
+                return redirect("review_application", application_id=application.pk)
+            except ValidationError as error:
                 decide_error = error_text(error)
             else:
                 messages.success(
@@ -310,5 +390,5 @@ def review_application(request, application_id: int):
     context = _review_context(
         request, application, field_errors=field_errors, typed=typed, flag_errors=flag_errors
     )
-    context.update({"decide_error": decide_error, "note": note})
+    context.update({"decide_error": decide_error, "changes": changes, "note": note})
     return render(request, "review/application.html", context)

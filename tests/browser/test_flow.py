@@ -259,6 +259,9 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
         expect(page.locator(".notice-success")).to_contain_text("waived")
 
     page.fill("#decision-note", "Please upload a bank statement showing the deposit.")
+    # The reviewer chooses what the request reopens: here, the documents only.
+    page.locator(".reopen-picker summary").click()
+    page.check("#allow-uploads")
     page.get_by_role("button", name="Request changes").click()
     expect(page.locator(".notice-success")).to_contain_text("changes requested")
 
@@ -323,9 +326,11 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
         == FieldRevision.objects.filter(field__document__application=application).count()
     )
 
-    # One value's timeline: machine, applicant, reviewer, with reasons.
+    # One value's timeline: machine, applicant, reviewer, with reasons, then the approving
+    # reviewer's verification.
     correction.get_by_role("link", name="Net pay (this period)").click()
-    expect(page.locator(".timeline-item")).to_have_count(3)
+    expect(page.locator(".timeline-item")).to_have_count(4)
+    expect(page.locator(".timeline-item").last).to_contain_text("verified")
     expect(page.locator(".timeline")).to_contain_text(REASON)
     expect(page.locator(".chain-summary")).to_contain_text("verified")
     axe(page, "field timeline")
@@ -348,14 +353,15 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     assert application.status == Application.Status.APPROVED
     assert application.assigned_to == users["reviewer"]
     net_pay.refresh_from_db()
-    # Approval marks every value verified; the history keeps who changed what.
+    # Approval verifies every value in the reviewer's name; the history keeps who changed what.
     assert net_pay.status == Field.Status.VERIFIED
     assert net_pay.value == machine_value
     revisions = list(net_pay.revisions.order_by("number"))
-    assert [(r.number, r.role, r.actor, r.value) for r in revisions] == [
-        (1, Role.MACHINE, None, machine_value),
-        (2, Role.APPLICANT, users["applicant"], new_value),
-        (3, Role.REVIEWER, users["reviewer"], machine_value),
+    assert [(r.number, r.role, r.actor, r.value, r.action) for r in revisions] == [
+        (1, Role.MACHINE, None, machine_value, "extracted"),
+        (2, Role.APPLICANT, users["applicant"], new_value, "corrected"),
+        (3, Role.REVIEWER, users["reviewer"], machine_value, "corrected"),
+        (4, Role.REVIEWER, users["reviewer"], machine_value, "verified"),
     ]
     assert revisions[1].reason == REASON
     assert set(

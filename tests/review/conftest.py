@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from extraction.models import FieldKind
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from extraction.history import RevisionAction, revision_append
+from extraction.models import Field, FieldKind
 from tests.factories import (
     AdminFactory,
     ApplicationFactory,
@@ -97,9 +102,32 @@ def document(application):
     return document
 
 
+def page_version(client, application) -> str:
+    """The version token the review page carries, as a reviewer's browser would post it."""
+    page = client.get(reverse("review_application", args=[application.pk])).content.decode()
+    match = re.search(r'name="version" value="([^"]+)"', page)
+    assert match, "The review page carries no version."
+    return match.group(1)
+
+
+def confirm_as_applicant(fields) -> None:
+    """The applicant checked each value as read, as they must before submitting."""
+    for field in fields:
+        revision_append(
+            field=field,
+            value=field.value,
+            actor=field.document.application.owner,
+            role=Role.APPLICANT,
+            action=RevisionAction.CONFIRMED,
+        )
+        Field.objects.filter(pk=field.pk).update(status=Field.Status.CONFIRMED)
+
+
 @pytest.fixture
 def submitted(applicant):
-    """A submitted application with a read document, in the reviewers' queue."""
+    """A submitted application with a read document whose values the applicant confirmed, in
+    the reviewers' queue."""
     application = SubmittedApplicationFactory(owner=applicant)
-    build_document(application)
+    _, _, fields = build_document(application)
+    confirm_as_applicant(fields)
     return application

@@ -15,8 +15,9 @@ from applications.models import Application
 from extraction.models import ExtractionRun
 from review.reports import field_accuracy, throughput
 from review.services import application_decide, field_correct
+from review.versions import application_version
 
-from .conftest import build_document
+from .conftest import build_document, confirm_as_applicant
 
 
 def _csv(response) -> list[dict]:
@@ -90,11 +91,17 @@ def approved(applicant, reviewer):
         document=document, provider="local", model="rules-v1", outcome="ok", cost=Decimal("0.02")
     )
     field_correct(field=fields[1], value="4,100.00", actor=applicant)
+    confirm_as_applicant([fields[0], fields[2]])
     Application.objects.filter(pk=application.pk).update(
         status=Application.Status.IN_REVIEW, submitted_at=timezone.now()
     )
     application.refresh_from_db()
-    application_decide(application=application, reviewer=reviewer, kind="approve")
+    application_decide(
+        application=application,
+        version=application_version(application=application),
+        reviewer=reviewer,
+        kind="approve",
+    )
     return application
 
 

@@ -265,7 +265,9 @@ def test_the_reviewer_sees_and_corrects_rows_as_text(client_for, reviewer, submi
 
     response = client.post(url, {"correct": field.pk, "rows_text": "x | y"})
     assert "Line 1: write 3 parts" in response.content.decode()
-    response = client.post(url, {"correct": field.pk, "rows_text": "01/09 | Fee | -1.00"})
+    response = client.post(
+        url, {"correct": field.pk, "rows_text": "01/09 | Fee | -1.00", "reason": "Fee row"}
+    )
     assert response.status_code == 302
     field.refresh_from_db()
     assert json.loads(field.value) == [{"date": "01/09", "description": "Fee", "amount": "-1.00"}]

@@ -13,6 +13,7 @@ from review.services import (
     application_submit,
     fields_confirm_remaining,
 )
+from review.versions import application_version
 from tests.builders import PAY_STUB_VALUES, document_with_fields
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +55,11 @@ def test_the_applicant_is_told_of_a_request_for_changes_with_the_reviewers_note(
     with django_capture_on_commit_callbacks(execute=True):
         application_decide(
             application=application,
+            version=application_version(application=application),
             reviewer=reviewer,
             kind="request_changes",
             note="Please add your W-2 for 2025.",
+            allow_uploads=True,
         )
     assert "please update" in mail.outbox[-1].subject
     assert "Please add your W-2 for 2025." in mail.outbox[-1].body

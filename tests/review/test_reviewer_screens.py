@@ -7,15 +7,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from applications.claims import ClaimHeldByOther
 from applications.models import Application
 from review.models import Decision
 from review.services import (
-    AssignedToSomeoneElse,
     application_assign,
     application_claim,
     application_decide,
     field_correct,
 )
+from review.versions import application_version
 from rules.models import Severity
 from tests.factories import (
     DocumentTypeFactory,
@@ -24,7 +25,7 @@ from tests.factories import (
     SubmittedApplicationFactory,
 )
 
-from .conftest import build_document
+from .conftest import build_document, page_version
 
 
 @pytest.fixture
@@ -63,15 +64,17 @@ def test_queue_orders_by_risk_then_age(reviewer, client_for):
     assert positions == sorted(positions)
 
 
-def test_a_second_reviewer_must_take_over_explicitly(reviewer, riley, submitted):
+def test_only_an_admin_takes_over_a_claim(reviewer, riley, auditor, submitted):
     application_claim(application=submitted, reviewer=riley)
-    with pytest.raises(AssignedToSomeoneElse, match="Riley is working on this"):
+    with pytest.raises(ClaimHeldByOther, match="Riley is working on this"):
         application_claim(application=submitted, reviewer=reviewer)
+    with pytest.raises(ClaimHeldByOther, match="Riley is working on this"):
+        application_claim(application=submitted, reviewer=reviewer, take_over=True)
     submitted.refresh_from_db()
     assert submitted.assigned_to == riley
-    application_claim(application=submitted, reviewer=reviewer, take_over=True)
+    application_claim(application=submitted, reviewer=auditor, take_over=True)
     submitted.refresh_from_db()
-    assert submitted.assigned_to == reviewer
+    assert submitted.assigned_to == auditor
 
 
 def test_nobody_but_the_assignee_changes_values_or_decides(reviewer, riley, submitted):
@@ -80,23 +83,34 @@ def test_nobody_but_the_assignee_changes_values_or_decides(reviewer, riley, subm
     with pytest.raises(PermissionDenied):
         field_correct(field=field, value="1.00", actor=reviewer)
     with pytest.raises(PermissionDenied):
-        application_decide(application=submitted, reviewer=reviewer, kind="approve")
+        application_decide(
+            application=submitted,
+            version=application_version(application=submitted),
+            reviewer=reviewer,
+            kind="approve",
+        )
     assert not Decision.objects.exists()
 
 
-def test_the_review_page_says_who_is_working_on_it_and_offers_take_over(
-    client_for, reviewer, riley, submitted
+def test_the_review_page_says_who_is_working_on_it_and_offers_take_over_to_admins(
+    client_for, reviewer, riley, auditor, submitted
 ):
     application_claim(application=submitted, reviewer=riley)
     client = client_for(reviewer)
     url = reverse("review_application", args=[submitted.pk])
     page = client.get(url).content.decode()
     assert "Riley is working on this" in page
-    assert 'name="take_over"' in page
+    assert "Ask Riley to release it" in page
+    assert 'name="take_over"' not in page
     assert 'name="decide"' not in page and 'name="correct"' not in page
     client.post(url, {"take_over": "1"})
     submitted.refresh_from_db()
-    assert submitted.assigned_to == reviewer
+    assert submitted.assigned_to == riley
+    admin = client_for(auditor)
+    assert 'name="take_over"' in admin.get(url).content.decode()
+    admin.post(url, {"take_over": "1"})
+    submitted.refresh_from_db()
+    assert submitted.assigned_to == auditor
 
 
 def test_an_admin_reassigns_and_a_reviewer_cannot(client_for, auditor, reviewer, riley, submitted):
@@ -122,15 +136,31 @@ def test_an_applicant_cannot_be_assigned(auditor, applicant, submitted):
 def test_approving_over_open_serious_flags_needs_confirmation_and_a_note(reviewer, submitted):
     FlagFactory(application=submitted, severity=Severity.HIGH)
     with pytest.raises(ValidationError, match="1 high or critical flag is still open"):
-        application_decide(application=submitted, reviewer=reviewer, kind="approve")
-    with pytest.raises(ValidationError):
         application_decide(
-            application=submitted, reviewer=reviewer, kind="approve", confirm_open_flags=True
+            application=submitted,
+            version=application_version(application=submitted),
+            reviewer=reviewer,
+            kind="approve",
         )
     with pytest.raises(ValidationError):
-        application_decide(application=submitted, reviewer=reviewer, kind="approve", note="Fine.")
+        application_decide(
+            application=submitted,
+            version=application_version(application=submitted),
+            reviewer=reviewer,
+            kind="approve",
+            confirm_open_flags=True,
+        )
+    with pytest.raises(ValidationError):
+        application_decide(
+            application=submitted,
+            version=application_version(application=submitted),
+            reviewer=reviewer,
+            kind="approve",
+            note="Fine.",
+        )
     decision = application_decide(
         application=submitted,
+        version=application_version(application=submitted),
         reviewer=reviewer,
         kind="approve",
         note="Employer confirmed the bonus by phone.",
@@ -141,7 +171,12 @@ def test_approving_over_open_serious_flags_needs_confirmation_and_a_note(reviewe
 
 def test_low_flags_do_not_need_confirmation(reviewer, submitted):
     FlagFactory(application=submitted, severity=Severity.LOW)
-    application_decide(application=submitted, reviewer=reviewer, kind="approve")
+    application_decide(
+        application=submitted,
+        version=application_version(application=submitted),
+        reviewer=reviewer,
+        kind="approve",
+    )
     submitted.refresh_from_db()
     assert submitted.status == Application.Status.APPROVED
 
@@ -153,10 +188,17 @@ def test_the_review_page_asks_for_confirmation_and_lists_shortcuts(client_for, r
     page = client.get(url).content.decode()
     assert 'name="confirm_open_flags"' in page
     assert "Keyboard shortcuts" in page and "<kbd>j</kbd>" in page
-    response = client.post(url, {"decide": "approve", "note": ""})
+    version = page_version(client, submitted)
+    response = client.post(url, {"decide": "approve", "note": "", "version": version})
     assert "still open" in response.content.decode()
     response = client.post(
-        url, {"decide": "approve", "note": "Checked with HR.", "confirm_open_flags": "1"}
+        url,
+        {
+            "decide": "approve",
+            "note": "Checked with HR.",
+            "confirm_open_flags": "1",
+            "version": version,
+        },
     )
     assert response.status_code == 302
     submitted.refresh_from_db()

@@ -20,6 +20,7 @@ from review.services import (
     field_correct,
     fields_confirm_remaining,
 )
+from review.versions import application_version
 from rules.models import Flag
 from rules.services import flag_waive
 from tests.builders import PAY_STUB_VALUES as STUB
@@ -129,17 +130,35 @@ def test_review_request_changes_then_approve(people, stub):
     application = application_claim(application=application, reviewer=reviewer)
     assert (application.status, application.assigned_to) == ("in_review", reviewer)
     with pytest.raises(ValidationError):
-        application_decide(application=application, reviewer=reviewer, kind="request_changes")
+        application_decide(
+            application=application,
+            version=application_version(application=application),
+            reviewer=reviewer,
+            kind="request_changes",
+        )
     application_decide(
-        application=application, reviewer=reviewer, kind="request_changes", note="Net pay?"
+        application=application,
+        version=application_version(application=application),
+        reviewer=reviewer,
+        kind="request_changes",
+        note="Net pay?",
+        reopen_fields=[field(document, "net_pay").pk],
     )
     application.refresh_from_db()
     assert application.status == Application.Status.CHANGES_REQUESTED
+    # Only what the reviewer reopened can change.
+    with pytest.raises(PermissionDenied, match="did not ask you to change Gross pay"):
+        field_correct(field=field(document, "gross_pay"), value="1.00", actor=applicant)
 
     field_correct(field=field(document, "net_pay"), value="1,987.61", actor=applicant)
     application = application_submit(application=application, actor=applicant)
     assert application.status == Application.Status.SUBMITTED
-    application_decide(application=application, reviewer=reviewer, kind="approve")
+    application_decide(
+        application=application,
+        version=application_version(application=application),
+        reviewer=reviewer,
+        kind="approve",
+    )
     application.refresh_from_db()
     assert application.status == Application.Status.APPROVED
     assert set(document.fields.values_list("status", flat=True)) == {Field.Status.VERIFIED}
@@ -173,13 +192,20 @@ def test_an_applicant_cannot_review(people, stub):
     fields_confirm_remaining(document=document, actor=applicant)
     application_submit(application=application, actor=applicant)
     with pytest.raises(PermissionDenied):
-        application_decide(application=application, reviewer=applicant, kind="approve")
+        application_decide(
+            application=application,
+            version=application_version(application=application),
+            reviewer=applicant,
+            kind="approve",
+        )
 
 
 def test_waiving_a_flag_needs_a_note(people, stub):
     applicant, _, reviewer = people
     application, document = stub
     field_correct(field=field(document, "gross_pay"), value="3,600.00", actor=applicant)
+    fields_confirm_remaining(document=document, actor=applicant)
+    application_submit(application=application, actor=applicant)
     flag = application.flags.get(rule_key="money_changed")
     with pytest.raises(ValidationError):
         flag_waive(flag=flag, actor=reviewer, note=" ")

@@ -21,7 +21,7 @@ from tests.factories import (
     png_bytes,
 )
 
-from .conftest import build_document
+from .conftest import build_document, page_version
 
 pytestmark = pytest.mark.django_db
 
@@ -252,9 +252,15 @@ def test_submit_when_everything_is_checked_makes_the_page_read_only(
 def test_the_reviewers_request_for_changes_is_shown_to_the_applicant(
     client_for, applicant, reviewer, submitted
 ):
-    client_for(reviewer).post(
+    staff = client_for(reviewer)
+    staff.post(
         reverse("review_application", args=[submitted.pk]),
-        {"decide": "request_changes", "note": "Please upload your March pay stub."},
+        {
+            "decide": "request_changes",
+            "note": "Please upload your March pay stub.",
+            "allow_uploads": "1",
+            "version": page_version(staff, submitted),
+        },
     )
     page = client_for(applicant).get(reverse("application_detail", args=[submitted.pk]))
     text = page.content.decode()
@@ -443,7 +449,9 @@ def test_reviewer_claims_corrects_and_approves(client_for, reviewer, submitted):
     page = client.get(url).content.decode()
     assert "reviewer@example.com" in page
 
-    response = client.post(url, {"decide": "approve", "note": ""})
+    response = client.post(
+        url, {"decide": "approve", "note": "", "version": page_version(client, submitted)}
+    )
     assert response["Location"] == reverse("review_queue")
     submitted.refresh_from_db()
     assert submitted.status == Application.Status.APPROVED
@@ -523,7 +531,8 @@ def test_history_filters_by_reference_role_and_dates(client_for, auditor, docume
     )
     assert {r.field.document.application_id for r in by_reference.context["rows"]} == {submitted.pk}
     by_role = client.get(reverse("revision_history"), {"role": "applicant"})
-    assert list(by_role.context["rows"]) == []
+    # Only the submitted application's values were confirmed by its applicant.
+    assert {r.field.document.application_id for r in by_role.context["rows"]} == {submitted.pk}
     bad_date = client.get(reverse("revision_history"), {"date_from": "tomorrow"})
     assert bad_date.status_code == 200
     assert "Enter a valid date." in bad_date.content.decode()

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from extraction.models import Document
 from review.services import field_correct
@@ -207,6 +208,10 @@ def test_risk_score_counts_open_flags_only(build, reviewer):
 
     application, _ = build({"pay_stub": {"net_pay": "2,700.00", "total_deductions": ""}})
     flags_refresh(application=application)
+    # Flags are waived in review, on a submitted application.
+    type(application).objects.filter(pk=application.pk).update(
+        status="submitted", submitted_at=timezone.now()
+    )
     application.refresh_from_db()
     assert application.risk_score == 20
     flag_waive(flag=application.flags.get(rule_key="net_above_gross"), actor=reviewer, note="ok")
