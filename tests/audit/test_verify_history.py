@@ -127,7 +127,7 @@ def test_a_revision_changed_with_its_plain_hash_recomputed_is_caught_at_that_rev
     )
     with triggers_dropped(REVISIONS):
         raw(
-            f"UPDATE {REVISIONS} SET value = %s, hash = %s WHERE id = %s",
+            "UPDATE extraction_fieldrevision SET value = %s, hash = %s WHERE id = %s",
             ["999.99", forged, revision.pk],
         )
     Field.objects.filter(pk=revision.field_id).update(value="999.99")
@@ -155,7 +155,7 @@ def test_an_event_changed_with_its_mac_recomputed_without_the_key_is_caught_at_t
     guessed = hmac.new(b"a guessed key", payload, hashlib.sha256).hexdigest()
     with triggers_dropped(EVENTS):
         raw(
-            f"UPDATE {EVENTS} SET data = %s, mac = %s WHERE id = %s",
+            "UPDATE audit_auditevent SET data = %s, mac = %s WHERE id = %s",
             [json.dumps(data), guessed, event.pk],
         )
     line = broken(f"{EVENTS} id={event.pk}")
@@ -166,7 +166,7 @@ def test_deleting_the_newest_revision_is_caught_at_the_event_that_recorded_it(hi
     revision = newest_revision(history["first"])
     event = AuditEvent.objects.get(sequence=revision.audit_sequence)
     with triggers_dropped(REVISIONS):
-        raw(f"DELETE FROM {REVISIONS} WHERE id = %s", [revision.pk])
+        raw("DELETE FROM extraction_fieldrevision WHERE id = %s", [revision.pk])
     line = broken(f"{EVENTS} id={event.pk}")
     assert f"records revision {revision.number} of field {revision.field_id}" in line
     assert "missing" in line
@@ -176,7 +176,7 @@ def test_deleting_the_newest_event_is_caught_by_the_seal(history):
     newest = AuditEvent.objects.order_by("-sequence").first()
     survivor = AuditEvent.objects.get(sequence=newest.sequence - 1)
     with triggers_dropped(EVENTS):
-        raw(f"DELETE FROM {EVENTS} WHERE id = %s", [newest.pk])
+        raw("DELETE FROM audit_auditevent WHERE id = %s", [newest.pk])
     line = broken(f"{EVENTS} id={survivor.pk}")
     assert f"event #{newest.sequence} was sealed" in line
     assert "newest events were deleted" in line
@@ -190,7 +190,7 @@ def test_deleting_a_middle_event_with_the_triggers_dropped_is_caught_at_the_next
     after = AuditEvent.objects.get(sequence=claim_sequence + 1)
     seal_head()
     with triggers_dropped(EVENTS):
-        raw(f"DELETE FROM {EVENTS} WHERE id = %s", [middle.pk])
+        raw("DELETE FROM audit_auditevent WHERE id = %s", [middle.pk])
     line = broken(f"{EVENTS} id={after.pk}")
     assert f"event #{claim_sequence} is missing" in line
 
@@ -200,7 +200,7 @@ def test_deleting_a_middle_revision_is_caught_at_the_event_that_recorded_it(hist
     middle = FieldRevision.objects.get(field=first, number=2)
     event = AuditEvent.objects.get(sequence=middle.audit_sequence)
     with triggers_dropped(REVISIONS):
-        raw(f"DELETE FROM {REVISIONS} WHERE id = %s", [middle.pk])
+        raw("DELETE FROM extraction_fieldrevision WHERE id = %s", [middle.pk])
     broken(f"{EVENTS} id={event.pk}")
 
 
