@@ -31,6 +31,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--applications", "5000", "--repeat", "5"],
         [],
     ),
+    "audit_verify": (
+        "Full verification of the history (manage.py verify_history)",
+        ["--events", "20000"],
+        ["--events", "1000000"],
+    ),
     "evals": (
         "Evals on the generated corpus",
         ["--per-type", "2"],
