@@ -95,6 +95,11 @@ def audit_record(
     about (its type and id are stored). The head row is locked for the rest of the caller's
     transaction, so events are numbered without gaps in commit order. Once the transaction
     commits, the new head is sealed outside the database (``audit.seal``).
+
+    Lock order: take the locks on the rows being changed first and record the event last
+    (``extraction.history.revision_append`` locks the field, then the head). A service that
+    recorded an event first and then locked a field could deadlock with one that did the
+    reverse.
     """
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)

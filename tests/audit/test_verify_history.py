@@ -111,6 +111,16 @@ def test_the_database_itself_refuses_update_and_delete_of_audit_rows(history, ta
         raw(statement.format(table=table))
 
 
+@pytest.mark.parametrize("table", [EVENTS, REVISIONS])
+def test_postgresql_also_refuses_truncate_of_audit_rows(table):
+    # Without rows written in the test's own transaction: PostgreSQL refuses TRUNCATE while
+    # the deferred foreign-key checks of fresh rows are pending, which would hide the trigger.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; its DELETE trigger covers a whole-table DELETE.")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(f"TRUNCATE {table} CASCADE")
+
+
 def test_a_revision_changed_with_its_plain_hash_recomputed_is_caught_at_that_revision(history):
     revision = newest_revision(history["first"])
     revision.value = "999.99"
