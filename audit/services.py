@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .canonical import COMPACT, iso_utc, json_scalar
 from .models import AuditEvent, AuditHead
 from .seal import seal_append
 
@@ -47,23 +48,34 @@ def payload_bytes(
     data,
     previous_mac,
 ) -> bytes:
-    """The canonical bytes an event's MAC covers (everything but the MAC itself)."""
-    return json.dumps(
-        {
-            "sequence": sequence,
-            "created_at": created_at.isoformat(),
-            "action": action,
-            "actor": actor_id,
-            "role": role,
-            "application": application_id,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "data": data,
-            "previous": previous_mac,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
+    """The canonical bytes an event's MAC covers (everything but the MAC itself): exactly
+    ``json.dumps({"sequence": ..., "created_at": <isoformat>, "action": ..., "actor": ...,
+    "role": ..., "application": ..., "subject_type": ..., "subject_id": ..., "data": ...,
+    "previous": ...}, sort_keys=True, separators=(",", ":"), default=str)``, assembled by hand
+    because verification computes it for every event (tests/audit/test_canonical.py holds the
+    two equal). ``created_at`` is a datetime, or the database's text for one (``iso_utc``)."""
+    return (
+        '{"action":'
+        + json_scalar(action)
+        + ',"actor":'
+        + json_scalar(actor_id)
+        + ',"application":'
+        + json_scalar(application_id)
+        + ',"created_at":'
+        + json_scalar(iso_utc(created_at))
+        + ',"data":'
+        + COMPACT.encode(data)
+        + ',"previous":'
+        + json_scalar(previous_mac)
+        + ',"role":'
+        + json_scalar(role)
+        + ',"sequence":'
+        + json_scalar(sequence)
+        + ',"subject_id":'
+        + json_scalar(subject_id)
+        + ',"subject_type":'
+        + json_scalar(subject_type)
+        + "}"
     ).encode()
 
 

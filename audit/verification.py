@@ -13,11 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.db.models import CharField
+from django.db.models.functions import Cast
+
 from .models import AuditEvent
 from .seal import Seal
 from .services import MAC_COLUMNS, audit_key, payload_mac
 
 EVENTS = AuditEvent._meta.db_table
+
+
+def as_text(columns) -> list:
+    """The columns for ``values_list``, ``created_at`` read as the database's text: parsing a
+    datetime for every row would cost more than checking it (``audit.canonical.iso_utc``)."""
+    return [
+        Cast(column, output_field=CharField()) if column == "created_at" else column
+        for column in columns
+    ]
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,7 @@ def trail_verify(
     rows = (
         AuditEvent.objects.filter(sequence__lte=upto)
         .order_by("sequence")
-        .values_list("id", "mac", *MAC_COLUMNS)
+        .values_list("id", "mac", *as_text(MAC_COLUMNS))
         .iterator(chunk_size=chunk_size)
     )
     expected, previous_mac, last_id = 1, "", None

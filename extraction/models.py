@@ -1,5 +1,4 @@
 import hashlib
-import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,6 +6,7 @@ from django.core.files.storage import storages
 from django.db import models
 
 from accounts.models import Role
+from audit.canonical import iso_utc, json_scalar
 from core.states import move
 
 
@@ -378,19 +378,30 @@ REVISION_HASH_COLUMNS = (
 def revision_hash(
     field_id, number, value, actor_id, role, action, reason, created_at, previous_hash
 ) -> str:
-    """The plain SHA-256 of a revision's content (hex), from its ``REVISION_HASH_COLUMNS``."""
-    payload = json.dumps(
-        {
-            "field": field_id,
-            "number": number,
-            "value": value,
-            "actor": actor_id,
-            "role": role,
-            "action": action,
-            "reason": reason,
-            "created_at": created_at.isoformat(),
-            "previous": previous_hash,
-        },
-        sort_keys=True,
+    """The plain SHA-256 of a revision's content (hex), from its ``REVISION_HASH_COLUMNS``:
+    of exactly ``json.dumps({"field": ..., "number": ..., "value": ..., "actor": ..., "role":
+    ..., "action": ..., "reason": ..., "created_at": <isoformat>, "previous": ...},
+    sort_keys=True)``, assembled by hand because verification computes it for every revision.
+    ``created_at`` is a datetime or the database's text for one."""
+    payload = (
+        '{"action": '
+        + json_scalar(action)
+        + ', "actor": '
+        + json_scalar(actor_id)
+        + ', "created_at": '
+        + json_scalar(iso_utc(created_at))
+        + ', "field": '
+        + json_scalar(field_id)
+        + ', "number": '
+        + json_scalar(number)
+        + ', "previous": '
+        + json_scalar(previous_hash)
+        + ', "reason": '
+        + json_scalar(reason)
+        + ', "role": '
+        + json_scalar(role)
+        + ', "value": '
+        + json_scalar(value)
+        + "}"
     )
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -17,7 +17,7 @@ from django.db.models import Max, Q
 from audit.models import AuditEvent
 from audit.seal import SealError, seal_latest, seal_path
 from audit.triggers import append_only_missing
-from audit.verification import EVENTS, VerificationReport, trail_verify
+from audit.verification import EVENTS, VerificationReport, as_text, trail_verify
 
 from .history import RevisionAction
 from .models import REVISION_HASH_COLUMNS, Field, FieldRevision, revision_hash
@@ -122,7 +122,7 @@ def fields_verify(
     revisions = (
         FieldRevision.objects.filter(Q(audit_sequence__lte=upto) | Q(audit_sequence__isnull=True))
         .order_by("field_id", "number")
-        .values_list("id", *REVISION_HASH_COLUMNS, "hash")
+        .values_list("id", *as_text(REVISION_HASH_COLUMNS), "hash")
         .iterator(chunk_size)
     )
     pending = next(revisions, None)
