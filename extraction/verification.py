@@ -1,8 +1,10 @@
 """The full verification of the history: the keyed audit trail, every field revision bound to
 its event, every field's current value against its revisions, the seal and the triggers.
 
-``history_verify`` reads each table once, in index order and in chunks, so memory stays flat
-whatever the size; ``manage.py verify_history`` and the admin's background job both run it.
+``history_verify`` reads the events and the revisions once, in index order and in chunks, so
+memory stays flat whatever the size, and has the database compare fields and revisions with
+each other, returning only broken rows; ``manage.py verify_history`` and the admin's background
+job both run it.
 It checks a consistent cut: events up to the newest one when it starts, and the revisions
 those events record; rows written meanwhile are left for the next run.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
 from audit.seal import SealError, seal_latest, seal_path
@@ -32,15 +35,16 @@ Progress = Callable[[int, int], None]
 
 class RevisionBinding:
     """Walks the revisions in ``audit_sequence`` order beside the events: every field event
-    must have its revision, with the field, number and hash the event recorded, and every
-    revision must be recorded by a field event."""
+    must have its revision, with the field, number and hash the event recorded; every
+    revision's hash must match its content; and every revision must be recorded by a field
+    event."""
 
     def __init__(self, report: VerificationReport, *, upto: int, chunk_size: int):
         self.report = report
         self.rows = (
             FieldRevision.objects.filter(audit_sequence__lte=upto)
             .order_by("audit_sequence")
-            .values_list("id", "audit_sequence", "field_id", "number", "hash")
+            .values_list("id", "audit_sequence", *as_text(REVISION_HASH_COLUMNS), "hash")
             .iterator(chunk_size=chunk_size)
         )
         self.pending = next(self.rows, None)
@@ -49,7 +53,7 @@ class RevisionBinding:
         self.pending = next(self.rows, None)
 
     def _unrecorded(self, why: str) -> None:
-        revision_id, sequence, field_id, number, _ = self.pending
+        revision_id, sequence, field_id, number = self.pending[:4]
         self.report.add(
             REVISIONS,
             revision_id,
@@ -74,10 +78,18 @@ class RevisionBinding:
                 f"{data.get('field')}, which is missing (deleted).",
             )
             return
-        revision_id, _, field_id, number, stored_hash = self.pending
+        row = self.pending
+        revision_id, _, field_id, number, stored_hash = *row[:4], row[-1]
         self._advance()
         self.report.revisions += 1
-        if (field_id, number) != (data.get("field"), data.get("revision")):
+        if revision_hash(*row[2:-1]) != stored_hash:
+            self.report.add(
+                REVISIONS,
+                revision_id,
+                f"revision {number} of field {field_id}: its hash does not match its content: "
+                "the revision was changed.",
+            )
+        elif (field_id, number) != (data.get("field"), data.get("revision")):
             self.report.add(
                 REVISIONS,
                 revision_id,
@@ -107,73 +119,61 @@ class RevisionBinding:
             )
 
 
-def fields_verify(
-    *,
-    report: VerificationReport,
-    upto: int,
-    chunk_size: int = 5000,
-    progress: Callable[[int], None] | None = None,
-) -> None:
-    """Each field's revisions numbered 1..n, each linking to the plain hash of the one before
-    and matching its own content; each field's current value the value of its last revision
-    that set it (a machine re-reading keeps the person's value). Fields and revisions are
-    merged in (field, number) order."""
-    fields = Field.objects.order_by("pk").values_list("pk", "value").iterator(chunk_size)
-    revisions = (
-        FieldRevision.objects.filter(Q(audit_sequence__lte=upto) | Q(audit_sequence__isnull=True))
+def fields_verify(*, report: VerificationReport, upto: int) -> None:
+    """Each field's revisions numbered 1..n, each linking to the plain hash of the one before;
+    each field's current value the value of its last revision that set it (a machine
+    re-reading keeps the person's value). The revisions' own content was checked against the
+    keyed events (``RevisionBinding``); these checks compare rows with rows, so the database
+    does them, and returns only the broken ones (a few index lookups per row)."""
+    cut = Q(audit_sequence__lte=upto) | Q(audit_sequence__isnull=True)
+    before = FieldRevision.objects.filter(field=OuterRef("field"), number=OuterRef("number") - 1)
+    unlinked = (
+        FieldRevision.objects.filter(cut)
+        .annotate(before_hash=Subquery(before.values("hash")[:1]))
+        .filter(
+            (Q(number=1) & ~Q(previous_hash=""))
+            | (Q(number__gt=1) & (Q(before_hash__isnull=True) | ~Q(previous_hash=F("before_hash"))))
+        )
         .order_by("field_id", "number")
-        .values_list("id", *as_text(REVISION_HASH_COLUMNS), "hash")
-        .iterator(chunk_size)
+        .values_list("id", "field_id", "number", "before_hash")
     )
-    pending = next(revisions, None)
-    for field_id, current in fields:
-        number, previous_hash, value, last_id = 0, "", None, None
-        while pending is not None and pending[1] <= field_id:
-            (revision_id, rev_field, rev_number, rev_value, _, _, action, _, _, linked, stored) = (
-                pending
-            )
-            if rev_field == field_id:
-                number += 1
-                if rev_number != number:
-                    report.add(
-                        REVISIONS,
-                        revision_id,
-                        f"revision {rev_number} of field {field_id} follows revision "
-                        f"{number - 1}: revision {number} is missing (deleted).",
-                    )
-                    number = rev_number
-                elif linked != previous_hash:
-                    report.add(
-                        REVISIONS,
-                        revision_id,
-                        f"revision {rev_number} of field {field_id} does not link to the hash "
-                        "of the revision before it.",
-                    )
-                if revision_hash(*pending[1:10]) != stored:
-                    report.add(
-                        REVISIONS,
-                        revision_id,
-                        f"revision {rev_number} of field {field_id}: its hash does not match "
-                        "its content: the revision was changed.",
-                    )
-                previous_hash = stored
-                if action not in RevisionAction.KEEPS_VALUE or value is None:
-                    value, last_id = rev_value, revision_id
-            pending = next(revisions, None)
-        report.fields += 1
-        if value is None:
+    for revision_id, field_id, number, before_hash in unlinked[: report.KEEP]:
+        if number > 1 and before_hash is None:
+            message = f"revision {number - 1} is missing (deleted)"
+        else:
+            message = "it does not link to the hash of the revision before it"
+        report.add(REVISIONS, revision_id, f"revision {number} of field {field_id}: {message}.")
+
+    revisions = FieldRevision.objects.filter(cut, field=OuterRef("pk")).order_by("-number")
+    setting = revisions.exclude(action__in=RevisionAction.KEEPS_VALUE)
+    fields = (
+        Field.objects.annotate(
+            expected=Coalesce(
+                Subquery(setting.values("value")[:1]), Subquery(revisions.values("value")[:1])
+            ),
+            last_id=Subquery(setting.values("pk")[:1]),
+        )
+        .filter(Q(expected__isnull=True) | ~Q(value=F("expected")))
+        .order_by("pk")
+        .values_list("pk", "expected", "last_id")
+    )
+    found = 0
+    for field_id, expected, last_id in fields.iterator(chunk_size=report.KEEP):
+        if expected is None:
             report.add(FIELDS, field_id, "the field has no revision: its value was never recorded.")
-        elif current != value and not _changed_since(field_id, upto):
+        elif not _changed_since(field_id, upto):
             report.add(
                 FIELDS,
                 field_id,
                 f"its current value is not the value of its last revision (id {last_id}): it "
                 "was changed outside the recorded history.",
             )
-        if progress is not None and report.fields % chunk_size == 0:
-            progress(report.fields)
-    if progress is not None:
-        progress(report.fields)
+        else:
+            continue
+        found += 1
+        if found >= report.KEEP:
+            break
+    report.fields = Field.objects.count()
 
 
 def _changed_since(field_id: int, upto: int) -> bool:
@@ -207,15 +207,12 @@ def history_verify(
             f"there is no seal of the chain's head in {seal_path()}: deleting the newest events "
             "could not be detected (the audit.seal_head beat job writes one every minute).",
         )
-    total = upto + Field.objects.count()
+    # The fields' checks run in the database, quickly: progress counts events.
+    total = upto
 
     def events_done(done: int) -> None:
         if progress is not None:
             progress(done, total)
-
-    def fields_done(done: int) -> None:
-        if progress is not None:
-            progress(report.events + done, total)
 
     binding = RevisionBinding(report, upto=upto, chunk_size=chunk_size)
     trail_verify(
@@ -226,5 +223,5 @@ def history_verify(
         chunk_size=chunk_size,
         progress=events_done,
     )
-    fields_verify(report=report, upto=upto, chunk_size=chunk_size, progress=fields_done)
+    fields_verify(report=report, upto=upto)
     return report
