@@ -57,10 +57,20 @@ class VerificationReport:
     revisions: int = 0
     fields: int = 0
     last_sequence: int = 0
+    last_id: int | None = None
     sealed_sequence: int | None = None
     sealed_at: str = ""
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+    def merge(self, other: VerificationReport) -> None:
+        """Append the report of the next range of the trail to this one."""
+        self.events += other.events
+        self.revisions += other.revisions
+        self.problem_count += other.problem_count
+        self.problems = (self.problems + other.problems)[: self.KEEP]
+        if other.last_id is not None:
+            self.last_sequence, self.last_id = other.last_sequence, other.last_id
 
     def add(self, table: str, row_id: int | None, message: str) -> None:
         self.problem_count += 1
@@ -128,19 +138,34 @@ def trail_verify(
     checker: EventChecker | None = None,
     chunk_size: int = 5000,
     progress: Progress | None = None,
+    start: int = 1,
 ) -> None:
-    """Check events #1..``upto``: numbered without gaps from 1, each linking to the MAC of the
-    one before, each MAC recomputed with the key, and the sealed checkpoint present with its
-    MAC. Problems go to ``report``; ``progress(n)`` is called with the events read so far,
-    once per chunk."""
+    """Check events #``start``..``upto``: numbered without gaps, each linking to the MAC of the
+    one before (for ``start`` > 1, the last event before the range, whose own check belongs to
+    whoever checks that range: the same problems, at the same rows, as one pass over all),
+    each MAC recomputed with the key, and the sealed
+    checkpoint, when in range, present with its MAC. Problems go to ``report``, which also gets
+    the last event's sequence and id (``last_sequence``, ``last_id``); ``progress(n)`` is called
+    with the events read so far, once per chunk. Whether events after ``upto`` were deleted is
+    the caller's to ask (``seal_tail_verify``)."""
     key = audit_key()
     rows = (
-        AuditEvent.objects.filter(sequence__lte=upto)
+        AuditEvent.objects.filter(sequence__gte=start, sequence__lte=upto)
         .order_by("sequence")
         .values_list("id", "mac", *as_text(MAC_COLUMNS))
         .iterator(chunk_size=chunk_size)
     )
     expected, previous_mac, last_id = 1, "", None
+    if start > 1:
+        # Link on from the last event before the range, as a single pass would.
+        before = (
+            AuditEvent.objects.filter(sequence__lt=start)
+            .order_by("-sequence")
+            .values_list("sequence", "mac")
+            .first()
+        )
+        if before is not None:
+            expected, previous_mac = before[0] + 1, before[1]
     for event_id, mac, *columns in rows:
         sequence, action, data, linked = columns[0], columns[2], columns[8], columns[9]
         if sequence != expected:
@@ -181,17 +206,22 @@ def trail_verify(
         report.events += 1
         if progress is not None and report.events % chunk_size == 0:
             progress(report.events)
-    report.last_sequence = expected - 1
     if checker is not None:
         checker.finish()
-    if seal is not None:
-        report.sealed_sequence, report.sealed_at = seal.sequence, seal.sealed_at
-        if seal.sequence > report.last_sequence:
-            report.add(
-                EVENTS,
-                last_id,
-                f"the trail ends at event #{report.last_sequence}, but event #{seal.sequence} "
-                f"was sealed at {seal.sealed_at}: the newest events were deleted.",
-            )
+    report.last_sequence, report.last_id = expected - 1, last_id
     if progress is not None:
         progress(report.events)
+
+
+def seal_tail_verify(*, report: VerificationReport, seal: Seal | None) -> None:
+    """After the whole trail was read: the sealed event must not be past its end."""
+    if seal is None:
+        return
+    report.sealed_sequence, report.sealed_at = seal.sequence, seal.sealed_at
+    if seal.sequence > report.last_sequence:
+        report.add(
+            EVENTS,
+            report.last_id,
+            f"the trail ends at event #{report.last_sequence}, but event #{seal.sequence} "
+            f"was sealed at {seal.sealed_at}: the newest events were deleted.",
+        )

@@ -11,16 +11,24 @@ those events record; rows written meanwhile are left for the next run.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
-from audit.seal import SealError, seal_latest, seal_path
+from audit.seal import Seal, SealError, seal_latest, seal_path
 from audit.triggers import append_only_missing
-from audit.verification import EVENTS, VerificationReport, as_text, trail_verify
+from audit.verification import (
+    EVENTS,
+    VerificationReport,
+    as_text,
+    seal_tail_verify,
+    trail_verify,
+)
 
 from .history import RevisionAction
 from .models import REVISION_HASH_COLUMNS, Field, FieldRevision, revision_hash
@@ -39,10 +47,10 @@ class RevisionBinding:
     revision's hash must match its content; and every revision must be recorded by a field
     event."""
 
-    def __init__(self, report: VerificationReport, *, upto: int, chunk_size: int):
+    def __init__(self, report: VerificationReport, *, upto: int, chunk_size: int, start: int = 1):
         self.report = report
         self.rows = (
-            FieldRevision.objects.filter(audit_sequence__lte=upto)
+            FieldRevision.objects.filter(audit_sequence__gte=start, audit_sequence__lte=upto)
             .order_by("audit_sequence")
             .values_list("id", "audit_sequence", *as_text(REVISION_HASH_COLUMNS), "hash")
             .iterator(chunk_size=chunk_size)
@@ -107,16 +115,20 @@ class RevisionBinding:
     def finish(self) -> None:
         while self.pending is not None:
             self._unrecorded("beyond the end of the trail")
-        unbound = FieldRevision.objects.filter(audit_sequence__isnull=True)
-        first = unbound.order_by("pk").values_list("pk", "field_id", "number").first()
-        if first is not None:
-            count = unbound.count()
-            self.report.add(
-                REVISIONS,
-                first[0],
-                f"revision {first[2]} of field {first[1]} (and {count - 1} more) has no audit "
-                "event: it is not covered by the keyed chain.",
-            )
+
+
+def unbound_verify(*, report: VerificationReport) -> None:
+    """Every revision must name its audit event."""
+    unbound = FieldRevision.objects.filter(audit_sequence__isnull=True)
+    first = unbound.order_by("pk").values_list("pk", "field_id", "number").first()
+    if first is not None:
+        count = unbound.count()
+        report.add(
+            REVISIONS,
+            first[0],
+            f"revision {first[2]} of field {first[1]} (and {count - 1} more) has no audit "
+            "event: it is not covered by the keyed chain.",
+        )
 
 
 def fields_verify(*, report: VerificationReport, upto: int) -> None:
@@ -182,9 +194,10 @@ def _changed_since(field_id: int, upto: int) -> bool:
 
 
 def history_verify(
-    *, chunk_size: int = 5000, progress: Progress | None = None
+    *, chunk_size: int = 5000, progress: Progress | None = None, workers: int = 1
 ) -> VerificationReport:
-    """Verify the whole history; never stops early, so the report counts every row checked."""
+    """Verify the whole history; never stops early, so the report counts every row checked.
+    ``workers`` > 1 reads the trail in that many processes at once (``_trail_in_processes``)."""
     report = VerificationReport()
     for table in append_only_missing(connection, PROTECTED_TABLES):
         report.add(
@@ -208,20 +221,111 @@ def history_verify(
             "could not be detected (the audit.seal_head beat job writes one every minute).",
         )
     # The fields' checks run in the database, quickly: progress counts events.
-    total = upto
+    if workers > 1 and upto >= 2 * chunk_size:
+        _trail_in_processes(
+            report=report,
+            upto=upto,
+            seal=seal,
+            chunk_size=chunk_size,
+            workers=workers,
+            progress=progress,
+        )
+    else:
 
-    def events_done(done: int) -> None:
-        if progress is not None:
-            progress(done, total)
+        def events_done(done: int) -> None:
+            if progress is not None:
+                progress(done, upto)
 
-    binding = RevisionBinding(report, upto=upto, chunk_size=chunk_size)
-    trail_verify(
-        report=report,
-        upto=upto,
-        seal=seal,
-        checker=binding,
-        chunk_size=chunk_size,
-        progress=events_done,
-    )
+        trail_verify(
+            report=report,
+            upto=upto,
+            seal=seal,
+            checker=RevisionBinding(report, upto=upto, chunk_size=chunk_size),
+            chunk_size=chunk_size,
+            progress=events_done,
+        )
+    seal_tail_verify(report=report, seal=seal)
+    unbound_verify(report=report)
     fields_verify(report=report, upto=upto)
     return report
+
+
+def _verify_range(number: int, start: int, upto: int, seal, chunk_size: int, counter, results):
+    """One process's share of the trail (events ``start``..``upto``) on its own connection;
+    puts ``(number, report, error)`` on ``results``."""
+    report = VerificationReport()
+
+    def done(events: int) -> None:
+        counter.value = events
+
+    try:
+        trail_verify(
+            report=report,
+            upto=upto,
+            seal=seal,
+            checker=RevisionBinding(report, start=start, upto=upto, chunk_size=chunk_size),
+            chunk_size=chunk_size,
+            progress=done,
+            start=start,
+        )
+        results.put((number, report, ""))
+    except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
+        results.put((number, None, repr(error)))
+    finally:
+        connection.close()
+
+
+def _trail_in_processes(
+    *,
+    report: VerificationReport,
+    upto: int,
+    seal: Seal | None,
+    chunk_size: int,
+    workers: int,
+    progress: Progress | None,
+) -> None:
+    """Split the trail into ``workers`` consecutive ranges, each checked by its own forked
+    process on its own database connection; their reports join in range order, so the first
+    problem is the one a single pass would find first. For the command line: a Celery worker's
+    processes may not start processes of their own."""
+    bounds = [1 + upto * n // workers for n in range(workers)] + [upto + 1]
+    context = multiprocessing.get_context("fork")
+    counters = [context.Value("q", 0) for _ in range(workers)]
+    results = context.Queue()
+    # A forked child must not share the parent's open connection.
+    connections.close_all()
+    processes = [
+        context.Process(
+            target=_verify_range,
+            args=(n, bounds[n], bounds[n + 1] - 1, seal, chunk_size, counters[n], results),
+        )
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    reports: dict[int, VerificationReport] = {}
+    errors = []
+    quiet_rounds = 0
+    while len(reports) + len(errors) < workers:
+        try:
+            number, part, error = results.get(timeout=0.5)
+        except queue.Empty:
+            # Every child puts its result before it exits; once all have exited, give what
+            # they put a moment to arrive, then count the missing ones as dead.
+            if not any(process.is_alive() for process in processes):
+                quiet_rounds += 1
+                if quiet_rounds > 4:
+                    errors.append("a verification process died")
+        else:
+            if part is None:
+                errors.append(error)
+            else:
+                reports[number] = part
+        if progress is not None:
+            progress(sum(counter.value for counter in counters), upto)
+    for process in processes:
+        process.join()
+    if errors:
+        raise RuntimeError(f"The verification failed: {errors[0]}")
+    for number in range(workers):
+        report.merge(reports[number])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,10 +21,16 @@ class Command(BaseCommand):
             "--chunk-size", type=int, default=5000, help="Rows fetched per round trip."
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="Processes reading the trail at once (default: the cores, at most 4).",
+        )
+        parser.add_argument(
             "--quiet-progress", action="store_true", help="Print no progress lines."
         )
 
-    def handle(self, *args, chunk_size: int, quiet_progress: bool, **options):
+    def handle(self, *args, chunk_size: int, workers: int, quiet_progress: bool, **options):
         started = time.monotonic()
         tty = self.stderr.isatty()
         shown = {"percent": -1}
@@ -40,7 +47,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"Verifying: {done:,} of {total:,} rows ({percent}%)")
             shown["percent"] = percent
 
-        report = history_verify(chunk_size=chunk_size, progress=progress)
+        report = history_verify(chunk_size=chunk_size, progress=progress, workers=workers)
         if tty and not quiet_progress:
             self.stderr.write("")
         seconds = time.monotonic() - started
