@@ -3,7 +3,8 @@
 Each event stores the MAC of the event before it (``previous_mac``) and its own MAC over its
 content and that link, keyed with ``settings.AUDIT_HMAC_KEY``, a secret that lives outside the
 database. Rewriting a row and recomputing plain hashes is therefore detectable by anyone holding
-the key (``audit.verification``).
+the key (``audit.verification``); the database refuses UPDATE and DELETE on it
+(``audit.triggers``), and its head is sealed outside the database (``audit.seal``).
 """
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db import models
 class Action(models.TextChoices):
     # Values
     FIELD_EXTRACTED = "field.extracted", "Value read by the machine"
+    FIELD_REREAD = "field.reread", "Value read again by the machine (the person's value kept)"
     FIELD_CONFIRMED = "field.confirmed", "Value confirmed"
     FIELD_CORRECTED = "field.corrected", "Value corrected"
     FIELD_ENTERED = "field.entered", "Value entered"

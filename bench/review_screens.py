@@ -12,6 +12,7 @@ test Client in-process and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -32,6 +33,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User  # noqa: E402
 from applications.models import Application, new_reference  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
 from bench.database import throwaway_database  # noqa: E402
 from extraction.models import Document, DocumentType, Field, FieldRevision, Page  # noqa: E402
 from rules.models import Flag, Severity  # noqa: E402
@@ -59,6 +61,7 @@ def build(count: int, rng: random.Random, batch: int = 2000) -> tuple[User, User
     )
     pay_stub, _ = DocumentType.objects.get_or_create(key="pay_stub", defaults={"label": "Pay stub"})
     now = timezone.now()
+    sequences = itertools.count(1)
     for start in range(0, count, batch):
         size = min(batch, count - start)
         applications = Application.objects.bulk_create(
@@ -146,7 +149,32 @@ def build(count: int, rng: random.Random, batch: int = 2000) -> tuple[User, User
                         hash=f"{field.pk:063x}f",
                     )
                 )
-        FieldRevision.objects.bulk_create(revisions, batch_size=5000)
+        revisions = FieldRevision.objects.bulk_create(revisions, batch_size=5000)
+        # The history screen lists audit events: one per revision, as revision_append writes
+        # them (MACs are not what this benchmark measures).
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    sequence=next(sequences),
+                    created_at=now,
+                    action=f"field.{revision.action}",
+                    actor=revision.actor,
+                    role=revision.role,
+                    application_id=revision.field.document.application_id,
+                    subject_type="field",
+                    subject_id=str(revision.field_id),
+                    data={
+                        "field": revision.field_id,
+                        "key": revision.field.key,
+                        "revision": revision.number,
+                        "reason": revision.reason,
+                    },
+                    mac="0" * 64,
+                )
+                for revision in revisions
+            ],
+            batch_size=5000,
+        )
         Flag.objects.bulk_create(
             [
                 Flag(

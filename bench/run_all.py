@@ -37,6 +37,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--iterations", "50"],
         ["--iterations", "200"],
     ),
+    "audit_verify": (
+        "Full verification of the history (manage.py verify_history)",
+        ["--events", "20000"],
+        ["--events", "1000000"],
+    ),
     "evals": (
         "Evals on the generated corpus",
         ["--per-type", "2"],

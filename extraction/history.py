@@ -1,27 +1,56 @@
-"""The append-only, hash-chained history of a field's value."""
+"""The append-only history of a field's value, each revision also bound into the keyed audit trail.
+
+A revision stores the plain SHA-256 hash of the one before it (``previous_hash``), which shows a
+careless edit. What proves the history is the audit event appended with every revision: it
+records the field, the revision number and the revision's hash, and its MAC is keyed with a
+secret outside the database. ``FieldRevision.audit_sequence`` names that event.
+"""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Field, FieldRevision
+from audit.services import audit_record
+
+from .models import Document, Field, FieldRevision
 
 
 class RevisionAction:
     EXTRACTED = "extracted"
+    # The machine read the document again after a person had checked the value: its new
+    # reading is history, but the person's value stays the field's value.
+    REREAD = "reread"
     CONFIRMED = "confirmed"
     CORRECTED = "corrected"
     ENTERED = "entered"
+    ABSENT = "absent"
     VERIFIED = "verified"
+
+    # Revisions that do not change the field's current value.
+    KEEPS_VALUE = frozenset({REREAD})
+
+
+def revision_event_data(revision: FieldRevision, *, key: str = "") -> dict:
+    """What the audit event of a revision records about it (the value itself stays out of the
+    trail, so that masked values are never copied; the revision's hash covers it)."""
+    return {
+        "field": revision.field_id,
+        "key": key,
+        "revision": revision.number,
+        "revision_hash": revision.hash,
+        "reason": revision.reason,
+    }
 
 
 def revision_append(
     *, field: Field, value: str, actor, role: str, action: str, reason: str = ""
 ) -> FieldRevision:
-    """Append a revision to the field's chain; the caller holds the transaction.
+    """Append a revision to the field's chain and its event to the audit trail; the caller
+    holds the transaction.
 
-    The field row is locked so that two writers cannot both claim the same revision number.
+    The field row is locked so that two writers cannot both claim the same revision number;
+    the audit head is locked after it (``audit_record``).
     """
     with transaction.atomic():
         Field.objects.select_for_update().filter(pk=field.pk).first()
@@ -38,12 +67,29 @@ def revision_append(
             previous_hash=last.hash if last else "",
         )
         revision.hash = revision.compute_hash()
+        application_id = (
+            Document.objects.filter(pk=field.document_id)
+            .values_list("application_id", flat=True)
+            .first()
+        )
+        event = audit_record(
+            action=f"field.{action}",
+            actor=actor,
+            role=role,
+            application=application_id,
+            subject=field,
+            data=revision_event_data(revision, key=field.key),
+        )
+        revision.audit_sequence = event.sequence
         revision.save()
     return revision
 
 
 def verify_chain(revisions) -> bool:
-    """True when every revision's hash matches its content and links to the one before."""
+    """True when every revision's plain hash matches its content and links to the one before.
+
+    Only a consistency check of one field's rows: the proof is ``extraction.verification``.
+    """
     previous = ""
     for revision in revisions:
         if revision.previous_hash != previous or revision.compute_hash() != revision.hash:

@@ -1,5 +1,4 @@
 import hashlib
-import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,6 +6,7 @@ from django.core.files.storage import storages
 from django.db import models
 
 from accounts.models import Role
+from audit.canonical import iso_utc, json_scalar
 from core.states import move
 
 
@@ -312,8 +312,10 @@ class FieldRevisionQuerySet(models.QuerySet):
 class FieldRevision(models.Model):
     """An append-only entry in a field's history. The machine's reading is number 1.
 
-    Each revision stores the hash of the one before it, so any edit or deletion of history
-    breaks the chain and shows (``extraction.history.verify_chain``).
+    Each revision stores the plain hash of the one before it, and its own hash is recorded by a
+    keyed audit event (``audit_sequence``), so an edit or deletion shows in
+    ``manage.py verify_history`` (``extraction.verification``). The database refuses UPDATE and
+    DELETE on this table (``audit.triggers``).
     """
 
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="revisions")
@@ -328,6 +330,9 @@ class FieldRevision(models.Model):
     created_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # The sequence of the audit event that records this revision under the keyed MAC chain
+    # (``extraction.history.revision_append``); not part of ``hash``.
+    audit_sequence = models.BigIntegerField(null=True, blank=True, unique=True)
 
     objects = FieldRevisionQuerySet.as_manager()
 
@@ -350,18 +355,60 @@ class FieldRevision(models.Model):
         raise ValidationError("Field revisions are append-only.")
 
     def compute_hash(self) -> str:
-        payload = json.dumps(
-            {
-                "field": self.field_id,
-                "number": self.number,
-                "value": self.value,
-                "actor": self.actor_id,
-                "role": self.role,
-                "action": self.action,
-                "reason": self.reason,
-                "created_at": self.created_at.isoformat(),
-                "previous": self.previous_hash,
-            },
-            sort_keys=True,
+        return revision_hash(
+            self.field_id,
+            self.number,
+            self.value,
+            self.actor_id,
+            self.role,
+            self.action,
+            self.reason,
+            self.created_at,
+            self.previous_hash,
         )
-        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# The columns a revision's plain hash covers, in the order ``revision_hash`` takes them.
+REVISION_HASH_COLUMNS = (
+    "field_id",
+    "number",
+    "value",
+    "actor_id",
+    "role",
+    "action",
+    "reason",
+    "created_at",
+    "previous_hash",
+)
+
+
+def revision_hash(
+    field_id, number, value, actor_id, role, action, reason, created_at, previous_hash
+) -> str:
+    """The plain SHA-256 of a revision's content (hex), from its ``REVISION_HASH_COLUMNS``:
+    of exactly ``json.dumps({"field": ..., "number": ..., "value": ..., "actor": ..., "role":
+    ..., "action": ..., "reason": ..., "created_at": <isoformat>, "previous": ...},
+    sort_keys=True)``, assembled by hand because verification computes it for every revision.
+    ``created_at`` is a datetime or the database's text for one."""
+    payload = (
+        '{"action": '
+        + json_scalar(action)
+        + ', "actor": '
+        + json_scalar(actor_id)
+        + ', "created_at": '
+        + json_scalar(iso_utc(created_at))
+        + ', "field": '
+        + json_scalar(field_id)
+        + ', "number": '
+        + json_scalar(number)
+        + ', "previous": '
+        + json_scalar(previous_hash)
+        + ', "reason": '
+        + json_scalar(reason)
+        + ', "role": '
+        + json_scalar(role)
+        + ', "value": '
+        + json_scalar(value)
+        + "}"
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -85,7 +85,7 @@ def fields_save(
                 value=value,
                 actor=None,
                 role=Role.MACHINE,
-                action=RevisionAction.EXTRACTED,
+                action=RevisionAction.EXTRACTED if untouched else RevisionAction.REREAD,
             )
 
 

@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.models import Role
 from applications.models import Application
+from audit.models import Action
 from extraction.models import DocumentType
 
 from .selectors import reviewers
@@ -86,15 +87,15 @@ class AssignForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    field_key = forms.CharField(label="Field key", max_length=50, required=False)
+    action = forms.ChoiceField(label="Action", required=False)
+    actor_email = forms.CharField(label="Actor e-mail", max_length=254, required=False)
     role = forms.ChoiceField(
         label="Role", required=False, choices=[("", "Any role"), *Role.choices]
     )
-    actor_email = forms.CharField(label="Actor e-mail", max_length=254, required=False)
     application_reference = forms.CharField(
         label="Application reference", max_length=12, required=False
     )
-    document_type = forms.ChoiceField(label="Document type", required=False)
+    field_key = forms.CharField(label="Field key", max_length=50, required=False)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -102,11 +103,22 @@ class HistoryFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    # Families of actions, matched by prefix (audit.selectors.audit_event_list).
+    FAMILIES = [
+        ("field.", "Any value change"),
+        ("flag.", "Any flag event"),
+        ("application.", "Any claim, submission or decision"),
+        ("document.", "Any document event"),
+        ("rule.", "Any rule event"),
+        ("document_type.", "Any document type change"),
+    ]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document_type"].choices = [
-            ("", "Any type"),
-            *DocumentType.objects.values_list("key", "label"),
+        self.fields["action"].choices = [
+            ("", "Any action"),
+            ("Families", self.FAMILIES),
+            ("Actions", list(Action.choices)),
         ]
 
     def clean_application_reference(self):

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    Exists,
+    F,
     Max,
     Min,
     OuterRef,
@@ -82,11 +82,15 @@ def field_accuracy(
     *, date_from: date | None = None, date_to: date | None = None, document_type: str = ""
 ) -> list[AccuracyRow]:
     """Per document type, field, provider, model and prompt version (of the document's latest
-    successful
-    reading): over approved applications decided in the window, how many values there were and
-    how many an applicant, or a reviewer, changed. A value changed by both counts for the
-    reviewer, who had the last word. Most corrected first. One query."""
+    successful reading): over approved applications decided in the window, how many values
+    there were and how many were corrected.
+
+    A value counts as corrected only when its approved value differs from the machine's,
+    whoever changed it; an edit that ended back at the machine's value is no correction. It
+    counts for the reviewer when the last person to change it was staff (the reviewer had the
+    last word), else for the applicant. Most corrected first. One query."""
     changed = FieldRevision.objects.filter(field=OuterRef("pk"), action__in=CHANGING_ACTIONS)
+    last_changer = changed.order_by("-number").values("role")[:1]
     fields = Field.objects.filter(document__application__status=Application.Status.APPROVED)
     if date_from:
         fields = fields.filter(document__application__decided_at__date__gte=date_from)
@@ -94,14 +98,15 @@ def field_accuracy(
         fields = fields.filter(document__application__decided_at__date__lte=date_to)
     if document_type:
         fields = fields.filter(document__document_type__key=document_type)
+    # The approved (final) value against the machine's reading.
+    differs = ~Q(value=F("machine_value"))
     run = _latest_ok_run()
     rows = (
         fields.annotate(
             provider=Subquery(run.values("provider")[:1]),
             model=Subquery(run.values("model")[:1]),
             prompt_version=Subquery(run.values("prompt_version")[:1]),
-            by_applicant=Exists(changed.filter(role=Role.APPLICANT)),
-            by_staff=Exists(changed.filter(role__in=STAFF_ROLES)),
+            changer=Subquery(last_changer),
         )
         .values(
             "document__document_type__key",
@@ -114,8 +119,10 @@ def field_accuracy(
         .annotate(
             label=Max("label"),
             total=Count("pk"),
-            staff=Count("pk", filter=Q(by_staff=True)),
-            applicant_only=Count("pk", filter=Q(by_applicant=True, by_staff=False)),
+            staff=Count("pk", filter=differs & Q(changer__in=STAFF_ROLES)),
+            applicant_only=Count(
+                "pk", filter=differs & (Q(changer__isnull=True) | ~Q(changer__in=STAFF_ROLES))
+            ),
         )
         .order_by("document__document_type__key", "key", "provider", "model", "prompt_version")
     )

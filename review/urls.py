@@ -26,6 +26,7 @@ urlpatterns = [
     path("history/", views.revision_history_view, name="revision_history"),
     path("history/export.csv", views.revision_history_export, name="revision_history_export"),
     path("history/fields/<int:field_id>/", views.field_timeline, name="field_timeline"),
+    path("history/verify/", views.history_verify_start, name="history_verify"),
     path("reports/accuracy/", views.accuracy_view, name="accuracy_report"),
     path("reports/throughput/", views.throughput_view, name="throughput_report"),
 ]

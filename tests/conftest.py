@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.test import TransactionTestCase
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from audit.seal import seal_path
+from audit.triggers import append_only_drop, append_only_install, append_only_tables
 from tests.fakes.fixtures import fake_llm  # noqa: F401 - a fixture, used by name
 
 # Property tests judge the code, not the machine: on two shared cores, generation and examples
@@ -25,6 +29,32 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("attest")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flush_audit_rows_too(original):
+    """Transactional tests empty the database after each test; the append-only triggers refuse
+    that, as they should, so the flush lifts them for its own length and puts them back. The
+    seal goes with the rows it sealed."""
+
+    def _fixture_teardown(self):
+        lifted = {}
+        for alias in self._databases_names(include_mirrors=False):
+            connection = connections[alias]
+            lifted[alias] = append_only_tables(connection)
+            for table in lifted[alias]:
+                append_only_drop(connection, table)
+        try:
+            original(self)
+        finally:
+            for alias, tables in lifted.items():
+                for table in tables:
+                    append_only_install(connections[alias], table)
+            seal_path().unlink(missing_ok=True)
+
+    return _fixture_teardown
+
+
+TransactionTestCase._fixture_teardown = _flush_audit_rows_too(TransactionTestCase._fixture_teardown)
 
 
 def _free_port() -> int:

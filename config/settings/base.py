@@ -120,6 +120,11 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Signed checkpoints of the audit chain's head (audit/seal.py). Point it at storage the
+# database's administrators cannot rewrite (another host, an append-only mount).
+AUDIT_SEAL_PATH = Path(
+    env("AUDIT_SEAL_PATH", default=str(Path(str(PRIVATE_STORAGE_ROOT), "audit", "seal.log")))
+)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Attest <no-reply@attest.local>")
@@ -150,6 +155,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "extraction.recover_stuck_documents",
         "schedule": 60.0,
     },
+    "seal-audit-head": {"task": "audit.seal_head", "schedule": 60.0},
 }
 
 # --- Uploads -----------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ PRIVATE_STORAGE_ROOT = Path(
 )
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
+AUDIT_SEAL_PATH = Path(
+    env("AUDIT_SEAL_PATH", default=str(PRIVATE_STORAGE_ROOT / "audit" / "seal.log"))
+)
 # A developer's own provider settings never leak into tests; worker tests choose theirs.
 EXTRACTION_PROVIDER = env("TEST_EXTRACTION_PROVIDER", default="local")
 # Tests talk to their own Redis database so that a running `make run` worker never takes

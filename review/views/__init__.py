@@ -12,7 +12,12 @@ from .applicant import (
     document_detail,
     field_update,
 )
-from .history import field_timeline, revision_history_export, revision_history_view
+from .history import (
+    field_timeline,
+    history_verify_start,
+    revision_history_export,
+    revision_history_view,
+)
 from .reports import accuracy_view, throughput_view
 from .staff import review_application, review_queue_view
 
@@ -28,6 +33,7 @@ def home(request):
 __all__ = [
     "accuracy_view",
     "field_timeline",
+    "history_verify_start",
     "revision_history_export",
     "throughput_view",
     "application_detail",
