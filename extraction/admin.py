@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import transaction
 
 from core.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
 
+from .catalog import document_type_audit, document_type_snapshot
 from .models import Document, DocumentType, ExtractionRun, Field, FieldRevision, Page
 
 
@@ -14,10 +16,15 @@ class DocumentTypeAdmin(admin.ModelAdmin):
     search_fields = ["key", "label"]
 
     def save_model(self, request, obj, form, change):
+        before = None
+        if change:
+            before = document_type_snapshot(DocumentType.objects.get(pk=obj.pk))
         if change and "fields" in form.changed_data:
             # A changed schema is a new version, so runs and cached readings can tell them apart.
             obj.version += 1
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            document_type_audit(document_type=obj, before=before, actor=request.user)
 
 
 @admin.register(Document)

@@ -1,0 +1,113 @@
+"""The rule engine's background jobs: re-checking open applications and back-testing a draft.
+
+Each runs in a Celery worker (``rules.tasks``), reports progress on its ``core.models.Job`` row
+and ends with a JSON result the rule screens show. Neither runs inside a web request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from applications.models import Application
+from core.jobs import job_fail, job_progress, job_running, job_start, job_succeed
+from core.models import Job
+
+from .evaluation import RuleSpec
+from .models import Flag
+from .selectors import BACKTEST_JOB, rule_backtest
+from .services import enqueue_by_name, flags_refresh
+
+logger = logging.getLogger(__name__)
+
+BACKTEST_TASK = "rules.backtest"
+# Examples a back-test result keeps for the screen; past them only the counts grow.
+BACKTEST_KEEP = 50
+DECIDED = (Application.Status.APPROVED, Application.Status.REJECTED)
+PROGRESS_EVERY = 20
+
+
+def rule_backtest_start(*, spec: RuleSpec, limit: int, actor) -> Job:
+    """Queue a back-test of the draft over the latest ``limit`` applications."""
+    return job_start(
+        kind=BACKTEST_JOB,
+        label=f"Back-test of {spec.key} over the latest {limit:,} applications",
+        started_by=actor,
+        arguments={"spec": asdict(spec), "limit": limit},
+        enqueue=enqueue_by_name(BACKTEST_TASK),
+    )
+
+
+def rule_backtest_run(*, job_id: int) -> None:
+    """The body of a back-test job; idempotent (a finished or missing job is left alone)."""
+    job = job_running(job_id=job_id)
+    if job is None:
+        return
+    try:
+        spec = RuleSpec(**job.arguments["spec"])
+        result = rule_backtest(
+            spec=spec,
+            limit=int(job.arguments["limit"]),
+            keep=BACKTEST_KEEP,
+            progress=lambda done, total: job_progress(job_id=job_id, done=done, total=total),
+        )
+    except Exception:
+        logger.exception("Back-test job %s failed", job_id)
+        job_fail(job_id=job_id, message="The back-test stopped on an unexpected error.")
+        return
+    job_succeed(
+        job_id=job_id,
+        result={
+            "checked": result.checked,
+            "flagged": result.flagged,
+            "failed": result.failed,
+            "seconds": round(result.seconds, 2),
+            "hits": [
+                {"reference": hit.reference, "messages": [f.message for f in hit.findings]}
+                for hit in result.hits
+            ],
+            "errors": [
+                {"reference": hit.reference, "error": hit.findings[0].values.get("error", "")}
+                for hit in result.errors[:5]
+            ],
+        },
+        message=(
+            f"Checked {result.checked:,} applications: the draft would flag {result.flagged:,}"
+            + (f" and fails on {result.failed:,}." if result.failed else ".")
+        ),
+    )
+
+
+def rule_reevaluate_run(*, job_id: int) -> None:
+    """The body of a re-check job: every undecided application's flags of one rule follow its
+    current version. Idempotent; an application decided meanwhile is skipped."""
+    job = job_running(job_id=job_id)
+    if job is None:
+        return
+    key = job.arguments["rule"]
+    ids = list(
+        Application.objects.exclude(status__in=DECIDED).order_by("pk").values_list("pk", flat=True)
+    )
+    job_progress(job_id=job_id, done=0, total=len(ids))
+    try:
+        for done, application_id in enumerate(ids, start=1):
+            application = Application.objects.filter(pk=application_id).first()
+            if application is not None and application.status not in DECIDED:
+                flags_refresh(application=application, rule_key=key)
+            if done % PROGRESS_EVERY == 0:
+                job_progress(job_id=job_id, done=done)
+    except Exception:
+        logger.exception("Re-check job %s failed", job_id)
+        job_fail(job_id=job_id, message="The re-check stopped on an unexpected error.")
+        return
+    flagged = (
+        Flag.objects.filter(rule_key=key, status=Flag.Status.OPEN, application_id__in=ids)
+        .values("application_id")
+        .distinct()
+        .count()
+    )
+    job_succeed(
+        job_id=job_id,
+        result={"checked": len(ids), "flagged": flagged},
+        message=f"Re-checked {len(ids):,} open applications: {flagged:,} carry this rule's flag.",
+    )
