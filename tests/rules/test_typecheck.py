@@ -27,7 +27,8 @@ def error_of(expression: str, scope: str = "pay_stub") -> ExpressionError:
 def test_an_unknown_key_is_an_error_at_its_position_naming_the_nearest_known_key():
     error = error_of("doc.values.gros_pay > 2000.0")
     assert (error.line, error.column) == (1, 12)
-    assert str(error) == "line 1, column 12: doc.values has no key gros_pay; did you mean gross_pay?"
+    expected = "line 1, column 12: doc.values has no key gros_pay; did you mean gross_pay?"
+    assert str(error) == expected
 
 
 @pytest.mark.parametrize(
