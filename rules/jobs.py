@@ -7,14 +7,18 @@ and ends with a JSON result the rule screens show. Neither runs inside a web req
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import asdict
+
+from django.db.models import F
 
 from applications.models import Application
 from core.jobs import job_fail, job_progress, job_running, job_start, job_succeed
 from core.models import Job
 
-from .evaluation import RuleSpec
-from .models import Flag
+from .context import contexts_build
+from .evaluation import RuleSpec, findings_evaluate, spec_needs
+from .models import Flag, RuleVersion
 from .selectors import BACKTEST_JOB, rule_backtest
 from .services import enqueue_by_name, flags_refresh
 
@@ -24,7 +28,7 @@ BACKTEST_TASK = "rules.backtest"
 # Examples a back-test result keeps for the screen; past them only the counts grow.
 BACKTEST_KEEP = 50
 DECIDED = (Application.Status.APPROVED, Application.Status.REJECTED)
-PROGRESS_EVERY = 20
+RECHECK_BATCH = 200
 
 
 def rule_backtest_start(*, spec: RuleSpec, limit: int, actor) -> Job:
@@ -78,9 +82,60 @@ def rule_backtest_run(*, job_id: int) -> None:
     )
 
 
+def _current_specs(key: str) -> list[RuleSpec]:
+    version = RuleVersion.objects.filter(rule__current=F("pk"), rule__key=key).first()
+    return [RuleSpec.from_version(version)] if version is not None and version.enabled else []
+
+
+def _stale(application_ids: list[int], key: str, specs: list[RuleSpec]) -> list[int]:
+    """Of these applications, those whose flags of the rule would change: evaluated in one
+    batch without locks (a fixed number of queries), so that only those are written."""
+    flags = defaultdict(dict)
+    for flag in Flag.objects.filter(application_id__in=application_ids, rule_key=key).values(
+        "application_id", "document_id", "field_id", "status", "message"
+    ):
+        identity = (key, flag["document_id"], flag["field_id"])
+        flags[flag["application_id"]][identity] = flag
+    applications = Application.objects.filter(pk__in=application_ids).exclude(status__in=DECIDED)
+    stale = []
+    for context in contexts_build(applications, **spec_needs(specs)) if specs else []:
+        found = findings_evaluate(specs, context)
+        held = flags.pop(context.application_id, {})
+        if any(finding.is_rule_error for finding in found):
+            stale.append(context.application_id)  # recorded for admins by flags_refresh
+            continue
+        new = {finding.identity: finding for finding in found}
+        changed = any(
+            identity not in held
+            or held[identity]["status"] == Flag.Status.RESOLVED
+            or (
+                held[identity]["status"] == Flag.Status.OPEN
+                and held[identity]["message"] != f.message
+            )
+            for identity, f in new.items()
+        ) or any(
+            flag["status"] == Flag.Status.OPEN and identity not in new
+            for identity, flag in held.items()
+        )
+        if changed:
+            stale.append(context.application_id)
+    # Applications not evaluated (no spec: the rule is disabled) keep only open flags to resolve.
+    stale.extend(
+        application_id
+        for application_id, held in flags.items()
+        if any(flag["status"] == Flag.Status.OPEN for flag in held.values())
+    )
+    return sorted(set(stale))
+
+
 def rule_reevaluate_run(*, job_id: int) -> None:
     """The body of a re-check job: every undecided application's flags of one rule follow its
-    current version. Idempotent; an application decided meanwhile is skipped."""
+    current version. Idempotent; an application decided meanwhile is skipped.
+
+    Applications are evaluated in batches without locks; only those whose flags would change
+    go through ``flags_refresh`` (row lock, evaluated again, written), so a rule that changes
+    little costs little and a concurrent edit of values is never overwritten.
+    """
     job = job_running(job_id=job_id)
     if job is None:
         return
@@ -89,13 +144,15 @@ def rule_reevaluate_run(*, job_id: int) -> None:
         Application.objects.exclude(status__in=DECIDED).order_by("pk").values_list("pk", flat=True)
     )
     job_progress(job_id=job_id, done=0, total=len(ids))
+    specs = _current_specs(key)
     try:
-        for done, application_id in enumerate(ids, start=1):
-            application = Application.objects.filter(pk=application_id).first()
-            if application is not None and application.status not in DECIDED:
-                flags_refresh(application=application, rule_key=key)
-            if done % PROGRESS_EVERY == 0:
-                job_progress(job_id=job_id, done=done)
+        for start in range(0, len(ids), RECHECK_BATCH):
+            batch = ids[start : start + RECHECK_BATCH]
+            for application_id in _stale(batch, key, specs):
+                application = Application.objects.filter(pk=application_id).first()
+                if application is not None and application.status not in DECIDED:
+                    flags_refresh(application=application, rule_key=key)
+            job_progress(job_id=job_id, done=start + len(batch))
     except Exception:
         logger.exception("Re-check job %s failed", job_id)
         job_fail(job_id=job_id, message="The re-check stopped on an unexpected error.")

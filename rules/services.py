@@ -23,7 +23,7 @@ from .evaluation import Finding, RuleSpec, findings_evaluate, placeholders, spec
 from .expressions import ExpressionError, compile_expression
 from .models import RULE_ERROR_PREFIX, Flag, Rule, RuleError, RuleVersion, Scope, Severity
 from .selectors import REEVALUATE_JOB
-from .typecheck import check_rule_types, declared_types
+from .typecheck import check_rule_types, declared_types, variables_for
 
 PACK_PATH = Path(__file__).resolve().parent / "pack" / "builtin.yaml"
 
@@ -66,17 +66,22 @@ def rule_validate(*, data: dict, known_types: bool = True, check_types: bool = T
             "Choose application, document, field or a document type."
         )
     types = declared_types() if check_types else {}
+    variables = variables_for(scope, types) if check_types else {}
     try:
         compile_expression(data.get("expression", ""))
         if check_types:
-            check_rule_types(data.get("expression", ""), scope=scope, types=types)
+            check_rule_types(
+                data.get("expression", ""), scope=scope, types=types, variables=variables
+            )
     except ExpressionError as error:
         errors.setdefault("expression", []).append(str(error))
     for source in placeholders(data.get("message", "")):
         try:
             compile_expression(source)
             if check_types:
-                check_rule_types(source, scope=scope, types=types, boolean=False)
+                check_rule_types(
+                    source, scope=scope, types=types, boolean=False, variables=variables
+                )
         except ExpressionError as error:
             errors.setdefault("message", []).append(f"In {{{{ {source} }}}}: {error}")
     if not data.get("title", "").strip():

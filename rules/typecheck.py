@@ -786,11 +786,19 @@ def expression_type(text: str, variables: dict[str, T]) -> T:
 
 
 def check_rule_types(
-    text: str, *, scope: str, types: dict[str, dict], boolean: bool = True
+    text: str,
+    *,
+    scope: str,
+    types: dict[str, dict],
+    boolean: bool = True,
+    variables: dict[str, T] | None = None,
 ) -> None:
     """Raise ExpressionError if the expression reads an unknown key, variable or function,
-    mixes kinds CEL refuses, or (``boolean``) gives something other than true or false."""
-    result = expression_type(text, variables_for(scope, types))
+    mixes kinds CEL refuses, or (``boolean``) gives something other than true or false.
+
+    ``variables`` (from ``variables_for(scope, types)``) saves rebuilding them when several
+    expressions of one rule are checked."""
+    result = expression_type(text, variables or variables_for(scope, types))
     if boolean and result.known and result.name != "bool":
         raise ExpressionError(
             f"A rule must give true or false; this expression gives {plain(result)}. "
