@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core.models import Job
 from rules.models import Rule
-from rules.services import rules_sync
+from rules.services import flags_refresh, rules_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,8 @@ DRAFT = {
         ("get", reverse("rule_edit", args=["money_changed"])),
         ("post", reverse("rule_create")),
         ("post", reverse("rule_check")),
+        ("get", reverse("rule_health")),
+        ("get", reverse("rule_job", args=[1])),
     ],
 )
 def test_only_admins_reach_the_rule_screens(
@@ -144,3 +146,44 @@ def test_try_and_backtest_show_what_a_draft_would_flag(client_for, admin_user, b
     assert job.arguments["limit"] == 100
     assert job.arguments["spec"]["expression"] == DRAFT["expression"]
     assert not Rule.objects.filter(key="big_net").exists()
+
+
+def test_run_time_errors_show_on_the_rule_page_the_list_and_the_health_view(
+    client_for, admin_user, build, django_capture_on_commit_callbacks
+):
+    application, _ = build({"pay_stub": {"total_deductions": ""}})
+    rules_sync()
+    client = client_for(admin_user)
+    client.post(
+        reverse("rule_create"),
+        {**DRAFT, "expression": "doc.values.total_deductions > 1.0", "enabled": "on", "save": ""},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        flags_refresh(application=application)
+        flags_refresh(application=application)
+
+    page = client.get(reverse("rule_edit", args=["big_net"])).content.decode()
+    assert "This rule failed at run time" in page
+    assert application.reference in page and "“pay_stub.pdf”" in page
+    listed = client.get(reverse("rule_list")).content.decode()
+    assert reverse("rule_health") in listed
+    health = client.get(reverse("rule_health")).content.decode()
+    assert "Big net pay" in health and "(current)" in health
+    assert "<td>2</td>" in health  # two failed runs
+
+    # Applicants never see it: no flag was raised.
+    detail = client_for(application.owner).get(reverse("application_detail", args=[application.pk]))
+    assert "Big net pay" not in detail.content.decode()
+
+
+def test_a_rule_job_is_shown_to_admins_only_and_other_jobs_are_not_found(
+    client_for, admin_user, shipped_types
+):
+    backtest = Job.objects.create(kind="rule_backtest", label="Back-test of big_net")
+    other = Job.objects.create(kind="verify_history", label="Verify")
+    client = client_for(admin_user)
+    assert (
+        "Back-test of big_net"
+        in client.get(reverse("rule_job", args=[backtest.pk])).content.decode()
+    )
+    assert client.get(reverse("rule_job", args=[other.pk])).status_code == 404
