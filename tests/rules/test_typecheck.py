@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extraction.catalog import shipped_document_types
 from rules.evaluation import placeholders
-from rules.expressions import ExpressionError
+from rules.expressions import ExpressionError, compile_expression
 from rules.services import rule_validate, shipped_rules
 from rules.typecheck import check_rule_types
 
@@ -139,3 +141,82 @@ def test_a_field_an_admin_adds_to_a_type_becomes_known(shipped_types):
         "message": "Bonus.",
     }
     rule_validate(data=data)
+
+
+PIECES = [
+    "doc",
+    "docs",
+    "field",
+    "application",
+    "today",
+    "w",
+    ".",
+    "values",
+    "fields",
+    "gross_pay",
+    "net_pay",
+    "pay_stub",
+    "w2",
+    "stated",
+    "name",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "?",
+    "&&",
+    "||",
+    "!",
+    "-",
+    "+",
+    "*",
+    "/",
+    "%",
+    "<",
+    ">=",
+    "==",
+    "!=",
+    " in ",
+    "1",
+    "2.5",
+    "3u",
+    "'x'",
+    "b'y'",
+    "null",
+    "true",
+    "exists",
+    "map",
+    "filter",
+    "all",
+    "has",
+    "size",
+    "money",
+    "days_between",
+    "math",
+    "greatest",
+    "duration('1s')",
+    "\n",
+    "0x1F",
+    "1e3",
+    "r'\\d'",
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8))
+@settings(max_examples=500)
+def test_the_checker_never_fails_on_an_expression_the_binding_accepts(pieces):
+    """Whatever the binding compiles, the checker answers with a verdict, never a crash."""
+    text = " ".join(pieces)
+    try:
+        compile_expression(text)
+    except ExpressionError:
+        return
+    for scope in ("application", "document", "field", "pay_stub"):
+        try:
+            check(text, scope)
+        except ExpressionError as error:
+            assert error.line is not None and error.message
