@@ -250,3 +250,46 @@ def test_risk_score_counts_open_flags_only(build, reviewer):
     flag_waive(flag=application.flags.get(rule_key="net_above_gross"), actor=reviewer, note="ok")
     application.refresh_from_db()
     assert application.risk_score == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_counted_by_concurrent_workers_are_all_counted(admin_user, shipped_types):
+    """Workers refreshing different applications at once each add their failure: the first
+    inserts race, the count is one UPDATE, and nothing is lost."""
+    import threading
+
+    from django.db import connection
+
+    from rules.evaluation import Finding
+    from rules.services import rule_errors_record
+
+    rule = admin_rule(admin_user, expression="doc.values.total_deductions > 1.0")
+    failure = Finding(
+        rule_key="rule_error:big_net",
+        title="x",
+        severity="info",
+        message="x",
+        values={"error": "No such overload", "where": "“pay_stub.pdf”"},
+        rule_revision_id=rule.current_id,
+    )
+    threads_count, rounds = 6, 10
+    barrier = threading.Barrier(threads_count)
+    problems = []
+
+    def work():
+        try:
+            barrier.wait()
+            for _ in range(rounds):
+                rule_errors_record(failures=[failure], application_id=None)
+        except Exception as error:  # noqa: BLE001 - reported below
+            problems.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert RuleError.objects.get(version=rule.current).count == threads_count * rounds
