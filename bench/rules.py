@@ -27,14 +27,17 @@ from django.utils import timezone  # noqa: E402
 
 from applications.models import Application, new_reference  # noqa: E402
 from bench.database import throwaway_database  # noqa: E402
-from extraction.catalog import document_types_sync  # noqa: E402
+from core.models import Job  # noqa: E402
+from extraction.catalog import document_types_sync, shipped_document_types  # noqa: E402
 from extraction.models import Document, Field, Page  # noqa: E402
 from extraction.normalize import normalize  # noqa: E402
 from rules.context import context_build  # noqa: E402
-from rules.evaluation import RuleSpec, findings_evaluate  # noqa: E402
+from rules.evaluation import RuleSpec, findings_evaluate, placeholders  # noqa: E402
+from rules.jobs import rule_reevaluate_run  # noqa: E402
 from rules.models import Rule  # noqa: E402
-from rules.selectors import rule_backtest  # noqa: E402
+from rules.selectors import REEVALUATE_JOB, rule_backtest  # noqa: E402
 from rules.services import _enabled_specs, flags_refresh, rules_sync  # noqa: E402
+from rules.typecheck import check_rule_types, variables_for  # noqa: E402
 
 TEXT = (
     "EARNINGS STATEMENT Northwind Logistics LLC Employee Jordan A. Rivera Pay period "
@@ -213,6 +216,34 @@ def run(args) -> None:
     text_spec = RuleSpec.from_version(Rule.objects.get(key="ai_addressed_text").current)
     text_result = rule_backtest(spec=text_spec, limit=args.applications)
 
+    # Type-checking the whole pack, expressions and message placeholders, as saving does.
+    declared = {d["key"]: d for d in shipped_document_types()}
+
+    def check_pack():
+        for spec in specs:
+            seen = variables_for(spec.scope, declared)
+            check_rule_types(spec.expression, scope=spec.scope, types=declared, variables=seen)
+            for source in placeholders(spec.message):
+                check_rule_types(
+                    source, scope=spec.scope, types=declared, boolean=False, variables=seen
+                )
+
+    rows.append(
+        (
+            f"type-check the pack ({len(specs)} rules with their messages)",
+            median_ms(check_pack, args.repeat),
+        )
+    )
+
+    # The re-check job body, in this process: one rule over every open application.
+    job = Job.objects.create(
+        kind=REEVALUATE_JOB, label="bench", arguments={"rule": "net_above_gross"}
+    )
+    started = time.perf_counter()
+    rule_reevaluate_run(job_id=job.pk)
+    recheck = time.perf_counter() - started
+    job.refresh_from_db()
+
     vendor = connection.vendor
     print(f"Rule engine on {vendor}, Python {platform.python_version()}, {os.cpu_count()} CPUs\n")
     print("| measure | value |")
@@ -231,6 +262,12 @@ def run(args) -> None:
             f"| back-test `{name}` over {res.checked:,} applications | {res.seconds:.1f} s "
             f"({per:.0f} µs each; flagged {res.flagged:,}) |"
         )
+    checked = job.result.get("checked", 0)
+    print(
+        f"| re-check job `net_above_gross` over {checked:,} open applications | {recheck:.1f} s "
+        f"({recheck / max(checked, 1) * 1000:.1f} ms each; {job.result.get('flagged', 0):,} "
+        f"carry the flag; job {job.status}) |"
+    )
 
 
 if __name__ == "__main__":

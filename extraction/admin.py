@@ -11,11 +11,13 @@ from contextvars import ContextVar
 
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.db.models import ProtectedError, Q
 
 from applications.admin_mixins import VisibleApplicationsAdmin
 from core.admin_mixins import ReadOnlyInline
 
+from .catalog import document_type_audit, document_type_snapshot
 from .models import Document, DocumentType, ExtractionRun, Field, FieldRevision, Page
 from .normalize import mask
 
@@ -71,10 +73,15 @@ class DocumentTypeAdmin(admin.ModelAdmin):
     actions = None
 
     def save_model(self, request, obj, form, change):
+        before = None
+        if change:
+            before = document_type_snapshot(DocumentType.objects.get(pk=obj.pk))
         if change and "fields" in form.changed_data:
             # A changed schema is a new version, so runs and cached readings can tell them apart.
             obj.version += 1
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            document_type_audit(document_type=obj, before=before, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         # A type that documents were read as stays (their history refers to it): switch it off

@@ -3,7 +3,7 @@ from django.contrib import admin
 from applications.admin_mixins import VisibleApplicationsAdmin
 from core.admin_mixins import ReadOnlyAdmin
 
-from .models import Flag, RuleVersion
+from .models import Flag, RuleError, RuleVersion
 
 
 @admin.register(Flag)
@@ -22,3 +22,11 @@ class RuleVersionAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "enabled"]
     search_fields = ["rule__key", "title", "expression"]
     list_select_related = ["rule"]
+
+
+@admin.register(RuleError)
+class RuleErrorAdmin(ReadOnlyAdmin):
+    """Run-time failures per rule version; the rule health screen is the place to read them."""
+
+    list_display = ["version", "count", "last_where", "last_seen_at"]
+    list_select_related = ["version", "version__rule"]

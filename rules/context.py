@@ -324,8 +324,9 @@ def contexts_build(
     return built
 
 
-def context_build(application) -> ApplicationContext:
-    return contexts_build([application])[0]
+def context_build(application, **needs: bool) -> ApplicationContext:
+    """One application's context; ``needs`` as for ``contexts_build``."""
+    return contexts_build([application], **needs)[0]
 
 
 def sample_variables(scope: str) -> dict:

@@ -232,6 +232,20 @@ def _evaluate_one(spec: RuleSpec, app: ApplicationContext) -> list[Finding]:
     return found
 
 
+def spec_needs(specs: list[RuleSpec]) -> dict[str, bool]:
+    """Which costly parts of a context these rules read (``contexts_build`` options).
+
+    Loading page text and people's revisions is most of a context's cost; rules that mention
+    neither do not pay for them.
+    """
+    source = " ".join(f"{spec.expression} {spec.message}" for spec in specs)
+    return {
+        "text": "text" in source or "ai_phrases" in source,
+        "people": "changed_by" in source,
+        "files": "same_file_elsewhere" in source,
+    }
+
+
 def findings_evaluate(specs: list[RuleSpec], app: ApplicationContext) -> list[Finding]:
     """Every finding of every rule on one application; a failing rule yields one rule-error
     finding (the first failure) and does not stop the others."""

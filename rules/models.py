@@ -92,8 +92,38 @@ class RuleVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-# Rule errors are flags too, so that they show wherever flags show; their key has this prefix.
+# A rule that fails at run time is an admin's problem, recorded in RuleError, never a flag on an
+# applicant's application. Flags with this key prefix were raised before that; none are raised now.
 RULE_ERROR_PREFIX = "rule_error:"
+
+
+class RuleError(models.Model):
+    """How often one rule version failed at run time, and the last failure, for admins.
+
+    One row per version that ever failed: ``count`` failures (one per application run that
+    failed), the last message and where (document or field), the last application, when first
+    and last seen. Written by ``rules.services.rule_errors_record``, never shown to applicants.
+    """
+
+    version = models.OneToOneField(RuleVersion, on_delete=models.CASCADE, related_name="run_error")
+    count = models.PositiveBigIntegerField(default=0)
+    last_message = models.TextField(blank=True)
+    last_where = models.CharField(max_length=300, blank=True)
+    last_application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.count} errors"
 
 
 class Flag(models.Model):

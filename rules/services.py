@@ -5,21 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from applications.claims import actor_role, application_lock_for_staff
 from applications.models import Application
 from audit.models import Action
 from audit.services import audit_record
+from core.jobs import job_start
+from core.models import Job
 from extraction.models import DocumentType
 
 from .context import context_build
-from .evaluation import Finding, RuleSpec, findings_evaluate, placeholders
+from .evaluation import Finding, RuleSpec, findings_evaluate, placeholders, spec_needs
 from .expressions import ExpressionError, compile_expression
-from .models import RULE_ERROR_PREFIX, Flag, Rule, RuleVersion, Scope, Severity
+from .models import RULE_ERROR_PREFIX, Flag, Rule, RuleError, RuleVersion, Scope, Severity
+from .selectors import REEVALUATE_JOB
+from .typecheck import check_rule_types, declared_types, variables_for
 
 PACK_PATH = Path(__file__).resolve().parent / "pack" / "builtin.yaml"
 
@@ -39,12 +44,15 @@ RULE_FIELDS = (
 # --- rules ---------------------------------------------------------------------------------------
 
 
-def rule_validate(*, data: dict, known_types: bool = True) -> None:
+def rule_validate(*, data: dict, known_types: bool = True, check_types: bool = True) -> None:
     """Raise ValidationError keyed by form field; an expression error carries its position
     ("line 1, column 12: ...") so that the admin sees where it is.
 
-    ``known_types=False`` accepts any document type key as a scope: the shipped pack may load
-    before the shipped document types do.
+    The expression and the message's placeholders are type-checked against the fields the
+    document types in the rule's scope declare (``rules.typecheck``): an unknown key names the
+    nearest known one, and the expression must give true or false. ``check_types=False`` skips
+    that (disabling a rule is always allowed). ``known_types=False`` accepts any document type
+    key as a scope: the shipped pack may load before the shipped document types do.
     """
     errors: dict[str, list[str]] = {}
     if data.get("severity") not in Severity.values:
@@ -58,13 +66,23 @@ def rule_validate(*, data: dict, known_types: bool = True) -> None:
         errors.setdefault("scope", []).append(
             "Choose application, document, field or a document type."
         )
+    types = declared_types() if check_types else {}
+    variables = variables_for(scope, types) if check_types else {}
     try:
         compile_expression(data.get("expression", ""))
+        if check_types:
+            check_rule_types(
+                data.get("expression", ""), scope=scope, types=types, variables=variables
+            )
     except ExpressionError as error:
         errors.setdefault("expression", []).append(str(error))
     for source in placeholders(data.get("message", "")):
         try:
             compile_expression(source)
+            if check_types:
+                check_rule_types(
+                    source, scope=scope, types=types, boolean=False, variables=variables
+                )
         except ExpressionError as error:
             errors.setdefault("message", []).append(f"In {{{{ {source} }}}}: {error}")
     if not data.get("title", "").strip():
@@ -81,6 +99,8 @@ def _assert_rule_admin(actor) -> None:
 
 
 def _version_add(*, rule: Rule, data: dict, actor, note: str) -> RuleVersion:
+    """Add the version, make it current and write the audit event saying what changed."""
+    previous = rule.current
     number = (rule.versions.aggregate(last=Max("number"))["last"] or 0) + 1
     version = RuleVersion.objects.create(
         rule=rule,
@@ -91,7 +111,54 @@ def _version_add(*, rule: Rule, data: dict, actor, note: str) -> RuleVersion:
     )
     rule.current = version
     rule.save(update_fields=["current"])
+    _rule_audit(rule=rule, version=version, previous=previous, actor=actor)
     return version
+
+
+def _rule_audit(*, rule: Rule, version: RuleVersion, previous: RuleVersion | None, actor) -> None:
+    common = {"key": rule.key, "version": version.number, "note": version.note}
+    if previous is None:
+        action = Action.RULE_CREATED
+        data = {**common, **{name: getattr(version, name) for name in RULE_FIELDS}}
+    else:
+        changes = {
+            name: {"from": getattr(previous, name), "to": getattr(version, name)}
+            for name in RULE_FIELDS
+            if getattr(previous, name) != getattr(version, name)
+        }
+        if set(changes) == {"enabled"}:
+            action = Action.RULE_ENABLED if version.enabled else Action.RULE_DISABLED
+        else:
+            action = Action.RULE_CHANGED
+        data = {**common, "from_version": previous.number, "changes": changes}
+    audit_record(
+        action=action,
+        actor=actor,
+        role=actor.role if actor is not None else "system",
+        subject=rule,
+        data=data,
+    )
+
+
+REEVALUATE_TASK = "rules.reevaluate_open_applications"
+
+
+def enqueue_by_name(task_name: str):
+    # By name: the task module imports this one, and a service must not import its tasks.
+    return lambda job_id: current_app.send_task(task_name, args=[job_id])
+
+
+def rule_reevaluate_start(*, rule: Rule, actor) -> Job:
+    """Start a background job that brings every open (undecided) application's flags of this
+    rule in line with its current version; its progress shows on the rule's page."""
+    version = rule.current
+    return job_start(
+        kind=REEVALUATE_JOB,
+        label=f"Re-checking open applications with {rule.key} v{version.number}",
+        started_by=actor,
+        arguments={"rule": rule.key, "version": version.number},
+        enqueue=enqueue_by_name(REEVALUATE_TASK),
+    )
 
 
 _DEFAULTS = {
@@ -117,6 +184,8 @@ def rule_create(*, actor, key: str, note: str = "", **data) -> Rule:
             raise ValidationError({"key": ["A rule with this key exists; edit it instead."]})
         rule = Rule.objects.create(key=key)
         _version_add(rule=rule, data=data, actor=actor, note=note or "Created.")
+        if rule.current.enabled:
+            rule_reevaluate_start(rule=rule, actor=actor)
     return rule
 
 
@@ -134,8 +203,18 @@ def rule_update(*, rule: Rule, actor, note: str = "", **changes) -> RuleVersion:
         if all(data[name] == getattr(current, name) for name in RULE_FIELDS):
             return current
         # A scope the rule already had stays acceptable even if its type is not loaded here.
-        rule_validate(data=data, known_types=data["scope"] != current.scope)
-        return _version_add(rule=rule, data=data, actor=actor, note=note or "Edited.")
+        # Switching a rule off is always allowed, even one that no longer type-checks.
+        disabling_only = {n for n in RULE_FIELDS if data[n] != getattr(current, n)} == {"enabled"}
+        rule_validate(
+            data=data,
+            known_types=data["scope"] != current.scope,
+            check_types=not (disabling_only and not data["enabled"]),
+        )
+        version = _version_add(rule=rule, data=data, actor=actor, note=note or "Edited.")
+        if version.enabled or current.enabled:
+            # Enabled, changed or disabled: open applications' flags follow the new version.
+            rule_reevaluate_start(rule=rule, actor=actor)
+        return version
 
 
 def rule_disable(*, rule: Rule, actor, note: str = "") -> RuleVersion:
@@ -170,7 +249,10 @@ def rules_sync() -> list[Rule]:
                 "message": fields["message"].strip(),
                 "description": fields.get("description", "").strip(),
             }
-            rule_validate(data=fields, known_types=False)
+            # The pack is type-checked against the shipped types by its tests; here a type an
+            # admin changed must not stop it from loading (a rule that then fails at run time
+            # shows on the rule health screen).
+            rule_validate(data=fields, known_types=False, check_types=False)
             _version_add(rule=rule, data=fields, actor=None, note=f"Built-in pack v{shipped}.")
             rule.shipped_version = shipped
             rule.save(update_fields=["shipped_version"])
@@ -201,27 +283,32 @@ def _base_key(rule_key: str) -> str:
     return rule_key.removeprefix(RULE_ERROR_PREFIX)
 
 
-def flags_refresh(*, application) -> list[Flag]:
-    """Run every enabled rule; raise flags for findings that hold now and resolve open flags
-    whose finding is gone, saying why.
+def flags_refresh(*, application, rule_key: str | None = None) -> list[Flag]:
+    """Run every enabled rule (or only ``rule_key``); raise flags for findings that hold now
+    and resolve open flags whose finding is gone, saying why.
 
     Idempotent. A waived flag stays waived while its finding holds; a flag resolved by the
     system opens again (with the version that raised it again) if its finding comes back. An
     open flag keeps the rule version that raised it; its message shows the current values.
-    A rule that fails raises a "rule error" flag instead of stopping the others.
+    A rule that fails is recorded for admins (``RuleError``, after the commit) and raises no
+    flag: the applicant's application carries only findings.
     """
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
         specs = _enabled_specs()
-        findings = {
-            finding.identity: finding
-            for finding in findings_evaluate(specs, context_build(application))
-        }
+        if rule_key is not None:
+            specs = [spec for spec in specs if spec.key == rule_key]
+            context = context_build(application, **spec_needs(specs))
+        else:
+            context = context_build(application)
+        evaluated = findings_evaluate(specs, context)
+        failures = [finding for finding in evaluated if finding.is_rule_error]
+        findings = {finding.identity: finding for finding in evaluated if not finding.is_rule_error}
         enabled = {spec.key for spec in specs}
-        existing = {
-            (flag.rule_key, flag.document_id, flag.field_id): flag
-            for flag in application.flags.all()
-        }
+        flags = application.flags.all()
+        if rule_key is not None:
+            flags = flags.filter(rule_key__in=[rule_key, f"{RULE_ERROR_PREFIX}{rule_key}"])
+        existing = {(flag.rule_key, flag.document_id, flag.field_id): flag for flag in flags}
         now = timezone.now()
         for identity, finding in findings.items():
             flag = existing.get(identity)
@@ -240,20 +327,63 @@ def flags_refresh(*, application) -> list[Flag]:
                 flag.title = finding.title
                 flag.severity = finding.severity
             flag.save()
+        failed = {_base_key(failure.rule_key) for failure in failures}
         for identity, flag in existing.items():
-            if identity not in findings and flag.status == Flag.Status.OPEN:
-                flag.move_to(Flag.Status.RESOLVED)
-                flag.resolved_at = now
-                if flag.is_rule_error:
-                    flag.note = "The rule runs again without error."
-                elif _base_key(flag.rule_key) not in enabled:
-                    flag.note = "Resolved because the rule was disabled."
-                else:
-                    flag.note = "No longer applies after the values changed."
-                flag.save()
+            if identity in findings or flag.status != Flag.Status.OPEN:
+                continue
+            if _base_key(flag.rule_key) in failed and not flag.is_rule_error:
+                # The rule could not run here: whether it still holds is unknown, so it stays.
+                continue
+            flag.move_to(Flag.Status.RESOLVED)
+            flag.resolved_at = now
+            if flag.is_rule_error:
+                flag.note = "Rule errors are shown to admins on the rule's page, not here."
+            elif _base_key(flag.rule_key) not in enabled:
+                flag.note = "Resolved because the rule was disabled."
+            else:
+                flag.note = "No longer applies after the values changed."
+            flag.save()
         application.risk_score = _risk_score(application)
         application.save(update_fields=["risk_score", "updated_at"])
+        if failures:
+            transaction.on_commit(
+                lambda: rule_errors_record(failures=failures, application_id=application.pk)
+            )
     return list(application.flags.all())
+
+
+def rule_errors_record(*, failures: list[Finding], application_id: int | None) -> None:
+    """Count each failure against its rule version and keep the latest message.
+
+    Safe under concurrency: the count is one UPDATE with F(); a first failure that races
+    another's insert falls back to the update.
+    """
+    now = timezone.now()
+    for failure in failures:
+        if failure.rule_revision_id is None:
+            continue  # a draft (try, back-test): not a stored version
+        changes = {
+            "count": F("count") + 1,
+            "last_message": str(failure.values.get("error", failure.message))[:2000],
+            "last_where": str(failure.values.get("where", ""))[:300],
+            "last_application_id": application_id,
+            "last_seen_at": now,
+        }
+        if RuleError.objects.filter(version_id=failure.rule_revision_id).update(**changes):
+            continue
+        try:
+            with transaction.atomic():
+                RuleError.objects.create(
+                    version_id=failure.rule_revision_id,
+                    count=1,
+                    last_message=changes["last_message"],
+                    last_where=changes["last_where"],
+                    last_application_id=application_id,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:
+            RuleError.objects.filter(version_id=failure.rule_revision_id).update(**changes)
 
 
 def _flag_create(application, finding: Finding) -> Flag:

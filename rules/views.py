@@ -11,22 +11,25 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from .context import sample_variables
 from .expressions import ExpressionError, check_expression
 from .forms import BacktestForm, RuleForm, TryForm
+from .jobs import rule_backtest_start
 from .models import Scope
 from .selectors import (
     application_find,
-    rule_backtest,
-    rule_error_flags,
+    rule_errors,
     rule_get,
+    rule_job_get,
+    rule_jobs,
     rule_list,
     rule_try,
     rule_versions,
 )
 from .services import RULE_FIELDS, rule_create, rule_disable, rule_enable, rule_update
+from .typecheck import check_rule_types, declared_types
 
 audit_required = permission_required("applications.audit_history", raise_exception=True)
 
@@ -40,6 +43,26 @@ def rule_list_view(request):
         "rules/list.html",
         {"page_obj": page, "rows": page.object_list, "nav": "rules"},
     )
+
+
+@login_required
+@audit_required
+def rule_health_view(request):
+    """Rule versions that failed at run time, with counts and the last error."""
+    page = Paginator(rule_errors(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "rules/health.html",
+        {"page_obj": page, "rows": page.object_list, "nav": "rules"},
+    )
+
+
+@login_required
+@audit_required
+@require_GET
+def rule_job_view(request, job_id: int):
+    """A re-check's or back-test's progress, then its result; polls itself while it runs."""
+    return render(request, "rules/job.html", {"job": rule_job_get(job_id=job_id)})
 
 
 @login_required
@@ -112,8 +135,11 @@ def _draft_results(request, form, try_form, backtest_form, context):
         if application is not None:
             context["findings"] = rule_try(spec=form.spec(_key(context)), application=application)
     elif partial == "backtest" and backtest_form.is_valid():
-        context["backtest"] = rule_backtest(
-            spec=form.spec(_key(context)), limit=backtest_form.cleaned_data["limit"]
+        # Thousands of applications take tens of seconds: a worker runs it, the page polls.
+        context["backtest_job"] = rule_backtest_start(
+            spec=form.spec(_key(context)),
+            limit=backtest_form.cleaned_data["limit"],
+            actor=request.user,
         )
     if request.htmx:
         context.update(form=form, try_form=try_form, backtest_form=backtest_form)
@@ -129,7 +155,8 @@ def _render_editor(request, form, try_form, backtest_form, context):
     rule = context["rule"]
     if rule is not None:
         context["versions"] = rule_versions(rule=rule)[:20]
-        context["errors"] = rule_error_flags(rule=rule)[:20]
+        context["errors"] = rule_errors(rule=rule)[:20]
+        context["recheck"] = rule_jobs(rule=rule).first()
     context.update(form=form, try_form=try_form, backtest_form=backtest_form)
     return render(request, "rules/edit.html", context)
 
@@ -146,6 +173,7 @@ def rule_check_view(request):
         return render(request, "rules/edit.html#check", context)
     try:
         check_expression(text)
+        check_rule_types(text, scope=request.POST.get("scope", ""), types=declared_types())
     except ExpressionError as error:
         context["error"] = error
         if error.line is not None:
