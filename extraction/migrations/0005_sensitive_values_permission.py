@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('extraction', '0003_application_moved'),
+        ('extraction', '0004_revision_in_keyed_chain'),
     ]
 
     operations = [
