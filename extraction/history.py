@@ -44,10 +44,18 @@ def revision_event_data(revision: FieldRevision, *, key: str = "") -> dict:
 
 
 def revision_append(
-    *, field: Field, value: str, actor, role: str, action: str, reason: str = ""
+    *,
+    field: Field,
+    value: str,
+    actor,
+    role: str,
+    action: str,
+    reason: str = "",
+    event_data: dict | None = None,
 ) -> FieldRevision:
-    """Append a revision to the field's chain and its event to the audit trail; the caller
-    holds the transaction.
+    """Append a revision to the field's chain and its one event to the audit trail; the caller
+    holds the transaction. ``event_data`` adds the writer's own words to the event (for example
+    the value it replaced), beside what ``revision_event_data`` records.
 
     The field row is locked so that two writers cannot both claim the same revision number;
     the audit head is locked after it (``audit_record``).
@@ -78,7 +86,7 @@ def revision_append(
             role=role,
             application=application_id,
             subject=field,
-            data=revision_event_data(revision, key=field.key),
+            data={**(event_data or {}), **revision_event_data(revision, key=field.key)},
         )
         revision.audit_sequence = event.sequence
         revision.save()

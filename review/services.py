@@ -90,37 +90,15 @@ def _normalized(field: Field, value: str) -> str:
         raise ValidationError(str(error), code="invalid_value") from error
 
 
-# Audit actions by revision action.
-_AUDIT_ACTION = {
-    RevisionAction.CONFIRMED: Action.FIELD_CONFIRMED,
-    RevisionAction.CORRECTED: Action.FIELD_CORRECTED,
-    RevisionAction.ENTERED: Action.FIELD_ENTERED,
-    RevisionAction.VERIFIED: Action.FIELD_VERIFIED,
-}
-
-
-def _audit_value(*, field: Field, revision: FieldRevision, previous: str, application, actor):
-    data = {
-        "field": field.key,
-        "label": field.label,
-        "document": field.document_id,
-        "revision": revision.number,
-        "reason": revision.reason,
-        "status": field.status,
-    }
+def _value_event(*, field: Field, previous: str, value: str) -> dict:
+    """What a value change's audit event says beyond the revision: the words a person reads.
+    A sensitive value stays in the field's own history; the trail says only that it changed."""
+    data = {"label": field.label, "document": field.document_id}
     if field.sensitive:
-        # The values stay in the field's own history; the trail says only that they changed.
         data["sensitive"] = True
     else:
-        data.update({"from": previous, "to": revision.value})
-    audit_record(
-        action=_AUDIT_ACTION.get(revision.action, Action.FIELD_ABSENT),
-        actor=actor,
-        role=revision.role,
-        application=application,
-        subject=field,
-        data=data,
-    )
+        data.update({"from": previous, "to": value})
+    return data
 
 
 def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field:
@@ -160,8 +138,14 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
                 if not previous and not field.machine_value
                 else RevisionAction.CORRECTED
             )
-        revision = revision_append(
-            field=field, value=value, actor=actor, role=role, action=action, reason=reason
+        revision_append(
+            field=field,
+            value=value,
+            actor=actor,
+            role=role,
+            action=action,
+            reason=reason,
+            event_data=_value_event(field=field, previous=previous, value=value),
         )
         if changed:
             field.value = value
@@ -176,9 +160,6 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
         elif field.status == Field.Status.PROPOSED:
             field.move_to(Field.Status.CONFIRMED)
         field.save()
-        _audit_value(
-            field=field, revision=revision, previous=previous, application=application, actor=actor
-        )
         if changed:
             flags_refresh(application=application)
     return field
@@ -212,18 +193,16 @@ def field_confirm(*, field: Field, actor) -> Field:
                 f"{field.label} is required: type the value shown on the document.",
                 code="required",
             )
-        revision = revision_append(
-            field=field, value=field.value, actor=actor, role=role, action=RevisionAction.CONFIRMED
+        revision_append(
+            field=field,
+            value=field.value,
+            actor=actor,
+            role=role,
+            action=RevisionAction.CONFIRMED,
+            event_data=_value_event(field=field, previous=field.value, value=field.value),
         )
         field.move_to(Field.Status.CONFIRMED)
         field.save()
-        _audit_value(
-            field=field,
-            revision=revision,
-            previous=field.value,
-            application=application,
-            actor=actor,
-        )
     return field
 
 
@@ -262,8 +241,14 @@ def field_mark_absent(*, field: Field, actor, reason: str = "") -> Field:
                 code="reason_required",
             )
         previous = field.value
-        revision = revision_append(
-            field=field, value="", actor=actor, role=role, action=ABSENT, reason=reason
+        revision_append(
+            field=field,
+            value="",
+            actor=actor,
+            role=role,
+            action=ABSENT,
+            reason=reason,
+            event_data=_value_event(field=field, previous=previous, value=""),
         )
         field.value = ""
         field.normalized = ""
@@ -275,9 +260,6 @@ def field_mark_absent(*, field: Field, actor, reason: str = "") -> Field:
             )
         _reground(field)
         field.save()
-        _audit_value(
-            field=field, revision=revision, previous=previous, application=application, actor=actor
-        )
         if previous:
             flags_refresh(application=application)
     return field
@@ -603,23 +585,17 @@ def _verify_values(*, application: Application, fields, decision: Decision) -> N
     revision and an audit event in their name."""
     reviewer = decision.reviewer
     for field in fields.exclude(status=Field.Status.VERIFIED).select_for_update(of=("self",)):
-        revision = revision_append(
+        revision_append(
             field=field,
             value=field.value,
             actor=reviewer,
             role=actor_role(reviewer),
             action=RevisionAction.VERIFIED,
             reason=f"Approved (decision {decision.pk}).",
+            event_data=_value_event(field=field, previous=field.value, value=field.value),
         )
         field.move_to(Field.Status.VERIFIED)
         field.save(update_fields=["status", "updated_at"])
-        _audit_value(
-            field=field,
-            revision=revision,
-            previous=field.value,
-            application=application,
-            actor=reviewer,
-        )
 
 
 def application_reopen(*, application: Application, actor, reason: str) -> Application:
