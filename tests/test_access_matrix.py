@@ -91,6 +91,9 @@ RULES: dict[str, Rule_] = {
     "rule_create": both({"admin"}, {"admin"}),
     "rule_check": both(set(), {"admin"}),
     "rule_edit": both({"admin"}, {"admin"}),
+    "history_verify": both(set(), {"admin"}),
+    "rule_health": both({"admin"}, {"admin"}),
+    "rule_job": both({"admin"}, set()),
     # Only the person who started the job.
     "job_status": both({"admin"}, set()),
 }
