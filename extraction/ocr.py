@@ -160,12 +160,17 @@ def _rapid_words(image: Image.Image) -> list[list]:
             words.append([text.strip(), span[0], min(ys), span[1], max(ys), *span])
             continue
         current: list = []
+        line_height = max(p[1] for p in points) - min(p[1] for p in points)
         for char, box in zip(chars, boxes, strict=False):
-            if char.isspace():
+            # Its recognizer often leaves out spaces ("11/05/201820:22:56"); a gap wider than
+            # a third of the line's height between two characters is one.
+            gap = box[0][0] - current[-1][1][1][0] if current else 0
+            if char.isspace() or gap > line_height / 3:
                 if current:
                     words.append(_joined(current) + list(span))
                 current = []
-                continue
+                if char.isspace():
+                    continue
             current.append((char, box))
         if current:
             words.append(_joined(current) + list(span))

@@ -180,7 +180,10 @@ def _shaped(kind: str, text: str) -> str | None:
     # A phrase ending in a colon is the next label, not a value.
     if not re.search(r"[A-Za-z0-9]", text) or text.endswith(":"):
         return None
-    if kind == "name" and not re.search(r"[A-Za-z]", text):
+    if kind == "name" and not re.search(r"[^\W\d_]", text):
+        return None
+    # "Employee ID: 004417" under a name's label is the next label and its value, never a name.
+    if kind == "name" and re.search(r"\w:(?:\s|$)", text):
         return None
     return text
 
