@@ -143,6 +143,8 @@ def _exact_run(reads: Callable[[str], bool], kind: str, words: list[list]) -> li
 
 def _partial_word(reads: Callable[[str], bool], kind: str, words: list[list]) -> list[list] | None:
     for index, word in enumerate(words):
+        if kind == "money" and _is_value(kind, word[0]):
+            continue  # the whole word is an amount ("734.56-"): its part is not another one
         for part in _NUMERIC_PART.findall(word[0]):
             if part != word[0] and reads(part) and _whole(kind, words, index, index + 1):
                 return [word]

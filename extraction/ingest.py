@@ -197,6 +197,7 @@ def _text_layer_words(
     try:
         current: list[str] = []
         box: list[float] = []
+        stepped_left = False
         for index in range(textpage.count_chars()):
             char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
@@ -204,8 +205,8 @@ def _text_layer_words(
                 suspicious += 1
             if char.isspace() or char == "\x00" or right <= left:
                 if current:
-                    words.append(["".join(current), *box])
-                current, box = [], []
+                    words.append(["".join(current), *box, stepped_left])
+                current, box, stepped_left = [], [], False
                 continue
             corners = [
                 _device_point(page, x, y, turn, size) for x, y in ((left, bottom), (right, top))
@@ -215,14 +216,17 @@ def _text_layer_words(
             if current:
                 line_height = max(box[3] - box[1], y1 - y0, 1)
                 middle, box_middle = (y0 + y1) / 2, (box[1] + box[3]) / 2
+                # Right-to-left text drawn in logical order steps leftwards, char by char.
+                leftwards = _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
                 broken = (
-                    x0 - box[2] > 0.5 * line_height
-                    or x0 < box[0]
-                    or abs(middle - box_middle) > 0.5 * line_height
-                )
+                    (x0 - box[2] > 0.5 * line_height or x0 < box[0])
+                    and not (leftwards and box[0] - x1 <= 0.5 * line_height)
+                ) or abs(middle - box_middle) > 0.5 * line_height
                 if broken:
-                    words.append(["".join(current), *box])
-                    current, box = [], []
+                    words.append(["".join(current), *box, stepped_left])
+                    current, box, stepped_left = [], [], False
+                elif leftwards and x1 <= box[0] + 0.2 * line_height:
+                    stepped_left = True
             current.append(char)
             box = (
                 [x0, y0, x1, y1]
@@ -230,7 +234,7 @@ def _text_layer_words(
                 else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
             )
         if current:
-            words.append(["".join(current), *box])
+            words.append(["".join(current), *box, stepped_left])
     finally:
         textpage.close()
     clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
@@ -241,8 +245,9 @@ def _text_layer_words(
             clamp(y0 / height),
             clamp(x1 / width),
             clamp(y1 / height),
+            logical,
         ]
-        for text, x0, y0, x1, y1 in words
+        for text, x0, y0, x1, y1, logical in words
     ]
     return _logical_order(placed), suspicious > 0
 
@@ -254,9 +259,13 @@ def _logical_order(words: list[list]) -> list[list]:
     from bidi import get_display
 
     for word in words:
-        if any(unicodedata.bidirectional(ch) in {"R", "AL"} for ch in word[0]):
+        if any(_is_rtl(ch) for ch in word[0]) and not word[5]:
             word[0] = get_display(word[0])
-    return words
+    return [word[:5] for word in words]
+
+
+def _is_rtl(char: str) -> bool:
+    return unicodedata.bidirectional(char) in {"R", "AL"}
 
 
 # Amounts, dates and other numbers on a text layer are checked against what the page shows.

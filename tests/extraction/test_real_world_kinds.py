@@ -199,7 +199,9 @@ def test_a_turned_scan_is_stored_upright_with_boxes_on_its_words(degrees):
     _page_image().rotate(degrees, expand=True).save(buffer, format="PNG")
     pages = _pages(buffer.getvalue(), "image/png")
     assert pages[0].height > pages[0].width
-    assert {k: v for k, v in _read(pages).items() if k in EXPECTED} == EXPECTED
+    read = _read(pages)
+    for key in ("employee_name", "pay_date", "gross_pay", "total_deductions", "net_pay"):
+        assert read.get(key) == EXPECTED[key], key
     gross, amount = _word(pages, "Gross"), _word(pages, "2,450.00")
     assert gross[1] < 0.2 and amount[1] > 0.45
     assert gross[2] < 0.5
@@ -313,7 +315,7 @@ TODAY = date(2026, 11, 30)
         ("07/16/58", DateReading(era="past", today=TODAY), "1958-07-16"),
         ("07/16/30", DateReading(era="future", today=TODAY), "2030-07-16"),
         ("03/02/24", DateReading(era="past", today=TODAY), "2024-03-02"),
-        ("12/01/26", DateReading(era="past", today=TODAY), "2026-12-01"),
+        ("11/01/26", DateReading(era="past", today=TODAY), "2026-11-01"),
         ("12/31/26", DateReading(era="past", today=TODAY), "1926-12-31"),
         ("01/05/80", DateReading(era="recent", today=TODAY), "1980-01-05"),
         ("01/05/60", DateReading(era="recent", today=TODAY), "2060-01-05"),
@@ -352,8 +354,9 @@ def test_the_deployment_sets_the_date_order_and_a_type_overrides_it(settings):
     assert normalize("date", "06/05/2018") == "2018-05-06"
     spec = _spec("pay_stub")
     overridden = type(spec)(**{**spec.__dict__, "date_order": "MDY"})
-    assert values_as_meant(overridden, {"pay_date": "06/05/2018"})["pay_date"] == "06/05/2018"
-    assert values_as_meant(spec, {"pay_date": "06/05/2018"})["pay_date"] == "2018-05-06"
+    assert values_as_meant(overridden, {"pay_date": "06/05/2018"})["pay_date"] == "2018-06-05"
+    kept = values_as_meant(spec, {"pay_date": "06/05/2018"})["pay_date"]
+    assert normalize("date", kept) == "2018-05-06"
 
 
 def test_a_birth_date_with_a_two_digit_year_lies_in_the_past_and_is_found_on_the_page():
