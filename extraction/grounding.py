@@ -160,9 +160,12 @@ def _same_words(target: str, kind: str, words: list[list]) -> list[list] | None:
     if not wanted:
         return None
     tokens = [_token(w[0]) for w in words]
-    for start in range(len(words) - len(wanted) + 1):
-        if tokens[start : start + len(wanted)] == wanted:
-            return words[start : start + len(wanted)]
+    # Words are stored left to right; a right-to-left phrase reads right to left.
+    rtl = any(unicodedata.bidirectional(ch) in {"R", "AL"} for ch in target)
+    for order in (wanted, wanted[::-1]) if rtl else (wanted,):
+        for start in range(len(words) - len(order) + 1):
+            if tokens[start : start + len(order)] == order:
+                return words[start : start + len(order)]
     return None
 
 

@@ -431,6 +431,21 @@ def group_lines(words: list[list]) -> list[list[list]]:
     return [sorted(line, key=lambda w: w[1]) for line in lines]
 
 
+def _rtl_phrases(line: list[list], phrase_gap: float) -> list[list]:
+    """The line's words left to right, with each phrase of right-to-left words (a Hebrew
+    name) joined into one in reading order: the rightmost word first."""
+    units: list[list] = []
+    for word in line:
+        rtl = any(_is_rtl(ch) for ch in word[0]) and not re.search(r"[A-Za-z]", word[0])
+        last = units[-1] if units else None
+        if rtl and last is not None and last[5] and word[1] - last[3] <= phrase_gap:
+            last[0] = word[0] + " " + last[0]
+            last[3], last[4] = word[3], max(last[4], word[4])
+            continue
+        units.append([*word[:5], rtl])
+    return units
+
+
 def layout_text(lines: list[list[list]]) -> str:
     """The lines as text; words of one phrase are joined by a space, columns by two or more.
 
@@ -449,7 +464,7 @@ def layout_text(lines: list[list[list]]) -> str:
         # the tallest word's height is wider than a space in both and narrower than a column gap.
         phrase_gap = max(w[4] - w[2] for w in line)
         text, previous = "", None
-        for word in line:
+        for word in _rtl_phrases(line, phrase_gap):
             if previous is not None and word[1] - previous[3] <= phrase_gap:
                 text += " " + word[0]
             else:

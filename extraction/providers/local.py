@@ -178,7 +178,7 @@ def _shaped(kind: str, text: str) -> str | None:
         return None
     text = text.strip(" ,;")
     # A phrase ending in a colon is the next label, not a value.
-    if not re.search(r"[A-Za-z0-9]", text) or text.endswith(":"):
+    if not re.search(r"[^\W_]", text) or text.endswith(":"):
         return None
     if kind == "name" and not re.search(r"[^\W\d_]", text):
         return None

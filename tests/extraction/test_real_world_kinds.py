@@ -394,9 +394,16 @@ def test_a_hebrew_name_reads_in_logical_order_and_the_next_label_is_never_the_na
     pdf.text(20, 30, "Employee: " + "\u05db\u05d4\u05df \u05d3\u05e0\u05d4"[::-1])
     pdf.text(20, 39, "Employee ID: 004417")
     pages = _pages(bytes(pdf.output()), "application/pdf")
-    words = [w[0] for w in pages[0].words]
-    assert "\u05d3\u05e0\u05d4" in words and "\u05db\u05d4\u05df" in words
-    assert "004417" not in (_read(pages).get("employee_name") or "")
+    name = "\u05db\u05d4\u05df \u05d3\u05e0\u05d4"
+    assert _read(pages).get("employee_name") == name
+    assert locate(value=name, kind="name", pages=[(1, pages[0].words)])
+
+
+def test_a_label_under_a_name_label_is_never_taken_as_the_name():
+    """The line under "Employee name" holding "Employee ID: 004417" is another label."""
+    lines = [("Employee name", "Pay date: 03/20/2026"), ("Employee ID: 004417", "")]
+    pages = _pages(_pdf(lines), "application/pdf")
+    assert "employee_name" not in _read(pages)
 
 
 @pytest.mark.skipif(not DEJAVU.exists(), reason="needs a TrueType font with a ToUnicode map")
