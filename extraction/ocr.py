@@ -3,7 +3,7 @@ by default, or the `tesseract` command-line program.
 
 RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine; it was
 chosen over Tesseract by the figures of ``python -m bench.ocr`` (README, "OCR"). The engine is
-the setting EXTRACTION_OCR_ENGINE ("rapidocr" or "tesseract"). ``read_page`` runs the engine
+the setting EXTRACTION_OCR_ENGINE ("rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
 once per page and returns word boxes on the upright page; when no engine can run it raises
 ``OcrUnavailable`` and the caller keeps the page without text, saying why.
 """
@@ -58,6 +58,8 @@ def availability() -> tuple[bool, str]:
     """Whether the configured engine can run here, and a sentence saying which it is or why
     not (shown on the admin's health view)."""
     name = engine_name()
+    if name == "none":
+        return False, "OCR is turned off (EXTRACTION_OCR_ENGINE=none)."
     if name == "tesseract":
         found = tesseract_path()
         return (True, f"Tesseract at {found}") if found else (False, "Tesseract is not installed.")
@@ -80,6 +82,8 @@ class OcrPage:
 def read_page(image: Image.Image) -> OcrPage:
     """The words on ``image`` read once by the configured engine, with the page turned upright
     (an upside-down or sideways scan). Raises ``OcrUnavailable``."""
+    if engine_name() == "none":
+        raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     if engine_name() == "tesseract":
         if tesseract_path() is None:
             raise OcrUnavailable("Tesseract is not installed.")
@@ -370,6 +374,8 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     unsure reading is "". Raises ``OcrUnavailable``."""
     import numpy as np
 
+    if engine_name() == "none":
+        raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     engine = _rapidocr()
     rgb = np.asarray(image.convert("RGB"))
     height, width = rgb.shape[:2]

@@ -6,6 +6,7 @@ goes through the model's transition map.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -128,7 +129,8 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
     confirmation. Raises ValidationError with a plain message when the value is not of the
     field's kind (for example "12/45/2026" for a date).
     """
-    value = value.strip()
+    # NFC: a name typed with combining accents is the same name as the one read.
+    value = unicodedata.normalize("NFC", value.strip())
     application = _current_application(field)
     role = _role_for(actor, application)
     _assert_can_change_fields(role, application, actor)

@@ -105,6 +105,33 @@ def _pdf(lines=PAY_STUB_LINES, *, rotate: int = 0, upside_down: bool = False) ->
     return out.getvalue()
 
 
+def lying_digits_pdf() -> bytes:
+    """The pay stub with a ToUnicode map that shifts every digit by five: the page shows
+    "2,450.00" where the text layer says "7,905.55" (case b11)."""
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.add_font("dejavu", fname=str(DEJAVU))
+    pdf.set_font("dejavu", size=11)
+    for row, (left, right) in enumerate(PAY_STUB_LINES):
+        pdf.text(20, 30 + row * 9, left)
+        pdf.text(120, 30 + row * 9, right)
+    reader = pypdf.PdfReader(io.BytesIO(bytes(pdf.output())))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    shift = str.maketrans("0123456789", "5678901234")
+    for font in writer.pages[0]["/Resources"]["/Font"].values():
+        cmap = font.get_object()["/ToUnicode"].get_object()
+        text = cmap.get_data().decode("latin-1")
+
+        def shifted(match):
+            char = chr(int(match.group(2), 16))
+            return match.group(1) + f"<{ord(char.translate(shift)):04X}>"
+
+        cmap.set_data(re.sub(r"(<[0-9A-F]{4}> )<([0-9A-F]{4})>", shifted, text).encode("latin-1"))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _pages(data: bytes, media_type: str):
     return list(render_pages(data=data, media_type=media_type, max_pixels=1600))
 
@@ -410,28 +437,7 @@ def test_a_label_under_a_name_label_is_never_taken_as_the_name():
 def test_a_text_layer_that_lies_about_digits_loses_to_what_the_page_shows():
     """Case b11: the ToUnicode map says other digits than the glyphs draw. The visible digits
     are taken and the disagreement is noted; no wrong value is found on the page."""
-    pdf = FPDF(format="letter")
-    pdf.add_page()
-    pdf.add_font("dejavu", fname=str(DEJAVU))
-    pdf.set_font("dejavu", size=11)
-    for row, (left, right) in enumerate(PAY_STUB_LINES):
-        pdf.text(20, 30 + row * 9, left)
-        pdf.text(120, 30 + row * 9, right)
-    reader = pypdf.PdfReader(io.BytesIO(bytes(pdf.output())))
-    writer = pypdf.PdfWriter(clone_from=reader)
-    shift = str.maketrans("0123456789", "5678901234")
-    for font in writer.pages[0]["/Resources"]["/Font"].values():
-        cmap = font.get_object()["/ToUnicode"].get_object()
-        text = cmap.get_data().decode("latin-1")
-
-        def shifted(match):
-            char = chr(int(match.group(2), 16))
-            return match.group(1) + f"<{ord(char.translate(shift)):04X}>"
-
-        cmap.set_data(re.sub(r"(<[0-9A-F]{4}> )<([0-9A-F]{4})>", shifted, text).encode("latin-1"))
-    out = io.BytesIO()
-    writer.write(out)
-    pages = _pages(out.getvalue(), "application/pdf")
+    pages = _pages(lying_digits_pdf(), "application/pdf")
     if ocr.availability()[0]:
         assert {k: v for k, v in _read(pages).items() if k in EXPECTED} == EXPECTED
         notes = pages[0].notes["text_layer_disagrees"]
