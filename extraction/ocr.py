@@ -166,10 +166,12 @@ def _rapid_words(image: Image.Image) -> list[list]:
         current: list = []
         line_height = max(p[1] for p in points) - min(p[1] for p in points)
         for char, box in zip(chars, boxes, strict=False):
-            # Its recognizer often leaves out spaces ("11/05/201820:22:56"); a gap wider than
-            # a third of the line's height between two characters is one.
+            # Its recognizer often leaves out spaces ("Feb1,2025", "CO80236"); a gap wider
+            # than a third of the line's height beside a letter is one. Its character places
+            # are coarse, so gaps between digits and signs ("$147.87") are not trusted.
             gap = box[0][0] - current[-1][1][1][0] if current else 0
-            if char.isspace() or gap > line_height / 3:
+            beside_letter = bool(current) and (char.isalpha() or current[-1][0].isalpha())
+            if char.isspace() or (gap > line_height / 3 and beside_letter):
                 if current:
                     words.append(_joined(current) + list(span))
                 current = []

@@ -23,7 +23,8 @@ MODEL = "label-patterns-v1"
 # How many lines under a label may hold its value (a blank or a label line may come between).
 LINES_BELOW = 3
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# Any word may be a month's name; ``normalize`` keeps those that are (in several languages).
+_MONTH = r"[^\W\d_]{3,10}\.?"
 # Candidate values by kind; each candidate must also pass ``normalize`` to count.
 VALUE_PATTERNS = {
     # The normalizer's own grammar (normalize.MONEY_IN_TEXT), so that what is found here is
@@ -31,8 +32,9 @@ VALUE_PATTERNS = {
     "money": MONEY_IN_TEXT,
     "date": re.compile(
         r"(?<![\w/])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})"
-        rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-        rf"|\d{{1,2}}[\s-]+{_MONTH},?[\s-]+\d{{4}})(?![\w/])",
+        rf"|{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?[\s-]*{_MONTH},?[\s-]*(?:\d{{4}}|\d{{2}}(?![\d/])))"
+        r"(?![\w/])",
         re.IGNORECASE,
     ),
     "ssn": re.compile(r"(?<![\w-])\d{3}[- ]?\d{2}[- ]?\d{4}(?![\w-])"),
@@ -135,7 +137,8 @@ def _read_rule(
 def _label_regex(label: str) -> re.Pattern[str]:
     words = [re.escape(word).replace("'", "['\u2019]?") for word in label.rstrip(":").split()]
     colon = r"\s*:" if label.endswith(":") else r"\s*:?"
-    return re.compile(r"(?<![\w'])" + r"\s+".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)
+    # OCR may leave out the space between a label's words ("StatementPeriod:").
+    return re.compile(r"(?<![\w'])" + r"\s*".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)
 
 
 def _value_right(kind: str, text: str, nth: int) -> str | None:
