@@ -87,13 +87,14 @@ def test_text_layer_boxes_sit_on_the_printed_words(rendered_samples):
 
 
 def test_boxes_follow_a_rotated_pdf_page():
-    """A page stored sideways (/Rotate 90) is rendered turned, and its boxes turn with it."""
+    """A page whose /Rotate 90 shows its text sideways is turned to read upright, and its boxes
+    turn with it."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_text_pdf(["Closing balance 3,533.99"]))))
     writer.pages[0].rotate(90)
     buffer = io.BytesIO()
     writer.write(buffer)
     (page,) = _pages(buffer.getvalue(), "application/pdf")
-    assert page.width > page.height
+    assert page.height > page.width
     assert [w[0] for w in page.words] == ["Closing", "balance", "3,533.99"]
     for word in page.words:
         assert _ink_under(page, word) > 0.05, word
