@@ -94,12 +94,19 @@ def _page_inputs(provider: Provider, pages: list[RenderedPage]) -> list[PageInpu
     ]
 
 
-def _grounded(spec_field, value: str, words: list[tuple[int, list]]) -> bool:
+def _grounded(spec_field, value: str, words: list[tuple[int, list]], date_order: str = "") -> bool:
     if spec_field.is_rows:
         columns = [(c.key, c.kind) for c in spec_field.columns]
         rows = rows_loads(value)
         return bool(rows) and all(locate_rows(rows=rows, columns=columns, pages=words))
-    return locate(value=value, kind=spec_field.kind, pages=words) is not None
+    found = locate(
+        value=value,
+        kind=spec_field.kind,
+        pages=words,
+        date_order=date_order,
+        unsigned=spec_field.sign == "magnitude",
+    )
+    return found is not None
 
 
 def score_document(
@@ -131,7 +138,7 @@ def score_document(
             "required": spec_field.required,
             "expected": expected_fields[spec_field.key],
             "value": value,
-            "grounded": _grounded(spec_field, value, words) if value else None,
+            "grounded": _grounded(spec_field, value, words, spec.date_order) if value else None,
         }
     return scored
 

@@ -32,6 +32,7 @@ def document_types_sync() -> list[DocumentType]:
             "version": data.get("version", 1),
             "description": data.get("description", ""),
             "fields": data["fields"],
+            "date_order": data.get("date_order", ""),
         }
         document_type, created = DocumentType.objects.get_or_create(
             key=data["key"], defaults=defaults

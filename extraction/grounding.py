@@ -9,10 +9,11 @@ itself worth showing: it may have been misread, or invented.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .normalize import NormalizationError, normalize
+from .normalize import NormalizationError, date_readings, normalize
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,57 @@ _EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
 MAX_PIECE_GAP = 0.08
 
 
-def locate(*, value: str, kind: str, pages: Sequence[tuple[int, list[list]]]) -> Location | None:
+def locate(
+    *,
+    value: str,
+    kind: str,
+    pages: Sequence[tuple[int, list[list]]],
+    date_order: str = "",
+    unsigned: bool = False,
+) -> Location | None:
     """Where ``value`` (of ``kind``) first appears on ``pages``, or None.
 
     ``pages`` is ``[(page_number, words)]`` with words as ``[text, x0, y0, x1, y1]``. An
     exact reading anywhere beats a partial one (the value inside a longer word, or a name
     broken over lines), so a label glued to its value is only used when nothing cleaner exists.
+
+    Found means found as whole tokens: 450.00 does not stand in "2 450.00", nor 108.43 in
+    "108.43 CR". A date matches when the page's date can mean the same day under
+    ``date_order`` (any order when blank), with a two-digit year in any century; ``unsigned``
+    compares amounts by size (a total whose label says its direction).
     """
     try:
-        target = normalize(kind, value)
+        if kind == "date":
+            wanted = date_readings(value, order=date_order)
+            if not wanted:
+                return None
+        else:
+            target = normalize(kind, value)
     except NormalizationError:
         return None
-    if kind in MAX_RUN:
-        strategies = (_exact_run, _partial_word)
+    if kind == "date":
+
+        def reads(text: str) -> bool:
+            return bool(wanted & date_readings(text, order=date_order))
+
+    elif kind == "money" and unsigned:
+
+        def reads(text: str) -> bool:
+            return _reads_as(kind, text, target.lstrip("-"), unsigned=True)
+
     else:
-        strategies = (_same_words, _same_letters, _words_in_pieces)
-    for strategy in strategies:
+
+        def reads(text: str) -> bool:
+            return _reads_as(kind, text, target)
+
+    if kind in MAX_RUN:
+        for strategy in (_exact_run, _partial_word):
+            for number, words in pages:
+                found = strategy(reads, kind, words)
+                if found:
+                    return Location(page=number, box=_union(found))
+        return None
+    for strategy in (_same_words, _same_letters, _words_in_pieces):
         for number, words in pages:
             found = strategy(target, kind, words)
             if found:
@@ -54,34 +90,69 @@ def locate(*, value: str, kind: str, pages: Sequence[tuple[int, list[list]]]) ->
     return None
 
 
-def _reads_as(kind: str, text: str, target: str) -> bool:
+def _reads_as(kind: str, text: str, target: str, *, unsigned: bool = False) -> bool:
     try:
-        return normalize(kind, text) == target
+        canonical = normalize(kind, text)
     except NormalizationError:
         return False
+    return (canonical.lstrip("-") if unsigned else canonical) == target
 
 
-def _exact_run(target: str, kind: str, words: list[list]) -> list[list] | None:
+def _is_value(kind: str, text: str) -> bool:
+    try:
+        normalize(kind, text)
+    except NormalizationError:
+        return False
+    return True
+
+
+def _beside(a: list, b: list) -> bool:
+    """Two words on one line with no more than a wide space between them."""
+    height = min(a[4] - a[2], b[4] - b[2])
+    overlap = min(a[4], b[4]) - max(a[2], b[2])
+    gap = max(b[1] - a[3], a[1] - b[3])
+    return height > 0 and overlap > 0.5 * height and gap < 1.5 * max(a[4] - a[2], b[4] - b[2])
+
+
+def _whole(kind: str, words: list[list], start: int, end: int) -> bool:
+    """The run ``words[start:end]`` is a whole value: the word just before or after it on the
+    same line does not continue it into another value ("2" before "450.00", "CR" after).
+
+    Identifiers are exempt: a label glued before one ("No. SX449120") would read as one.
+    """
+    if kind not in {"money", "date", "integer"}:
+        return True
+    run = " ".join(w[0] for w in words[start:end])
+    before = start > 0 and _beside(words[start - 1], words[start])
+    if before and _is_value(kind, words[start - 1][0] + " " + run):
+        return False
+    after = end < len(words) and _beside(words[end - 1], words[end])
+    return not (after and _is_value(kind, run + " " + words[end][0]))
+
+
+def _exact_run(reads: Callable[[str], bool], kind: str, words: list[list]) -> list[list] | None:
     for start in range(len(words)):
         for length in range(1, MAX_RUN[kind] + 1):
             run = words[start : start + length]
             if len(run) < length:
                 break
-            if _reads_as(kind, " ".join(w[0] for w in run), target):
+            if reads(" ".join(w[0] for w in run)) and _whole(kind, words, start, start + length):
                 return run
     return None
 
 
-def _partial_word(target: str, kind: str, words: list[list]) -> list[list] | None:
-    for word in words:
+def _partial_word(reads: Callable[[str], bool], kind: str, words: list[list]) -> list[list] | None:
+    for index, word in enumerate(words):
+        if kind == "money" and _is_value(kind, word[0]):
+            continue  # the whole word is an amount ("734.56-"): its part is not another one
         for part in _NUMERIC_PART.findall(word[0]):
-            if part != word[0] and _reads_as(kind, part, target):
+            if part != word[0] and reads(part) and _whole(kind, words, index, index + 1):
                 return [word]
     return None
 
 
 def _token(text: str) -> str:
-    return _EDGE_PUNCTUATION.sub("", text).lower()
+    return _EDGE_PUNCTUATION.sub("", unicodedata.normalize("NFC", text)).lower()
 
 
 def _same_words(target: str, kind: str, words: list[list]) -> list[list] | None:
@@ -89,9 +160,12 @@ def _same_words(target: str, kind: str, words: list[list]) -> list[list] | None:
     if not wanted:
         return None
     tokens = [_token(w[0]) for w in words]
-    for start in range(len(words) - len(wanted) + 1):
-        if tokens[start : start + len(wanted)] == wanted:
-            return words[start : start + len(wanted)]
+    # Words are stored left to right; a right-to-left phrase reads right to left.
+    rtl = any(unicodedata.bidirectional(ch) in {"R", "AL"} for ch in target)
+    for order in (wanted, wanted[::-1]) if rtl else (wanted,):
+        for start in range(len(words) - len(order) + 1):
+            if tokens[start : start + len(order)] == order:
+                return words[start : start + len(order)]
     return None
 
 
@@ -219,6 +293,5 @@ def _in_line(kind: str, target: str, line: list[list]) -> list[list] | None:
         # Words that are only punctuation ("&", "|") are skipped on both sides.
         kept = [w for w in line if _token(w[0])]
         return _same_words(normalize("text", target), "text", kept)
-    unsigned = [[w[0].lstrip("-\u2212(").rstrip(")"), *w[1:]] for w in line]
-    # The boxes are the line's own; only the sign was taken off the text.
-    return _exact_run(target, "money", unsigned)
+    # The boxes are the line's own; only the sign is left out of the comparison.
+    return _exact_run(lambda text: _reads_as("money", text, target, unsigned=True), "money", line)

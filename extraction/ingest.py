@@ -10,9 +10,11 @@ from __future__ import annotations
 import ctypes
 import io
 import logging
+import re
 import statistics
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -50,6 +52,9 @@ class RenderedPage:
     text: str  # the page's text in reading order, columns kept apart by runs of spaces
     words: list[list]  # [[text, x0, y0, x1, y1], ...] fractions of the page, origin top-left
     text_source: str  # "text_layer" | "ocr" | "none"
+    # What a person should know about how the text was had: "ocr_unavailable", or
+    # "text_layer_disagrees" with the disagreements [{"layer": "7,905.55", "seen": "2,450.00"}].
+    notes: dict = field(default_factory=dict)
 
 
 def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
@@ -107,66 +112,205 @@ def _flattened_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
 def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPage:
     width_pt, height_pt = page.get_size()
     scale = max_pixels / max(width_pt, height_pt)
-    image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
-    words = _text_layer_words(page, image.size)
-    if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS:
-        return _page(number, image, group_lines(words), "text_layer")
+    # Content drawn sideways or upside down on its page is turned upright, boxes with it.
+    turn = _content_turn(page)
+    image = page.render(scale=scale, rotation=turn, may_draw_forms=True).to_pil().convert("RGB")
+    words, suspect = _text_layer_words(page, image.size, turn)
+    notes: dict = {}
+    if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
+        words, notes = _checked_against_pixels(words, image)
+        return _page(number, image, group_lines(words), "text_layer", notes)
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
-    scanned = _scanned_page(number, page.render(scale=ocr_scale).to_pil(), max_pixels)
+    scanned = _scanned_page(
+        number, page.render(scale=ocr_scale, rotation=turn).to_pil(), max_pixels
+    )
     if scanned.words or not words:
+        if suspect and scanned.words:
+            scanned.notes["text_layer_replaced"] = True
         return scanned
-    return _page(number, image, group_lines(words), "text_layer")
+    return _page(number, image, group_lines(words), "text_layer", scanned.notes)
 
 
-def _text_layer_words(page: pdfium.PdfPage, size: tuple[int, int]) -> list[list]:
-    """Words from the text layer's characters, with boxes in the rendered image's frame.
-
-    A word ends at a space (real or inserted by PDFium), a line break, or a gap wider than half
-    the character height, since some generators place words without any space character.
-    """
+def _content_turn(page: pdfium.PdfPage) -> int:
+    """Degrees clockwise (0, 90, 180, 270) that turn the page's text upright as displayed,
+    from the direction in which its characters advance; 0 without a text layer."""
     textpage = page.get_textpage()
     try:
-        words: list[list] = []
+        votes = {0: 0, 90: 0, 180: 0, 270: 0}
+        previous = None
+        for index in range(min(textpage.count_chars(), 2000)):
+            char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
+            if not char.isalnum():
+                previous = None
+                continue
+            left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            centre = _device_point(page, (left + right) / 2, (bottom + top) / 2)
+            if previous is not None:
+                dx, dy = centre[0] - previous[0], centre[1] - previous[1]
+                if abs(dx) > abs(dy):
+                    votes[0 if dx > 0 else 180] += 1
+                else:
+                    # Advancing down the screen: text turned clockwise; turn it back.
+                    votes[270 if dy > 0 else 90] += 1
+            previous = centre
+    finally:
+        textpage.close()
+    best = max(votes, key=votes.get)
+    return best if votes[best] > 2 * votes[0] else 0
+
+
+def _device_point(page: pdfium.PdfPage, x: float, y: float, turn: int = 0, size=(10000, 10000)):
+    device_x, device_y = ctypes.c_int(), ctypes.c_int()
+    pdfium_c.FPDF_PageToDevice(
+        page.raw, 0, 0, size[0], size[1], turn // 90, x, y, device_x, device_y
+    )
+    return device_x.value, device_y.value
+
+
+def _suspect(textpage, index: int, char: str) -> bool:
+    """A character whose text cannot be trusted: no Unicode map for its glyph, a private-use
+    code point, or a control or replacement character in place of a letter."""
+    code = ord(char)
+    return (
+        bool(pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, index))
+        or 0xE000 <= code <= 0xF8FF
+        or code == 0xFFFD
+        or (code < 0x20 and char not in "\t\n\r")
+    )
+
+
+def _text_layer_words(
+    page: pdfium.PdfPage, size: tuple[int, int], turn: int = 0
+) -> tuple[list[list], bool]:
+    """Words from the text layer's characters, with boxes in the rendered image's frame, and
+    whether the layer is suspect (glyphs without a map, private-use or control characters).
+
+    Characters are placed on the rendered (upright) page first, so that a page whose content
+    is drawn upside down or sideways still reads left to right. A word ends at a space (real
+    or inserted by PDFium), a line break, or a gap wider than half the character height, since
+    some generators place words without any space character.
+    """
+    width, height = size
+    textpage = page.get_textpage()
+    words: list[list] = []
+    suspicious = 0
+    try:
         current: list[str] = []
         box: list[float] = []
+        stepped_left = False
         for index in range(textpage.count_chars()):
             char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            if char not in " \x00" and right > left and _suspect(textpage, index, char):
+                suspicious += 1
             if char.isspace() or char == "\x00" or right <= left:
                 if current:
-                    words.append(["".join(current), *box])
-                current, box = [], []
+                    words.append(["".join(current), *box, stepped_left])
+                current, box, stepped_left = [], [], False
                 continue
-            gap_too_wide = box and (left - box[2] > 0.5 * (top - bottom) or left < box[0])
-            if current and gap_too_wide:
-                words.append(["".join(current), *box])
-                current, box = [], []
+            corners = [
+                _device_point(page, x, y, turn, size) for x, y in ((left, bottom), (right, top))
+            ]
+            x0, x1 = sorted(c[0] for c in corners)
+            y0, y1 = sorted(c[1] for c in corners)
+            if current:
+                line_height = max(box[3] - box[1], y1 - y0, 1)
+                middle, box_middle = (y0 + y1) / 2, (box[1] + box[3]) / 2
+                # Right-to-left text drawn in logical order steps leftwards, char by char.
+                leftwards = _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
+                broken = (
+                    (x0 - box[2] > 0.5 * line_height or x0 < box[0])
+                    and not (leftwards and box[0] - x1 <= 0.5 * line_height)
+                ) or abs(middle - box_middle) > 0.5 * line_height
+                if broken:
+                    words.append(["".join(current), *box, stepped_left])
+                    current, box, stepped_left = [], [], False
+                elif leftwards and x1 <= box[0] + 0.2 * line_height:
+                    stepped_left = True
             current.append(char)
             box = (
-                [left, bottom, right, top]
+                [x0, y0, x1, y1]
                 if not box
-                else [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
+                else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
             )
         if current:
-            words.append(["".join(current), *box])
+            words.append(["".join(current), *box, stepped_left])
     finally:
         textpage.close()
-    return [[text, *_to_fractions(page, size, box)] for text, *box in words]
-
-
-def _to_fractions(page: pdfium.PdfPage, size: tuple[int, int], box: list[float]) -> list[float]:
-    """A box in PDF points as fractions of the rendered image, honouring the page's rotation."""
-    width, height = size
-    xs, ys = [], []
-    for page_x, page_y in ((box[0], box[1]), (box[2], box[3])):
-        device_x, device_y = ctypes.c_int(), ctypes.c_int()
-        pdfium_c.FPDF_PageToDevice(
-            page.raw, 0, 0, width, height, 0, page_x, page_y, device_x, device_y
-        )
-        xs.append(device_x.value / width)
-        ys.append(device_y.value / height)
     clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
-    return [clamp(min(xs)), clamp(min(ys)), clamp(max(xs)), clamp(max(ys))]
+    placed = [
+        [
+            unicodedata.normalize("NFC", text),
+            clamp(x0 / width),
+            clamp(y0 / height),
+            clamp(x1 / width),
+            clamp(y1 / height),
+            logical,
+        ]
+        for text, x0, y0, x1, y1, logical in words
+    ]
+    return _logical_order(placed), suspicious > 0
+
+
+def _logical_order(words: list[list]) -> list[list]:
+    """Right-to-left words in logical order: a text layer holds glyphs in the order they are
+    drawn (left to right), so a Hebrew or Arabic word comes out reversed until the Unicode
+    bidi algorithm puts it back."""
+    from bidi import get_display
+
+    for word in words:
+        if any(_is_rtl(ch) for ch in word[0]) and not word[5]:
+            word[0] = get_display(word[0])
+    return [word[:5] for word in words]
+
+
+def _is_rtl(char: str) -> bool:
+    return unicodedata.bidirectional(char) in {"R", "AL"}
+
+
+# Amounts, dates and other numbers on a text layer are checked against what the page shows.
+_NUMERIC_WORD = re.compile(r"\d")
+# The layer is taken to lie when at least this many checked words and this share disagree;
+# below that a disagreement is more likely OCR's own slip than a wrong map.
+MIN_DISAGREEMENTS = 2
+MIN_DISAGREEMENT_SHARE = 0.25
+MAX_CHECKED_WORDS = 60
+
+
+def _checked_against_pixels(words: list[list], image: Image.Image) -> tuple[list[list], dict]:
+    """The words, with numbers the rendered page shows differently replaced by what it shows.
+
+    A font whose ToUnicode map is wrong draws "2,450.00" while its text says "7,905.55": the
+    digits of each numeric word are read back from the word's own pixels (OCR recognition on
+    the word's box only, no page layout), and when enough of them disagree the visible digits
+    win and the disagreements are noted. Without an OCR engine the words are kept as they are.
+    """
+    numeric = [i for i, w in enumerate(words) if _NUMERIC_WORD.search(w[0])][:MAX_CHECKED_WORDS]
+    if not numeric:
+        return words, {}
+    try:
+        seen = ocr.read_crops(image, [words[i][1:5] for i in numeric])
+    except ocr.OcrUnavailable:
+        return words, {}
+    disagreements = []
+    for index, reading in zip(numeric, seen, strict=True):
+        layer = words[index][0]
+        if reading and _digits(reading) != _digits(layer) and _digits(reading):
+            disagreements.append((index, reading))
+    if len(disagreements) < MIN_DISAGREEMENTS or len(disagreements) < MIN_DISAGREEMENT_SHARE * len(
+        numeric
+    ):
+        return words, {}
+    fixed = [list(word) for word in words]
+    notes = []
+    for index, reading in disagreements:
+        notes.append({"layer": words[index][0], "seen": reading})
+        fixed[index][0] = reading
+    return fixed, {"text_layer_disagrees": notes}
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 # --- images ------------------------------------------------------------------------------------
@@ -187,8 +331,39 @@ def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPa
     # Only TIFF carries pages as frames; the frames of an animated WebP or PNG are not pages.
     frames = ImageSequence.Iterator(original) if kind == "image/tiff" else [original]
     for number, frame in enumerate(frames, start=1):
-        upright = ImageOps.exif_transpose(frame.copy()).convert("RGB")
+        upright = flatten(ImageOps.exif_transpose(frame.copy()))
         yield _scanned_page(number, upright, max_pixels)
+
+
+def flatten(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit RGB on white paper, whatever its mode.
+
+    16- and 32-bit grey (I;16, I) and float (F) are scaled by their real range rather than
+    clipped at 255 (which turned a 16-bit scan into a white page); transparency (RGBA, LA,
+    PA, P with a transparent colour) is laid on white rather than dropped (which turned a
+    transparent background black); 1, L, CMYK and YCbCr convert as Pillow does.
+    """
+    mode = image.mode
+    if mode.startswith("I;16") or mode in {"I", "F"}:
+        import numpy as np
+
+        pixels = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            top = 65535.0
+        else:
+            low, high = float(pixels.min(initial=0)), float(pixels.max(initial=0))
+            top = 1.0 if mode == "F" and high <= 1.0 else 255.0 if high <= 255 else high
+            if low < 0:
+                pixels, top = pixels - low, top - low
+        scaled = np.clip(pixels * (255.0 / (top or 1.0)), 0, 255).astype(np.uint8)
+        return Image.fromarray(scaled, mode="L").convert("RGB")
+    if mode == "P" and "transparency" in image.info:
+        image, mode = image.convert("RGBA"), "RGBA"
+    if mode in {"RGBA", "LA", "PA", "La", "RGBa"}:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 def _bounded(image: Image.Image, max_pixels: int) -> Image.Image:
@@ -203,21 +378,22 @@ def _bounded(image: Image.Image, max_pixels: int) -> Image.Image:
 
 
 def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedPage:
-    """A page read by OCR. The stored image is the straightened one, so boxes fit it."""
-    if ocr.tesseract_path() is None:
-        logger.warning("Page %s kept without text: Tesseract is not installed.", number)
-        return _page(number, _bounded(image, max_pixels), [], "none")
-    # Quarter turns first (an upside-down or sideways scan), then the small tilt.
-    straight = ocr.deskew(ocr.upright(image))
+    """A page read by OCR. The stored image is the upright one, so boxes fit it."""
     try:
-        words = ocr.read_words(straight)
+        read = ocr.read_page(image)
     except ocr.OcrUnavailable as exc:
         logger.warning("Page %s kept without text: %s", number, exc)
-        words = []
-    return _page(number, _bounded(straight, max_pixels), group_lines(words), "ocr")
+        return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_unavailable": True})
+    return _page(number, _bounded(read.image, max_pixels), group_lines(read.words), "ocr")
 
 
-def _page(number: int, image: Image.Image, lines: list[list[list]], source: str) -> RenderedPage:
+def _page(
+    number: int,
+    image: Image.Image,
+    lines: list[list[list]],
+    source: str,
+    notes: dict | None = None,
+) -> RenderedPage:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return RenderedPage(
@@ -228,6 +404,7 @@ def _page(number: int, image: Image.Image, lines: list[list[list]], source: str)
         text=layout_text(lines),
         words=[word for line in lines for word in line],
         text_source=source if lines else "none",
+        notes=dict(notes or {}),
     )
 
 
@@ -254,6 +431,21 @@ def group_lines(words: list[list]) -> list[list[list]]:
     return [sorted(line, key=lambda w: w[1]) for line in lines]
 
 
+def _rtl_phrases(line: list[list], phrase_gap: float) -> list[list]:
+    """The line's words left to right, with each phrase of right-to-left words (a Hebrew
+    name) joined into one in reading order: the rightmost word first."""
+    units: list[list] = []
+    for word in line:
+        rtl = any(_is_rtl(ch) for ch in word[0]) and not re.search(r"[A-Za-z]", word[0])
+        last = units[-1] if units else None
+        if rtl and last is not None and last[5] and word[1] - last[3] <= phrase_gap:
+            last[0] = word[0] + " " + last[0]
+            last[3], last[4] = word[3], max(last[4], word[4])
+            continue
+        units.append([*word[:5], rtl])
+    return units
+
+
 def layout_text(lines: list[list[list]]) -> str:
     """The lines as text; words of one phrase are joined by a space, columns by two or more.
 
@@ -272,7 +464,7 @@ def layout_text(lines: list[list[list]]) -> str:
         # the tallest word's height is wider than a space in both and narrower than a column gap.
         phrase_gap = max(w[4] - w[2] for w in line)
         text, previous = "", None
-        for word in line:
+        for word in _rtl_phrases(line, phrase_gap):
             if previous is not None and word[1] - previous[3] <= phrase_gap:
                 text += " " + word[0]
             else:

@@ -44,6 +44,13 @@ class DocumentType(models.Model):
         blank=True,
         help_text="Leave blank for the default reader; or local, openai or anthropic.",
     )
+    # Blank: the deployment's EXTRACTION_DATE_ORDER. Receipts from a day-first country: DMY.
+    date_order = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=[("MDY", "Month first"), ("DMY", "Day first"), ("YMD", "Year first")],
+        help_text="How numeric dates on this type are read; blank for the deployment's order.",
+    )
 
     class Meta:
         ordering = ["label"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -33,7 +35,8 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def _collapse(value: str) -> str:
-    return _WHITESPACE.sub(" ", value).strip()
+    """NFC (a name typed with combining accents equals the precomposed one), one space."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
 def _fail(kind: str) -> NormalizationError:
@@ -42,31 +45,95 @@ def _fail(kind: str) -> NormalizationError:
 
 # --- money -------------------------------------------------------------------------------------
 
-_CURRENCY = re.compile(r"(?i)\b(?:usd|us)\b|us\$|\$")
-_MINUSES = "-\u2212\u2012\u2013"
-# Digit grouping characters seen on statements: comma, dot, space, no-break space, apostrophe.
-_GROUPING = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}\b)")
-_MONEY_BODY = re.compile(r"\d[\d.,]*")
+# One money grammar for every reader, the normalizer and the grounding. An amount is a number
+# with optional digit grouping (space, no-break or thin space, apostrophe, comma or dot, one kind
+# per number) and a decimal mark that differs from the grouping; around it a currency (before or
+# after), a sign (leading, trailing or parentheses) and a credit/debit marker (CR, DR, credit).
+CURRENCY = (
+    r"(?:US\$|C\$|A\$|NZ\$|HK\$|S\$|\$|USD|CAD|AUD|EUR|GBP|CHF|MYR|SGD|INR|JPY|"
+    r"\u20ac|\u00a3|\u00a5|\u20b9|RM|Fr\.|kr|US)"
+)
+_GROUP_MARKS = " \u00a0\u202f\u2009'\u2019"
+MINUSES = "-\u2212\u2012\u2013"
+_NUMBER = (
+    # 1,234,567.89  1 234 567.89  1'234.50  (grouping with a dot as decimal mark)
+    rf"\d{{1,3}}(?:(?P<g1>[,{_GROUP_MARKS}])\d{{3}})(?:(?P=g1)\d{{3}})*(?:\.\d{{1,2}})?"
+    # 1.234.567,89  1 234,50  (grouping with a comma as decimal mark)
+    rf"|\d{{1,3}}(?:(?P<g2>[.{_GROUP_MARKS}])\d{{3}})(?:(?P=g2)\d{{3}})*,\d{{1,2}}"
+    r"|\d+(?:[.,]\d{1,2})?"
+)
+_CREDIT = r"(?:CR|Cr|cr|credit|Credit|CREDIT|DR|Dr|dr|debit|Debit|DEBIT)\b\.?"
+# A whole amount as printed. Used with fullmatch on a value, and (as MONEY_IN_TEXT) to find
+# amounts inside a line of text.
+_AMOUNT = (
+    r"(?P<open>\(\s?)?(?P<lead>[-\u2212\u2012\u2013+]\s?)?(?:" + CURRENCY + r"\s?)?"
+    r"(?P<lead2>[-\u2212\u2012\u2013]\s?)?(?P<number>" + _NUMBER + r")"
+    r"(?:\s?" + CURRENCY + r"(?![A-Za-z]))?(?P<trail>[-\u2212\u2012\u2013])?"
+    r"(?:\s?(?P<credit>" + _CREDIT + r"))?(?(open)\s?\))"
+)
+_AMOUNT_RE = re.compile(_AMOUNT)
+# Amounts standing in a line: never inside a longer number or a date; a decimal part is
+# required so that a ZIP code or a quantity is not taken for money.
+MONEY_IN_TEXT = re.compile(
+    r"(?<![\w.,/\u2212-])(?=[(\-\u2212\u2012\u2013+$\u20ac\u00a3\u00a5\u20b9A-Z\d])"
+    + _AMOUNT.replace("(?P<", "(?P<t_")
+    .replace("(?P=g", "(?P=t_g")
+    .replace("(?(open)", "(?(t_open)")
+    + r"(?![\d/]|[.,]\d)"
+)
+
+
+def money_in_text(text: str) -> list[re.Match[str]]:
+    """The amounts printed in ``text`` (with a decimal part), left to right."""
+    return [
+        match
+        for match in MONEY_IN_TEXT.finditer(text)
+        if re.search(r"[.,]\d{1,2}$", match.group("t_number"))
+    ]
 
 
 def _money(value: str) -> str:
-    text = _collapse(value)
+    text = _collapse(value).replace("\u2019", "'")
+    match = _AMOUNT_RE.fullmatch(text)
+    if match is None:
+        return _money_loose(text)
+    number = match.group("number")
+    negative = bool(
+        match.group("open")
+        or (match.group("lead") or "+").strip() in MINUSES
+        or match.group("lead2")
+        or match.group("trail")
+    )
+    credit = (match.group("credit") or "").rstrip(".").lower()
+    if credit in {"cr", "credit"}:
+        negative = True
+    if match.group("g1") is not None or match.group("g2") is not None:
+        group = match.group("g1") or match.group("g2")
+        number = number.replace(group, "")
+        digits = number.replace(",", ".")
+    else:
+        digits = _money_digits(number)
+    return _money_text(Decimal(digits), negative)
+
+
+def _money_loose(text: str) -> str:
+    """The older, looser reading for a value typed without spaces inside the number: an OCR
+    slip such as "1,841,45" still reads as 1841.45, while "612.45 1,837.35" (two amounts) is
+    refused."""
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1].strip()
-    text = _CURRENCY.sub("", text).strip()
-    if text[:1] in _MINUSES:
+    text = re.sub(CURRENCY, "", text).strip()
+    if text[:1] in MINUSES:
         negative, text = True, text[1:].strip()
-    elif text[-1:] in _MINUSES:
+    elif text[-1:] in MINUSES:
         negative, text = True, text[:-1].strip()
-    elif text[:1] == "+":
-        text = text[1:].strip()
-    # A currency sign may stand after the minus: "-$12.00".
-    text = _CURRENCY.sub("", text).strip()
-    text = _GROUPING.sub("", text)
-    if not _MONEY_BODY.fullmatch(text):
+    if not re.fullmatch(r"\d[\d.,]*", text):
         raise _fail("money")
-    amount = Decimal(_money_digits(text))
+    return _money_text(Decimal(_money_digits(text)), negative)
+
+
+def _money_text(amount: Decimal, negative: bool) -> str:
     if negative:
         amount = -amount
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -91,64 +158,149 @@ def _money_digits(text: str) -> str:
 
 # --- dates -------------------------------------------------------------------------------------
 
+# Month names and abbreviations in English, French, Spanish, German, Italian, Portuguese and
+# Dutch, accents removed ("fevr." and "fevrier" both read February).
+_MONTH_NAMES = [
+    "jan january janv janvier ene enero januar gen gennaio janeiro januari jaenner",
+    "feb february fev fevr fevrier febrero februar febbraio fevereiro februari",
+    "mar march mars marzo maerz marz marco maart",
+    "apr april avr avril abr abril aprile",
+    "may mai mayo mag maggio maio mei",
+    "jun june juin junio juni giu giugno junho",
+    "jul july juil juillet julio juli lug luglio julho",
+    "aug august aou aout ago agosto augustus",
+    "sep sept september septembre septiembre set settembre setembro",
+    "oct october octobre octubre okt oktober ott ottobre out outubro",
+    "nov november novembre noviembre novembro",
+    "dec december decembre dic diciembre dez dezember dicembre dezembro",
+]
 _MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
+    name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()
 }
-_MONTH = r"(?P<month_name>[A-Za-z]{3,9})\.?"
-_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+DATE_ORDERS = ("MDY", "DMY", "YMD")
+_ORDER_WORDS = {
+    "MDY": "month first (MM/DD/YYYY)",
+    "DMY": "day first (DD/MM/YYYY)",
+    "YMD": "year first (YYYY-MM-DD)",
+}
+# What a two-digit year means, by what the date is: a birth date lies in the past; a document
+# date lies near today; an expiry date (and anything undeclared) follows strptime's pivot.
+DATE_ERAS = ("", "past", "recent", "future")
+_MONTH = r"(?P<month_name>[^\W\d_]{3,10})\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|\.)?"
 _YEAR = r"(?P<year>\d{4}|\d{2})"
-_DATE_PATTERNS = [
-    re.compile(r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"),
-    re.compile(r"(?P<month>\d{1,2})[-/.](?P<day>\d{1,2})[-/.]" + _YEAR),
-    re.compile(_MONTH + r"\s*" + _DAY + r",?\s*" + _YEAR),
-    re.compile(_DAY + r"[\s-]*" + _MONTH + r",?[\s-]*" + _YEAR),
+_NUMERIC = re.compile(r"(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{4}|\d{2})")
+_NAMED = [
+    re.compile(_MONTH + r"\s*" + _DAY + r",?\s*(?:de\s+)?" + _YEAR),
+    re.compile(_DAY + r"(?:[\s-]*de)?[\s-]*" + _MONTH + r",?(?:[\s-]*de)?[\s-]*" + _YEAR),
+    re.compile(r"(?P<year>\d{4})[\s-]*" + _MONTH + r"[\s-]*" + _DAY),
 ]
 
 
-def _two_digit_year(year: int) -> int:
-    # The same pivot as strptime's %y: 69 and below are this century.
+@dataclass(frozen=True)
+class DateReading:
+    """How to read a date: the order of its numbers and what a two-digit year means.
+
+    ``order`` is "MDY", "DMY" or "YMD" ("" for the deployment's EXTRACTION_DATE_ORDER);
+    ``era`` one of DATE_ERAS; ``today`` fixes the present (for tests), else the current date.
+    """
+
+    order: str = ""
+    era: str = ""
+    today: date | None = None
+
+
+def default_date_order() -> str:
+    """The deployment's date order (setting EXTRACTION_DATE_ORDER), "MDY" without Django."""
+    try:
+        from django.conf import settings
+
+        order = getattr(settings, "EXTRACTION_DATE_ORDER", "MDY") if settings.configured else "MDY"
+    except ImportError:  # pragma: no cover - Django is always installed with the app
+        order = "MDY"
+    return order if order in DATE_ORDERS else "MDY"
+
+
+def _full_year(year: int, month: int, day: int, reading: DateReading) -> int:
+    today = reading.today or datetime.now(UTC).date()
+    if reading.era == "past":
+        century = today.year // 100 * 100
+        candidate = century + year
+        try:
+            later = date(candidate, month, day) > today
+        except ValueError:
+            later = candidate > today.year
+        return candidate - 100 if later else candidate
+    if reading.era == "recent":
+        candidates = [today.year // 100 * 100 + year + shift for shift in (-100, 0, 100)]
+        return min(candidates, key=lambda y: abs(y - today.year))
+    # The same pivot as strptime's %y: 68 and below are this century.
     return year + (2000 if year <= 68 else 1900)
 
 
-def _date(value: str) -> str:
+def _ascii_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _date(value: str, reading: DateReading | None = None) -> str:
+    reading = reading or DateReading()
+    order = reading.order or default_date_order()
     text = _collapse(value)
-    for pattern in _DATE_PATTERNS:
+    match = _NUMERIC.fullmatch(text)
+    if match:
+        a, b, c = match["a"], match["b"], match["c"]
+        if len(a) == 4:
+            year, month, day = a, b, c
+        elif len(a) == 3 or (len(a) > 2 and len(c) > 2):
+            raise _fail("date")
+        elif order == "YMD" and len(c) == 2:
+            year, month, day = a, b, c
+        elif order == "DMY" or (order == "YMD" and len(c) == 4):
+            day, month, year = a, b, c
+        else:
+            month, day, year = a, b, c
+        return _checked(int(year), int(month), int(day), len(year) == 2, reading, order, text)
+    for pattern in _NAMED:
         match = pattern.fullmatch(text)
         if not match:
             continue
-        parts = match.groupdict()
-        if "month_name" in parts:
-            month = _MONTHS.get(parts["month_name"].lower())
-            if month is None:
-                continue
-        else:
-            month = int(parts["month"])
-        year = int(parts["year"])
-        if len(parts["year"]) == 2:
-            year = _two_digit_year(year)
-        try:
-            return date(year, month, int(parts["day"])).isoformat()
-        except ValueError:
-            raise _fail("date") from None
+        month = _MONTHS.get(_ascii_fold(match["month_name"]).rstrip("."))
+        if month is None:
+            continue
+        year = match["year"]
+        return _checked(int(year), month, int(match["day"]), len(year) == 2, reading, "", text)
     raise _fail("date")
+
+
+def _checked(
+    year: int, month: int, day: int, short: bool, reading: DateReading, order: str, text: str
+) -> str:
+    """The ISO date, or a plain refusal naming the order it was read in."""
+    if short:
+        year = _full_year(year, month, day, reading)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        if order:
+            raise NormalizationError(
+                f"{text} is not a date when read {_ORDER_WORDS[order]}. "
+                "Check the day and the month."
+            ) from None
+        raise _fail("date") from None
+
+
+def date_readings(value: str, *, order: str = "") -> set[str]:
+    """Every ISO date ``value`` may stand for under ``order`` (any order when blank), with a
+    two-digit year in any century: what the page can be said to show."""
+    found = set()
+    for each in (order,) if order else DATE_ORDERS:
+        for era in ("", "past", "recent"):
+            try:
+                found.add(_date(value, DateReading(order=each, era=era)))
+            except NormalizationError:
+                continue
+    return found
 
 
 # --- numbers and identifiers -------------------------------------------------------------------
@@ -273,8 +425,9 @@ _NORMALIZERS = {
 }
 
 
-def normalize(kind: str, value: str) -> str:
-    """The canonical form of ``value`` read as ``kind``.
+def normalize(kind: str, value: str, *, dates: DateReading | None = None) -> str:
+    """The canonical form of ``value`` read as ``kind``; ``dates`` says how to read a date
+    (order and era; the deployment's order by default).
 
     money -> "1234.50", date -> "2026-01-15", integer -> "2026", ssn -> "123-45-6789",
     ein -> "12-3456789", account -> letters and digits, rows -> canonical JSON (see
@@ -283,6 +436,8 @@ def normalize(kind: str, value: str) -> str:
     """
     if value is None or not str(value).strip():
         raise _fail(kind if kind in _MESSAGES else "text")
+    if kind == "date":
+        return _date(str(value), dates)
     return _NORMALIZERS.get(kind, _text)(str(value))
 
 

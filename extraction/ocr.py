@@ -1,7 +1,11 @@
-"""Optical character recognition through the `tesseract` command-line program.
+"""Optical character recognition: RapidOCR (PP-OCRv4 on onnxruntime, models inside the wheel)
+by default, or the `tesseract` command-line program.
 
-The binary is optional: without it, ``read_words`` raises ``OcrUnavailable`` and the caller keeps
-the page with no text, so an install without Tesseract still stores and shows every upload.
+RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine; it was
+chosen over Tesseract by the figures of ``python -m bench.ocr`` (README, "OCR"). The engine is
+the setting EXTRACTION_OCR_ENGINE ("rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
+once per page and returns word boxes on the upright page; when no engine can run it raises
+``OcrUnavailable`` and the caller keeps the page without text, saying why.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
@@ -27,11 +33,201 @@ MIN_CONFIDENCE = 20.0
 
 
 class OcrUnavailable(Exception):
-    """The `tesseract` program is not installed, or it failed on this image."""
+    """No OCR engine can run here, or the engine failed on this image."""
+
+
+# What the applicant and the admin are told when pages could not be read by OCR.
+UNAVAILABLE_MESSAGE = (
+    "Text recognition (OCR) is not available on this server, so scanned pages and photos "
+    "cannot be read automatically. Please type the values in beside the page."
+)
 
 
 def tesseract_path() -> str | None:
     return shutil.which("tesseract")
+
+
+def engine_name() -> str:
+    """The configured engine (EXTRACTION_OCR_ENGINE), "rapidocr" unless set otherwise."""
+    from django.conf import settings
+
+    return getattr(settings, "EXTRACTION_OCR_ENGINE", "rapidocr") or "rapidocr"
+
+
+def availability() -> tuple[bool, str]:
+    """Whether the configured engine can run here, and a sentence saying which it is or why
+    not (shown on the admin's health view)."""
+    name = engine_name()
+    if name == "none":
+        return False, "OCR is turned off (EXTRACTION_OCR_ENGINE=none)."
+    if name == "tesseract":
+        found = tesseract_path()
+        return (True, f"Tesseract at {found}") if found else (False, "Tesseract is not installed.")
+    try:
+        _rapidocr()
+    except OcrUnavailable as exc:
+        return False, str(exc)
+    return True, "RapidOCR (PP-OCRv4 on onnxruntime)"
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """One page read by OCR: the upright image and its words as ``[text, x0, y0, x1, y1]``
+    fractions of that image, origin top-left."""
+
+    image: Image.Image
+    words: list[list]
+
+
+def read_page(image: Image.Image) -> OcrPage:
+    """The words on ``image`` read once by the configured engine, with the page turned upright
+    (an upside-down or sideways scan). Raises ``OcrUnavailable``."""
+    if engine_name() == "none":
+        raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
+    if engine_name() == "tesseract":
+        if tesseract_path() is None:
+            raise OcrUnavailable("Tesseract is not installed.")
+        straight = deskew(upright(image))
+        return OcrPage(image=straight, words=read_words(straight))
+    return _rapid_page(deskew(image))
+
+
+# --- RapidOCR ------------------------------------------------------------------------------
+
+_ENGINE = None
+_ENGINE_LOCK = threading.Lock()
+# Its detector works on the long side scaled to at most this; letters stay about 20 px tall.
+RAPID_MAX_SIDE = 2400
+RAPID_MIN_SCORE = 0.5
+
+
+def _rapidocr():
+    """The process's one RapidOCR engine (loading the models takes about a second)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:  # an install without the optional wheels
+                raise OcrUnavailable(f"RapidOCR is not installed: {exc}") from exc
+            threads = int(os.environ.get("OMP_THREAD_LIMIT", "0") or 0) or -1
+            _ENGINE = RapidOCR(
+                max_side_len=RAPID_MAX_SIDE,
+                intra_op_num_threads=threads,
+                inter_op_num_threads=1,
+            )
+            _ENGINE.text_cls = _TurnsSeen(_ENGINE.text_cls)
+        return _ENGINE
+
+
+class _TurnsSeen:
+    """Wraps RapidOCR's line classifier to remember, per thread, which lines it found upside
+    down: the page's orientation comes from the same run that reads its text."""
+
+    def __init__(self, classify):
+        self.classify = classify
+        self.local = threading.local()
+
+    def __call__(self, crops):
+        turned, labels, elapsed = self.classify(crops)
+        self.local.labels = [str(label[0]) for label in labels]
+        return turned, labels, elapsed
+
+    def upside_down_share(self) -> float:
+        labels = getattr(self.local, "labels", [])
+        return sum(label == "180" for label in labels) / len(labels) if labels else 0.0
+
+
+def _rapid_words(image: Image.Image) -> list[list]:
+    """Word boxes in pixels of ``image``: RapidOCR reads lines and places each character; a
+    word is a run of characters between spaces."""
+    import numpy as np
+
+    engine = _rapidocr()
+    # Raw pixels, no re-encoding; RapidOCR expects OpenCV's BGR order.
+    pixels = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    try:
+        result, _ = engine(pixels, return_word_box=True, text_score=RAPID_MIN_SCORE)
+    except Exception as exc:  # noqa: BLE001 - an engine failure must not lose the page
+        raise OcrUnavailable(f"RapidOCR failed: {exc}") from exc
+    words: list[list] = []
+    for line in result or []:
+        points, text, score = line[0], line[1], float(line[2])
+        chars = line[4] if len(line) > 4 else []
+        boxes = line[3] if len(line) > 3 else []
+        if score < RAPID_MIN_SCORE or not text.strip():
+            continue
+        line_xs = [p[0] for p in points]
+        span = (min(line_xs), max(line_xs))
+        if not chars or len(chars) != len(boxes):
+            ys = [p[1] for p in points]
+            words.append([text.strip(), span[0], min(ys), span[1], max(ys), *span])
+            continue
+        current: list = []
+        line_height = max(p[1] for p in points) - min(p[1] for p in points)
+        for char, box in zip(chars, boxes, strict=False):
+            # Its recognizer often leaves out spaces ("Feb1,2025", "CO80236"); a gap wider
+            # than a third of the line's height beside a letter is one. Its character places
+            # are coarse, so gaps between digits and signs ("$147.87") are not trusted.
+            gap = box[0][0] - current[-1][1][1][0] if current else 0
+            beside_letter = bool(current) and (char.isalpha() or current[-1][0].isalpha())
+            if char.isspace() or (gap > line_height / 3 and beside_letter):
+                if current:
+                    words.append(_joined(current) + list(span))
+                current = []
+                if char.isspace():
+                    continue
+            current.append((char, box))
+        if current:
+            words.append(_joined(current) + list(span))
+    return words
+
+
+def _joined(chars: list) -> list:
+    xs = [p[0] for _, box in chars for p in box]
+    ys = [p[1] for _, box in chars for p in box]
+    return ["".join(c for c, _ in chars), min(xs), min(ys), max(xs), max(ys)]
+
+
+def _rapid_page(image: Image.Image) -> OcrPage:
+    words = _rapid_words(image)
+    tall = sum(1 for w in words if len(w[0]) > 2 and (w[4] - w[2]) > 1.5 * (w[3] - w[1]))
+    if words and tall > len(words) / 2:
+        # A sideways page: turn it a quarter and read again (the only second run).
+        image = image.rotate(-90, expand=True)
+        words = _rapid_words(image)
+    if words and _rapidocr().text_cls.upside_down_share() > 0.5:
+        # Upside down: the lines were read right (each turned by the classifier); turn the
+        # page and its boxes instead of reading again.
+        # Characters of a line the classifier turned are placed as if it were not turned:
+        # mirror each word within its line first, then turn the page.
+        image = image.rotate(180)
+        width, height = image.size
+        words = [
+            [
+                w[0],
+                width - (w[5] + w[6] - w[1]),
+                height - w[4],
+                width - (w[5] + w[6] - w[3]),
+                height - w[2],
+            ]
+            for w in words
+        ]
+    width, height = image.size
+    clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
+    return OcrPage(
+        image=image,
+        words=[
+            [
+                w[0],
+                clamp(w[1] / width),
+                clamp(w[2] / height),
+                clamp(w[3] / width),
+                clamp(w[4] / height),
+            ]
+            for w in words
+        ],
+    )
 
 
 def prepare(image: Image.Image) -> Image.Image:
@@ -172,3 +368,28 @@ def deskew(image: Image.Image, *, max_angle: float = 4.0) -> Image.Image:
     paper = max(small.getcolors(256) or [(0, 255)])[1]
     fill = paper if image.mode == "L" else (paper,) * len(image.getbands())
     return image.rotate(best, resample=Image.Resampling.BICUBIC, fillcolor=fill)
+
+
+def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
+    """What each box of ``image`` (fractions, origin top-left) shows, read by RapidOCR's line
+    recognizer alone: no page layout, so a few dozen words cost a fraction of a page. An
+    unsure reading is "". Raises ``OcrUnavailable``."""
+    import numpy as np
+
+    if engine_name() == "none":
+        raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
+    engine = _rapidocr()
+    rgb = np.asarray(image.convert("RGB"))
+    height, width = rgb.shape[:2]
+    crops = []
+    for x0, y0, x1, y1 in boxes:
+        pad = max(2, round((y1 - y0) * height * 0.15))
+        left, top = max(0, round(x0 * width) - pad), max(0, round(y0 * height) - pad)
+        right, bottom = min(width, round(x1 * width) + pad), min(height, round(y1 * height) + pad)
+        crop = rgb[top:bottom, left:right, ::-1]
+        crops.append(np.ascontiguousarray(crop) if crop.size else np.full((8, 8, 3), 255, "uint8"))
+    try:
+        results, _ = engine.text_rec(crops)
+    except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
+        raise OcrUnavailable(f"RapidOCR failed: {exc}") from exc
+    return [str(result[0]).strip() if float(result[1]) >= 0.8 else "" for result in results]

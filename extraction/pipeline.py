@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from . import ocr
 from .cache import call_key, earlier_reading, schema_version
 from .caps import Capped, cap_reason
 from .classify import classify
@@ -65,6 +66,7 @@ class Reason:
         "render_failed",
         "We could not open the pages of this file. Replace it with a fresh scan or export.",
     )
+    OCR_UNAVAILABLE = ("ocr_unavailable", ocr.UNAVAILABLE_MESSAGE)
     SPLIT = (
         "split",
         "This file holds {count} documents; each is listed and read on its own.",
@@ -123,8 +125,37 @@ def _ingest(document: Document) -> list[Page]:
             stored.image.save(f"page-{page.number:03d}.png", ContentFile(page.png), save=False)
             stored.save()
             pages.append(stored)
-        Document.objects.filter(pk=document.pk).update(page_count=len(pages))
+        notes = _reading_notes(rendered)
+        metadata = {**document.metadata, "reading_notes": notes} if notes else document.metadata
+        Document.objects.filter(pk=document.pk).update(page_count=len(pages), metadata=metadata)
+        document.metadata = metadata
     return pages
+
+
+def _reading_notes(rendered: list[RenderedPage]) -> dict:
+    """What the screens say about how the text was had: pages OCR could not read, and numbers
+    whose text layer disagreed with the page (``[{"page", "layer", "seen"}]``)."""
+    notes: dict = {}
+    unreadable = [page.number for page in rendered if page.notes.get("ocr_unavailable")]
+    if unreadable:
+        notes["ocr_unavailable"] = unreadable
+    disagreements = [
+        {"page": page.number, **item}
+        for page in rendered
+        for item in page.notes.get("text_layer_disagrees", [])
+    ]
+    if disagreements:
+        notes["text_layer_disagrees"] = disagreements
+    replaced = [page.number for page in rendered if page.notes.get("text_layer_replaced")]
+    if replaced:
+        notes["text_layer_replaced"] = replaced
+    return notes
+
+
+def _ocr_missing(document: Document, pages: list[Page]) -> bool:
+    """No page has text and OCR could not run on some: typing in is the only way forward."""
+    notes = document.metadata.get("reading_notes", {})
+    return bool(notes.get("ocr_unavailable")) and not any(page.text for page in pages)
 
 
 def _resolve_type(document: Document, pages: list[Page]) -> DocumentType | None:
@@ -350,10 +381,15 @@ def document_process(*, document_id: int) -> None:
             return
 
     document_type = _resolve_type(document, pages)
+    ocr_missing = _ocr_missing(document, pages)
     if document_type is None:
-        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, Reason.UNKNOWN_TYPE)
+        reason = Reason.OCR_UNAVAILABLE if ocr_missing else Reason.UNKNOWN_TYPE
+        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
         return
     spec = DocumentTypeSpec.from_model(document_type)
+    if ocr_missing:
+        _save_and_finish(document, spec, {}, pages, None, Reason.OCR_UNAVAILABLE)
+        return
     try:
         provider = get_provider(document_type.provider or None)
         outcomes = _read_document(

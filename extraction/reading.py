@@ -8,11 +8,13 @@ under the provider's concurrency limit (``concurrency.ProviderSlots``).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .concurrency import ProviderSlots, SlotTimeout
+from .normalize import DateReading, NormalizationError, normalize
 from .providers.base import (
     ExtractionRequest,
     ExtractionResult,
@@ -21,7 +23,7 @@ from .providers.base import (
     ProviderError,
     ProviderTransientError,
 )
-from .schemas import DocumentTypeSpec, rows_dumps, rows_loads
+from .schemas import DocumentTypeSpec, FieldSpec, rows_dumps, rows_loads
 
 logger = logging.getLogger(__name__)
 
@@ -125,4 +127,37 @@ def merge_values(
                 pages[field.key] = outcome.result.pages.get(field.key, outcome.first_page)
     for key, found in rows.items():
         values[key] = rows_dumps(found) if found else None
-    return values, pages
+    return values_as_meant(spec, values), pages
+
+
+def values_as_meant(spec: DocumentTypeSpec, values: dict[str, str | None]) -> dict[str, str | None]:
+    """Each value in NFC, and written out where its reading depends on the field's meaning.
+
+    A date whose reading needs the type's date order or the field's era (a two-digit year, a
+    day-first date) becomes ISO, so that every later reader (rules, scoring, screens) sees the
+    same day without knowing the type. An amount whose label gives its direction
+    (``sign: magnitude``) loses its printed sign. Anything else stays as read.
+    """
+    fields = {field.key: field for field in spec.fields}
+    return {
+        key: _as_meant(fields[key], value, spec.date_order) if key in fields and value else value
+        for key, value in values.items()
+    }
+
+
+def _as_meant(field: FieldSpec, value: str, date_order: str) -> str:
+    value = unicodedata.normalize("NFC", value)
+    try:
+        if field.kind == "date":
+            meant = normalize("date", value, dates=DateReading(order=date_order, era=field.era))
+            try:
+                plain = normalize("date", value)
+            except NormalizationError:
+                plain = ""
+            return value if plain == meant else meant
+        if field.kind == "money" and field.sign == "magnitude":
+            amount = normalize("money", value)
+            return amount.lstrip("-") if amount.startswith("-") else value
+    except NormalizationError:
+        return value
+    return value

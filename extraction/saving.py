@@ -7,6 +7,7 @@ re-reading a document never overwrites a human decision.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from accounts.models import Role
@@ -37,13 +38,22 @@ def fields_save(
     existing = {field.key: field for field in document.fields.all()}
     reference = _latest_date(spec, values)
     for position, field_spec in enumerate(spec.fields):
-        value = values.get(field_spec.key) or ""
+        # Stored, compared and shown in NFC: "Zoe\u0308" and "Zo\u00eb" are one name.
+        value = unicodedata.normalize("NFC", values.get(field_spec.key) or "")
         normalized = _normalized(field_spec, value, reference)
         if field_spec.is_rows:
             location, row_evidence = _ground_rows(field_spec, value, page_words)
         else:
             location = (
-                locate(value=value, kind=field_spec.kind, pages=page_words) if value else None
+                locate(
+                    value=value,
+                    kind=field_spec.kind,
+                    pages=page_words,
+                    date_order=spec.date_order,
+                    unsigned=field_spec.sign == "magnitude",
+                )
+                if value
+                else None
             )
             row_evidence = []
         field = existing.get(field_spec.key) or Field(document=document, key=field_spec.key)

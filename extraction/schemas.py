@@ -46,6 +46,12 @@ class FieldSpec:
     sensitive: bool = False
     choices: tuple[str, ...] = ()
     columns: tuple[ColumnSpec, ...] = ()  # only for kind "rows"
+    # A date's meaning for two-digit years: "past" (a birth date), "recent" (a document date),
+    # "future" or "" (strptime's pivot). See normalize.DATE_ERAS.
+    era: str = ""
+    # "magnitude": an amount whose label already says its direction (total withdrawals), so
+    # "(2,600.00)" on the page means 2600.00.
+    sign: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldSpec:
@@ -58,6 +64,8 @@ class FieldSpec:
             sensitive=bool(data.get("sensitive", False)),
             choices=tuple(data.get("choices", ())),
             columns=tuple(ColumnSpec.from_dict(c) for c in data.get("columns", ())),
+            era=data.get("era", ""),
+            sign=data.get("sign", ""),
         )
 
     @property
@@ -72,6 +80,7 @@ class DocumentTypeSpec:
     version: int
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
     description: str = ""
+    date_order: str = ""  # "" for the deployment's EXTRACTION_DATE_ORDER
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentTypeSpec:
@@ -82,6 +91,7 @@ class DocumentTypeSpec:
             version=data.get("version", 1),
             description=data.get("description", ""),
             fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
+            date_order=data.get("date_order", "") or "",
         )
 
     @classmethod
@@ -93,6 +103,7 @@ class DocumentTypeSpec:
                 "version": document_type.version,
                 "description": document_type.description,
                 "fields": document_type.fields,
+                "date_order": getattr(document_type, "date_order", ""),
             }
         )
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("health/ocr/", views.ocr_health, name="ocr_health"),
     path(
         "documents/<int:document_id>/original/",
         views.document_original,

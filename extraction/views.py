@@ -1,13 +1,15 @@
-"""Private files, streamed only to people allowed to see their application."""
+"""Private files, streamed only to people allowed to see their application; OCR health."""
 
 from __future__ import annotations
 
 import mimetypes
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
+from . import ocr
 from .selectors import document_get_for_user, page_get_for_user
 
 # Files rarely change under one URL (a replaced document gets new page files and the page
@@ -53,4 +55,19 @@ def page_image(request, document_id: int, number: int):
         content_type=content_type,
         filename=f"document-{document_id}-page-{number}{extension}",
         as_attachment=False,
+    )
+
+
+@staff_member_required
+@require_GET
+def ocr_health(request):
+    """Whether scans and photos can be read here: the OCR engine, and why not when it cannot.
+
+    Staff only; 200 with ``{"ocr": "ok", ...}`` or 503 with ``{"ocr": "unavailable", ...}``.
+    """
+    available, detail = ocr.availability()
+    return JsonResponse(
+        {"ocr": "ok" if available else "unavailable", "engine": ocr.engine_name(), "detail": detail}
+        | ({} if available else {"effect": ocr.UNAVAILABLE_MESSAGE}),
+        status=200 if available else 503,
     )

@@ -10,6 +10,8 @@ application, then field or flag.
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -112,7 +114,8 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
     value is not of the field's kind (for example "12/45/2026" for a date); PermissionDenied
     subclasses when the actor may not change it now (see ``_lock_for_value_change``).
     """
-    value = value.strip()
+    # NFC: a name typed with combining accents is the same name as the one read.
+    value = unicodedata.normalize("NFC", value.strip())
     reason = reason.strip()
     with transaction.atomic():
         # Whether the actor may change it comes first: a refusal says so, not "bad date".

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from extraction.normalize import NormalizationError, normalize
+from extraction.normalize import MONEY_IN_TEXT, NormalizationError, money_in_text, normalize
 
 from .base import ExtractionRequest, ExtractionResult, PageInput
 from .local_labels import RULES, Rule
@@ -23,18 +23,18 @@ MODEL = "label-patterns-v1"
 # How many lines under a label may hold its value (a blank or a label line may come between).
 LINES_BELOW = 3
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# Any word may be a month's name; ``normalize`` keeps those that are (in several languages).
+_MONTH = r"[^\W\d_]{3,10}\.?"
 # Candidate values by kind; each candidate must also pass ``normalize`` to count.
 VALUE_PATTERNS = {
-    "money": re.compile(
-        r"(?<![\w.,/])(?:\(\s*)?-?\s?\$?\s?"
-        r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}|\d{1,3}(?:\.\d{3})*,\d{2})"
-        r"(?![\d/]|[.,]\d)(?:\s*\))?"
-    ),
+    # The normalizer's own grammar (normalize.MONEY_IN_TEXT), so that what is found here is
+    # read there the same way: "$ 2 450.00", "734.56-", "$108.43 CR", "(2,600.00)".
+    "money": MONEY_IN_TEXT,
     "date": re.compile(
         r"(?<![\w/])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})"
-        rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-        rf"|\d{{1,2}}[\s-]+{_MONTH},?[\s-]+\d{{4}})(?![\w/])",
+        rf"|{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?[\s-]*{_MONTH},?[\s-]*(?:\d{{4}}|\d{{2}}(?![\d/])))"
+        r"(?![\w/])",
         re.IGNORECASE,
     ),
     "ssn": re.compile(r"(?<![\w-])\d{3}[- ]?\d{2}[- ]?\d{4}(?![\w-])"),
@@ -137,7 +137,8 @@ def _read_rule(
 def _label_regex(label: str) -> re.Pattern[str]:
     words = [re.escape(word).replace("'", "['\u2019]?") for word in label.rstrip(":").split()]
     colon = r"\s*:" if label.endswith(":") else r"\s*:?"
-    return re.compile(r"(?<![\w'])" + r"\s+".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)
+    # OCR may leave out the space between a label's words ("StatementPeriod:").
+    return re.compile(r"(?<![\w'])" + r"\s*".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)
 
 
 def _value_right(kind: str, text: str, nth: int) -> str | None:
@@ -146,7 +147,8 @@ def _value_right(kind: str, text: str, nth: int) -> str | None:
         segment = _first_segment(text)
         value = _shaped(kind, segment) if segment else None
         return value if nth == 0 else None
-    values = [m.group().strip() for m in pattern.finditer(text) if _valid(kind, m.group())]
+    matches = money_in_text(text) if kind == "money" else pattern.finditer(text)
+    values = [m.group().strip() for m in matches if _valid(kind, m.group())]
     return values[nth] if len(values) > nth else None
 
 
@@ -173,15 +175,18 @@ def _shaped(kind: str, text: str) -> str | None:
     """The part of ``text`` that reads as ``kind``, or None."""
     pattern = VALUE_PATTERNS.get(kind)
     if pattern is not None:
-        for match in pattern.finditer(text):
+        for match in money_in_text(text) if kind == "money" else pattern.finditer(text):
             if _valid(kind, match.group()):
                 return match.group().strip()
         return None
     text = text.strip(" ,;")
     # A phrase ending in a colon is the next label, not a value.
-    if not re.search(r"[A-Za-z0-9]", text) or text.endswith(":"):
+    if not re.search(r"[^\W_]", text) or text.endswith(":"):
         return None
-    if kind == "name" and not re.search(r"[A-Za-z]", text):
+    if kind == "name" and not re.search(r"[^\W\d_]", text):
+        return None
+    # "Employee ID: 004417" under a name's label is the next label and its value, never a name.
+    if kind == "name" and re.search(r"\w:(?:\s|$)", text):
         return None
     return text
 

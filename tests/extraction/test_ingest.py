@@ -12,9 +12,7 @@ from pypdf import PdfReader, PdfWriter
 from extraction import ocr
 from extraction.ingest import UnreadableDocument, render_pages
 
-needs_tesseract = pytest.mark.skipif(
-    ocr.tesseract_path() is None, reason="Tesseract is not installed"
-)
+needs_ocr = pytest.mark.skipif(not ocr.availability()[0], reason="no OCR engine can run here")
 
 
 def _pages(data: bytes, media_type: str, max_pixels: int = 1000):
@@ -89,13 +87,14 @@ def test_text_layer_boxes_sit_on_the_printed_words(rendered_samples):
 
 
 def test_boxes_follow_a_rotated_pdf_page():
-    """A page stored sideways (/Rotate 90) is rendered turned, and its boxes turn with it."""
+    """A page whose /Rotate 90 shows its text sideways is turned to read upright, and its boxes
+    turn with it."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_text_pdf(["Closing balance 3,533.99"]))))
     writer.pages[0].rotate(90)
     buffer = io.BytesIO()
     writer.write(buffer)
     (page,) = _pages(buffer.getvalue(), "application/pdf")
-    assert page.width > page.height
+    assert page.height > page.width
     assert [w[0] for w in page.words] == ["Closing", "balance", "3,533.99"]
     for word in page.words:
         assert _ink_under(page, word) > 0.05, word
@@ -108,14 +107,14 @@ def test_the_text_keeps_columns_apart_and_phrases_together(rendered_samples):
     assert "Employee: Jordan A. Rivera" in page.text
 
 
-@needs_tesseract
+@needs_ocr
 def test_a_pdf_page_without_a_text_layer_is_read_by_ocr():
     (page,) = _pages(_image_pdf(_text_image()), "application/pdf")
     assert page.text_source == "ocr"
     assert "1,712.98" in page.text
 
 
-@needs_tesseract
+@needs_ocr
 def test_a_scanned_image_is_straightened_and_read_by_ocr(rendered_samples, expected):
     """The scan is tilted by a degree; straightened, each table row is read as one line."""
     (page,) = rendered_samples["pay_stub_2026-01-16_scan.png"]
@@ -130,7 +129,7 @@ def test_a_scanned_image_is_straightened_and_read_by_ocr(rendered_samples, expec
 
 def test_exif_orientation_is_applied_before_reading(monkeypatch):
     """A phone photo stored sideways with an EXIF turn comes out upright."""
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
     sideways = Image.new("RGB", (400, 300), "white")
     exif = Image.Exif()
     exif[0x0112] = 6  # stored turned; shown rotated 90 degrees clockwise
@@ -141,7 +140,7 @@ def test_exif_orientation_is_applied_before_reading(monkeypatch):
 
 
 def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
     frames = [Image.new("RGB", (200, 260), color) for color in ("white", "gray", "black")]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
@@ -151,7 +150,7 @@ def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
 
 @pytest.mark.parametrize("media_type", ["image/webp", "image/heic", "image/png"])
 def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, media_type):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
     image = Image.new("RGBA", (3000, 2000), (255, 255, 255, 0))
     buffer = io.BytesIO()
     if media_type == "image/heic":
@@ -163,17 +162,18 @@ def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, me
     assert Image.open(io.BytesIO(page.png)).mode == "RGB"
 
 
-def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+def test_without_ocr_a_scan_is_kept_with_no_text_and_says_why(monkeypatch):
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
     buffer = io.BytesIO()
     _text_image().save(buffer, format="PNG")
     (page,) = _pages(buffer.getvalue(), "image/png")
     assert (page.text_source, page.words, page.text) == ("none", [], "")
+    assert page.notes == {"ocr_unavailable": True}
     assert page.png
 
 
 def test_a_blank_pdf_page_has_no_text(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
     pdf = pdfium.PdfDocument.new()
     pdf.new_page(612, 792)
     buffer = io.BytesIO()

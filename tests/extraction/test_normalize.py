@@ -88,7 +88,12 @@ def test_identifiers_and_text_have_one_canonical_form(kind, printed, canonical):
     [
         ("money", "twelve dollars", "Enter an amount such as 1,234.50."),
         ("money", "12.00 USD extra", "Enter an amount such as 1,234.50."),
-        ("date", "02/30/2026", "Enter a date such as 01/15/2026."),
+        (
+            "date",
+            "02/30/2026",
+            "02/30/2026 is not a date when read month first (MM/DD/YYYY). Check the day and the "
+            "month.",
+        ),
         ("date", "Smarch 3, 2026", "Enter a date such as 01/15/2026."),
         ("integer", "12.5", "Enter a whole number such as 2026."),
         ("ssn", "123-45-678", "Enter a Social Security number such as 123-45-6789."),
