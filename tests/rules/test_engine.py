@@ -258,7 +258,9 @@ def test_risk_score_counts_open_flags_only(build, reviewer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_failures_counted_by_concurrent_workers_are_all_counted(admin_user, shipped_types):
+def test_failures_counted_by_concurrent_workers_are_all_counted(
+    staff_groups, admin_user, shipped_types
+):
     """Workers refreshing different applications at once each add their failure: the first
     inserts race, the count is one UPDATE, and nothing is lost."""
     import threading
