@@ -543,16 +543,13 @@ def application_decide(
         for field in fields.filter(pk__in=reopened).exclude(status=Field.Status.PROPOSED):
             field.move_to(Field.Status.PROPOSED)
             field.save(update_fields=["status", "updated_at"])
-        _audit_application(
-            _DECISION_ACTION[kind],
-            application=application,
-            actor=reviewer,
-            decision=decision.pk,
-            note=note,
-            reopened_fields=reopened,
-            uploads_allowed=bool(allow_uploads) if reopened or allow_uploads else None,
-            open_flags_confirmed=bool(confirm_open_flags),
-        )
+        data = {"decision": decision.pk, "note": note}
+        if kind == Decision.Kind.APPROVE:
+            data["open_flags_confirmed"] = bool(confirm_open_flags)
+        if kind == Decision.Kind.REQUEST_CHANGES:
+            data.update(application.changes_scope)
+            data["reopened_fields"] = data.pop("fields")
+        _audit_application(_DECISION_ACTION[kind], application=application, actor=reviewer, **data)
         notify_decision(decision=decision)
     return decision
 

@@ -125,31 +125,45 @@ def test_an_application_goes_from_upload_to_approval(
     assert application.reference in staff.get("/review/").text
     review = staff.post(f"/review/{application.pk}/", {"claim": "1"})
     assert "Amount changed from the machine" in review.text
+    # The decision carries the version of the page it was made on.
+    version = re.search(r'name="version" value="([^"]+)"', review.text).group(1)
     # A high flag is open, so approving needs an explicit confirmation.
-    staff.post(f"/review/{application.pk}/", {"decide": "approve", "note": "Matches the bank."})
+    staff.post(
+        f"/review/{application.pk}/",
+        {"decide": "approve", "note": "Matches the bank.", "version": version},
+    )
     application.refresh_from_db()
     assert application.status == Application.Status.IN_REVIEW
     staff.post(
         f"/review/{application.pk}/",
-        {"decide": "approve", "note": "Matches the bank.", "confirm_open_flags": "1"},
+        {
+            "decide": "approve",
+            "note": "Matches the bank.",
+            "confirm_open_flags": "1",
+            "version": version,
+        },
     )
     application.refresh_from_db()
     assert application.status == Application.Status.APPROVED
 
-    # The history holds the machine's reading, then the applicant's correction.
+    # The history holds the machine's reading, the applicant's correction, then the
+    # reviewer's verification by approving.
     net.refresh_from_db()
     assert (net.machine_value, net.value, net.status) == ("1,698.08", "1,898.08", "verified")
-    history = list(net.revisions.values_list("value", "role", "actor__email", "reason"))
+    history = list(net.revisions.values_list("value", "role", "actor__email", "action"))
     assert history == [
-        ("1,698.08", "machine", None, ""),
-        ("1,898.08", "applicant", "jordan@example.com", "The deposit was 1,898.08"),
+        ("1,698.08", "machine", None, "extracted"),
+        ("1,898.08", "applicant", "jordan@example.com", "corrected"),
+        ("1,898.08", "reviewer", "riley@example.com", "verified"),
     ]
+    assert net.revisions.get(number=2).reason == "The deposit was 1,898.08"
     assert verify_chain(net.revisions.all())
     others = [field for key, field in fields.items() if key != "net_pay"]
     for field in others:
         assert list(field.revisions.values_list("role", "action")) == [
             ("machine", "extracted"),
             ("applicant", "confirmed"),
+            ("reviewer", "verified"),
         ]
 
     # The admin audits the change.
