@@ -10,7 +10,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from applications.claims import actor_role
 from applications.services import application_lock_for_edit, assert_applicant_can_edit
+from audit.models import Action
+from audit.services import audit_record
 
 from .models import Document, DocumentType, Page
 from .progress import application_documents_changed
@@ -72,6 +75,24 @@ def _reset_for_reading(document: Document) -> None:
     document.processing_started_at = None
 
 
+def _document_event(action: str, document: Document, actor, **data) -> None:
+    """A change of the application's document set, in the trail in the actor's name."""
+    audit_record(
+        action=action,
+        actor=actor,
+        role=actor_role(actor),
+        application=document.application_id,
+        subject=document,
+        data={
+            "name": document.original_name,
+            "sha256": document.sha256,
+            "size": document.size,
+            "media_type": document.media_type,
+            **data,
+        },
+    )
+
+
 def document_upload(
     *, application, uploaded_file, actor, document_type: DocumentType | None = None
 ) -> Document:
@@ -93,6 +114,7 @@ def document_upload(
         # lands before it (and is part of what was submitted) or is refused.
         application_lock_for_edit(application=application)
         document.save()
+        _document_event(Action.DOCUMENT_ADDED, document, actor)
         application_documents_changed(application=application)
         transaction.on_commit(lambda: _enqueue(document.pk))
     return document
@@ -130,6 +152,13 @@ def document_set_type(*, document: Document, document_type: DocumentType, actor)
                 f"{document.document_type.label.lower() if document.document_type else 'type'}; "
                 "upload it again to read it as another type.",
             )
+        _document_event(
+            Action.DOCUMENT_RETYPED,
+            document,
+            actor,
+            previous_type=document.document_type.key if document.document_type else "",
+            document_type=document_type.key,
+        )
         document.document_type = document_type
         if document.status in (Document.Status.FAILED, Document.Status.NEEDS_MANUAL_ENTRY):
             _reset_for_reading(document)
@@ -161,6 +190,7 @@ def document_replace(*, document: Document, uploaded_file, actor) -> Document:
         document.metadata = {**inspected.metadata, "replaced": replaced}
         _reset_for_reading(document)
         document.save()
+        _document_event(Action.DOCUMENT_REPLACED, document, actor, replaced=replaced[-1])
         application_documents_changed(application=document.application)
         transaction.on_commit(lambda: _enqueue(document.pk))
     return document

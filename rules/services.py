@@ -313,11 +313,12 @@ def flags_refresh(*, application, rule_key: str | None = None) -> list[Flag]:
         for identity, finding in findings.items():
             flag = existing.get(identity)
             if flag is None:
-                _flag_create(application, finding)
+                _flag_event(Action.FLAG_RAISED, _flag_create(application, finding))
                 continue
             flag.message = finding.message
             flag.values = finding.values
             if flag.status == Flag.Status.RESOLVED:
+                _flag_event(Action.FLAG_REOPENED, flag, note="Its finding holds again.")
                 flag.move_to(Flag.Status.OPEN)
                 flag.resolved_by = None
                 flag.resolved_at = None
@@ -343,6 +344,7 @@ def flags_refresh(*, application, rule_key: str | None = None) -> list[Flag]:
             else:
                 flag.note = "No longer applies after the values changed."
             flag.save()
+            _flag_event(Action.FLAG_RESOLVED, flag, note=flag.note)
         application.risk_score = _risk_score(application)
         application.save(update_fields=["risk_score", "updated_at"])
         if failures:
@@ -384,6 +386,27 @@ def rule_errors_record(*, failures: list[Finding], application_id: int | None) -
                 )
         except IntegrityError:
             RuleError.objects.filter(version_id=failure.rule_revision_id).update(**changes)
+
+
+def _flag_event(action: str, flag: Flag, note: str = "") -> None:
+    """The rule engine's own act on a flag (raised, resolved, raised again), in the trail as
+    the system's; people's waivers and reopenings are recorded by ``flag_waive`` and
+    ``flag_reopen``."""
+    audit_record(
+        action=action,
+        role="system",
+        application=flag.application_id,
+        subject=flag,
+        data={
+            "rule": flag.rule_key,
+            "rule_version": flag.rule_version,
+            "severity": flag.severity,
+            "title": flag.title,
+            "document": flag.document_id,
+            "field": flag.field_id,
+            **({"note": note} if note else {}),
+        },
+    )
 
 
 def _flag_create(application, finding: Finding) -> Flag:

@@ -311,7 +311,7 @@ def test_an_invalid_date_shows_the_error_and_keeps_what_was_typed(client_for, ap
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Enter a date such as 01/15/2026." in page
+    assert "12/45/2026 is not a date when read month first" in page
     assert 'value="12/45/2026"' in page
     assert field.revisions.count() == 1
 
