@@ -94,6 +94,8 @@ RULES: dict[str, Rule_] = {
     "rule_edit": both({"admin"}, {"admin"}),
     "history_verify": both(set(), {"admin"}),
     "rule_health": both({"admin"}, {"admin"}),
+    # Whether OCR works here (200, or 503 with the reason): staff only.
+    "ocr_health": both(STAFF, set()),
     "rule_job": both({"admin"}, set()),
     # Only the person who started the job.
     "job_status": both({"admin"}, set()),
