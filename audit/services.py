@@ -124,7 +124,9 @@ def audit_record(
             application_id=getattr(application, "pk", application),
             subject_type=subject._meta.model_name if subject is not None else "",
             subject_id=str(subject.pk) if subject is not None else "",
-            data=json.loads(json.dumps(data or {}, default=str)),
+            # As the database will give it back: other values as text, and floats as their
+            # spelling, since PostgreSQL's jsonb would respell 1e+16 as 10000000000000000.
+            data=json.loads(json.dumps(data or {}, default=str), parse_float=str),
             previous_mac=head.mac,
         )
         event.mac = event_mac(event)

@@ -228,7 +228,8 @@ def _rss_mib() -> float:
 
 
 def _measured(workers: int, chunk_size: int):
-    """One verification: (processes, report, seconds, memory growth of this process in MiB;
+    """One verification: (processes, report, seconds, CPU seconds, memory growth of this
+    process in MiB;
     with several processes, each child's own stays as flat as this one's)."""
     baseline, peak = _rss_mib(), 0.0
 
@@ -236,9 +237,15 @@ def _measured(workers: int, chunk_size: int):
         nonlocal peak
         peak = max(peak, _rss_mib() - baseline)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     report = history_verify(chunk_size=chunk_size, progress=progress, workers=workers)
-    return workers, report, time.perf_counter() - started, peak
+    return workers, report, time.perf_counter() - started, _cpu_seconds() - cpu, peak
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (not the database server's)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def main() -> None:
@@ -263,17 +270,18 @@ def main() -> None:
         f"{built:.0f} s; {os.cpu_count()} cores.\n"
     )
     print(
-        "| events | revisions | fields | processes | verify (s) | events/s "
+        "| events | revisions | fields | processes | verify (s) | Python CPU (s) | events/s "
         "| memory growth (MiB) | intact |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for workers, report, seconds, peak in results:
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for workers, report, seconds, cpu, peak in results:
         print(
             f"| {report.events:,} | {report.revisions:,} | {report.fields:,} | {workers} | "
-            f"{seconds:.1f} | {report.events / seconds:,.0f} | {peak:.0f} | "
+            f"{seconds:.1f} | {cpu:.1f} | {report.events / seconds:,.0f} | {peak:.0f} | "
             f"{'yes' if report.ok else 'NO'} |"
         )
-    broken = [report for _, report, _, _ in results if not report.ok]
+    print(f"\nLoad average while it ran: {os.getloadavg()[0]:.1f} (the machine is shared).")
+    broken = [report for _, report, _, _, _ in results if not report.ok]
     if broken:
         print(f"\n{broken[0].summary()}")
         raise SystemExit(1)

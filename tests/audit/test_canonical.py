@@ -13,10 +13,11 @@ from django.db.models.functions import Cast
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.canonical import iso_utc
+from audit.canonical import iso_utc, quick_load, quick_payload
 from audit.models import AuditEvent
-from audit.services import payload_bytes
+from audit.services import audit_record, payload_bytes, seal_head
 from extraction.models import revision_hash
+from extraction.verification import history_verify
 
 texts = st.text(max_size=30)
 ids = st.none() | st.integers(min_value=0, max_value=2**62)
@@ -119,3 +120,46 @@ def test_the_databases_text_of_a_timestamp_reads_as_its_isoformat():
         Cast("created_at", output_field=CharField()), flat=True
     )
     assert [iso_utc(text) for text in texts] == [moment.isoformat() for moment in moments]
+
+
+@given(
+    sequence=st.integers(min_value=1, max_value=2**62),
+    created_at=moments,
+    action=texts,
+    actor_id=ids,
+    data=data,
+    previous=texts,
+)
+def test_the_quick_payload_is_the_canonical_one_or_visibly_not(
+    sequence, created_at, action, actor_id, data, previous
+):
+    """Verification tries the quick payload first: for ASCII content it is the canonical one;
+    otherwise it differs (and the canonical one is computed), never the other way round."""
+    columns = (sequence, created_at, action, actor_id, "reviewer", 7, "field", "1", data, previous)
+    canonical = payload_bytes(*columns)
+    quick = quick_payload(*columns)
+    if canonical.isascii() and quick is not None and quick.isascii():
+        assert quick == canonical
+    if quick is not None and quick == canonical:
+        assert json.loads(quick) == json.loads(canonical)
+
+
+@given(data=data | st.dictionaries(st.text(max_size=5), st.integers() | st.floats(), max_size=4))
+def test_the_quick_reader_reads_what_json_reads_or_refuses(data):
+    text = json.dumps(data)
+    quick = quick_load(text)
+    assert quick is None or repr(quick) == repr(json.loads(text))
+
+
+@pytest.mark.django_db
+def test_events_whose_quick_payload_differs_still_verify(settings, tmp_path):
+    """Non-ASCII text and integers past 64 bits take the canonical path, and verify; a float is
+    recorded as its spelling, which PostgreSQL's jsonb would otherwise change."""
+    settings.AUDIT_SEAL_PATH = tmp_path / "seal.log"
+    for data in ({"note": "Café ☕"}, {"amount": 1e16}, {"big": 2**70}, {"nested": [{"b": 1}]}):
+        audit_record(action="flag.waived", role="reviewer", data=data)
+    seal_head()
+    report = history_verify()
+    assert report.ok, report.summary()
+    assert report.events == 4
+    assert AuditEvent.objects.get(sequence=2).data == {"amount": "1e+16"}

@@ -329,7 +329,7 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     expect(page.locator(".timeline-item")).to_have_count(4)
     expect(page.locator(".timeline-item").last).to_contain_text("verified")
     expect(page.locator(".timeline")).to_contain_text(REASON)
-    expect(page.locator(".chain-summary")).to_contain_text("verified")
+    expect(page.locator("main")).to_contain_text("full verification")
     axe(page, "field timeline")
     screenshots(page, "11-field-timeline")
 
