@@ -11,14 +11,16 @@ import ctypes
 import io
 import logging
 import statistics
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from django.conf import settings
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from . import ocr
+from . import ocr, sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +57,60 @@ class RenderedPage:
 def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
     """The pages of one uploaded file, rendered one at a time so that memory stays flat.
 
-    Raises ``UnreadableDocument`` for a file that is not what its media type says, an
-    encrypted PDF, or a media type that is not supported.
+    The rendering runs in a sandboxed child (``sandbox.py``): past the configured memory cap,
+    or with no page for the configured time, the child is ended and the file is unreadable.
+    Raises ``UnreadableDocument`` for that, for a file that is not what its media type says, an
+    encrypted PDF we cannot open, or a media type that is not supported.
     """
+    limits = sandbox.limits_from_settings(seconds=settings.RENDER_PAGE_TIME_LIMIT_SECONDS)
+    options = {
+        "media_type": media_type,
+        "max_pixels": max_pixels,
+        "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
+    }
+    try:
+        for header, png in sandbox.run("render", data=data, options=options, limits=limits):
+            fields = {key: header[key] for key in RENDERED_FIELDS}
+            yield RenderedPage(png=png or b"", **fields)
+    except sandbox.Refused as refusal:
+        raise UnreadableDocument(refusal.message) from refusal
+    except sandbox.SandboxFailed as failure:
+        raise UnreadableDocument(_FAILURE_MESSAGES.get(failure.code, _DAMAGED)) from failure
+
+
+_DAMAGED = (
+    "This file could not be opened; it may be damaged. Download or export it again and "
+    "upload the new copy."
+)
+_FAILURE_MESSAGES = {
+    "memory": (
+        "This file needs more memory to open than we allow for one file. Save or print it as "
+        "a new PDF, or scan it at a lower resolution, and upload that copy."
+    ),
+    "timeout": (
+        "This file took too long to open. Save or print it as a new PDF, or scan it at a lower "
+        "resolution, and upload that copy."
+    ),
+}
+RENDERED_FIELDS = ("number", "width", "height", "text", "words", "text_source")
+
+
+def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
+    """The sandbox job: each page as ``({number, width, height, text, words, text_source},
+    png bytes)``; ``UnreadableDocument`` becomes the child's refusal with its message."""
+    Image.MAX_IMAGE_PIXELS = int(options["max_image_pixels"])
+    # Pillow only warns between its limit and twice it; in the child the limit refuses.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        for page in _render_here(data, options["media_type"], int(options["max_pixels"])):
+            fields = asdict(page)
+            png = fields.pop("png")
+            yield fields, png
+    except UnreadableDocument as error:
+        raise sandbox.Refused("unreadable_file", error.message) from error
+
+
+def _render_here(data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
     kind = media_type.split(";")[0].strip().lower()
     if kind in PDF_TYPES:
         yield from _pdf_pages(data, max_pixels)
@@ -180,7 +233,12 @@ def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPa
     try:
         original = Image.open(io.BytesIO(data))
         original.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise UnreadableDocument(
             "This image could not be opened. Upload a PNG, JPEG, TIFF, WebP or HEIC photo."
         ) from exc

@@ -250,3 +250,17 @@ EXTRACTION_MAX_CALLS_PER_APPLICATION = env.int("EXTRACTION_MAX_CALLS_PER_APPLICA
 EXTRACTION_IMAGE_MAX_PIXELS = env.json(
     "EXTRACTION_IMAGE_MAX_PIXELS", default={"openai": 1024, "anthropic": 1568}
 )
+
+# --- Parsing untrusted files (extraction/sandbox.py) -------------------------------------------
+# Uploads are inspected and pages rendered in a child process with this address-space cap.
+PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
+# Inspecting one upload (in the web request) may take this long before it is refused.
+PARSE_TIME_LIMIT_SECONDS = env.float("PARSE_TIME_LIMIT_SECONDS", default=30.0)
+# Rendering: the longest wait for the next page (OCR of one dense page included).
+RENDER_PAGE_TIME_LIMIT_SECONDS = env.float("RENDER_PAGE_TIME_LIMIT_SECONDS", default=300.0)
+# CPU seconds one child may use in all (a guard behind the wall-clock limits above).
+PARSE_CPU_LIMIT_SECONDS = env.int("PARSE_CPU_LIMIT_SECONDS", default=900)
+# One PDF stream may unpack to at most this many bytes; a larger one is refused at upload.
+PARSE_MAX_STREAM_BYTES = env.int("PARSE_MAX_STREAM_BYTES", default=100 * 1024 * 1024)
+# An image (or one TIFF page) of more pixels is refused; Pillow itself only warns up to 2x.
+PARSE_MAX_IMAGE_PIXELS = env.int("PARSE_MAX_IMAGE_PIXELS", default=50_000_000)

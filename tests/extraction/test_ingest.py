@@ -17,6 +17,11 @@ needs_tesseract = pytest.mark.skipif(
 )
 
 
+def _without_tesseract(monkeypatch, tmp_path):
+    # Pages are rendered in a sandboxed child process, which finds programs on its PATH.
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
 def _pages(data: bytes, media_type: str, max_pixels: int = 1000):
     return list(render_pages(data=data, media_type=media_type, max_pixels=max_pixels))
 
@@ -128,9 +133,9 @@ def test_a_scanned_image_is_straightened_and_read_by_ocr(rendered_samples, expec
         assert 0 <= word[1] < word[3] <= 1 and 0 <= word[2] < word[4] <= 1
 
 
-def test_exif_orientation_is_applied_before_reading(monkeypatch):
+def test_exif_orientation_is_applied_before_reading(monkeypatch, tmp_path):
     """A phone photo stored sideways with an EXIF turn comes out upright."""
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    _without_tesseract(monkeypatch, tmp_path)
     sideways = Image.new("RGB", (400, 300), "white")
     exif = Image.Exif()
     exif[0x0112] = 6  # stored turned; shown rotated 90 degrees clockwise
@@ -140,8 +145,8 @@ def test_exif_orientation_is_applied_before_reading(monkeypatch):
     assert (page.width, page.height) == (300, 400)
 
 
-def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+def test_each_frame_of_a_tiff_is_a_page(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     frames = [Image.new("RGB", (200, 260), color) for color in ("white", "gray", "black")]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
@@ -150,8 +155,8 @@ def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
 
 
 @pytest.mark.parametrize("media_type", ["image/webp", "image/heic", "image/png"])
-def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, media_type):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, tmp_path, media_type):
+    _without_tesseract(monkeypatch, tmp_path)
     image = Image.new("RGBA", (3000, 2000), (255, 255, 255, 0))
     buffer = io.BytesIO()
     if media_type == "image/heic":
@@ -163,8 +168,8 @@ def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, me
     assert Image.open(io.BytesIO(page.png)).mode == "RGB"
 
 
-def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     buffer = io.BytesIO()
     _text_image().save(buffer, format="PNG")
     (page,) = _pages(buffer.getvalue(), "image/png")
@@ -172,8 +177,8 @@ def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch):
     assert page.png
 
 
-def test_a_blank_pdf_page_has_no_text(monkeypatch):
-    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+def test_a_blank_pdf_page_has_no_text(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     pdf = pdfium.PdfDocument.new()
     pdf.new_page(612, 792)
     buffer = io.BytesIO()
