@@ -67,6 +67,7 @@ def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[R
         "media_type": media_type,
         "max_pixels": max_pixels,
         "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
+        "max_pages": settings.UPLOAD_MAX_PAGES,
     }
     try:
         for header, png in sandbox.run("render", data=data, options=options, limits=limits):
@@ -79,8 +80,8 @@ def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[R
 
 
 _DAMAGED = (
-    "This file could not be opened; it may be damaged. Download or export it again and "
-    "upload the new copy."
+    "This file could not be opened: it is damaged, or too large or complex to open safely. "
+    "Save or print it as a new PDF, or export it again, and upload that copy."
 )
 _FAILURE_MESSAGES = {
     "memory": (
@@ -102,7 +103,10 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
     # Pillow only warns between its limit and twice it; in the child the limit refuses.
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     try:
-        for page in _render_here(data, options["media_type"], int(options["max_pixels"])):
+        pages = _render_here(
+            data, options["media_type"], int(options["max_pixels"]), int(options["max_pages"])
+        )
+        for page in pages:
             fields = asdict(page)
             png = fields.pop("png")
             yield fields, png
@@ -110,23 +114,33 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
         raise sandbox.Refused("unreadable_file", error.message) from error
 
 
-def _render_here(data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
+def _render_here(
+    data: bytes, media_type: str, max_pixels: int, max_pages: int
+) -> Iterator[RenderedPage]:
     kind = media_type.split(";")[0].strip().lower()
     if kind in PDF_TYPES:
-        yield from _pdf_pages(data, max_pixels)
+        pages = _pdf_pages(data, max_pixels, max_pages)
     elif kind in IMAGE_TYPES:
-        yield from _image_pages(data, kind, max_pixels)
+        pages = _image_pages(data, kind, max_pixels)
     else:
         raise UnreadableDocument(
             "This kind of file is not supported. Upload a PDF or a photo (PNG, JPEG, TIFF, "
             "WebP or HEIC)."
         )
+    for page in pages:
+        # Checked at upload too; this guards files stored before that check, or changed since.
+        if page.number > max_pages:
+            raise UnreadableDocument(
+                f"This file has more than {max_pages} pages. Upload the pages we need as a "
+                "smaller file."
+            )
+        yield page
 
 
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
+def _pdf_pages(data: bytes, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -134,6 +148,13 @@ def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
             "This PDF could not be opened. It may be damaged or protected by a password; "
             "upload an unprotected copy."
         ) from exc
+    count = len(document)
+    if count > max_pages:
+        document.close()
+        raise UnreadableDocument(
+            f"This file has {count} pages; the limit is {max_pages}. Upload the pages "
+            "we need as a smaller file."
+        )
     try:
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.

@@ -27,6 +27,7 @@ import logging
 import os
 import resource
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -147,9 +148,9 @@ def run(
             if frame is None:
                 failure = "timeout" if reader.timed_out else "crashed"
                 _kill(process)
-                status = _reap(process, report)
+                _reap(process, report)
                 reaped = True
-                if failure == "crashed" and _killed_for_memory(status, stderr):
+                if failure == "crashed" and _ran_out_of_memory(stderr):
                     failure = "memory"
                 report.outcome = failure
                 report.stderr_tail = _tail(stderr)
@@ -181,8 +182,7 @@ def run(
                 raise SandboxFailed("crashed", f"unexpected frame {kind!r}")
     finally:
         if not reaped:
-            _kill(process)
-            _reap(process, report)
+            _reap(process, report, grace=2.0 if report.outcome else 0.0)
         for stream in (process.stdin, process.stdout):
             if stream and not stream.closed:
                 stream.close()
@@ -227,30 +227,44 @@ class _FrameReader:
 
 
 def _kill(process: subprocess.Popen) -> None:
+    # os.kill, not Popen.kill: Popen polls first, which would reap the child and lose the
+    # rusage that wait4 reports. The pid cannot be reused before this process reaps it.
     if process.returncode is None:
         with contextlib.suppress(ProcessLookupError):
-            process.kill()
+            os.kill(process.pid, signal.SIGKILL)
 
 
-def _reap(process: subprocess.Popen, report: RunReport) -> int:
-    """Wait for the child and record its exit and peak memory (``wait4`` gives its rusage)."""
+def _reap(process: subprocess.Popen, report: RunReport, *, grace: float = 0.0) -> int:
+    """Wait for the child and record its exit and peak memory (``wait4`` gives its rusage).
+
+    With ``grace``, a child that has answered is given that long to exit on its own first.
+    """
     if process.returncode is not None:
         return process.returncode
-    try:
-        _pid, status, usage = os.wait4(process.pid, 0)
-    except ChildProcessError:
-        process.wait()
-        report.exit_code = process.returncode
-        return process.returncode
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        except ChildProcessError:
+            process.wait()
+            report.exit_code = process.returncode
+            return process.returncode
+        if pid:
+            break
+        if time.monotonic() >= deadline:
+            _kill(process)
+            _pid, status, usage = os.wait4(process.pid, 0)
+            break
+        time.sleep(0.01)
     process.returncode = os.waitstatus_to_exitcode(status)
     report.exit_code = process.returncode
     report.peak_rss_bytes = usage.ru_maxrss * 1024  # Linux reports kilobytes
     return process.returncode
 
 
-def _killed_for_memory(status: int, stderr) -> bool:
-    # Python raises MemoryError (answered as a frame); native code that cannot allocate aborts
-    # or faults instead, and a child near its cap is the likely cause.
+def _ran_out_of_memory(stderr) -> bool:
+    # Python answers a MemoryError as a frame; native code that cannot allocate usually aborts
+    # without a word (then the failure stays "crashed"), but some libraries say so first.
     tail = _tail(stderr)
     return "MemoryError" in tail or "out of memory" in tail.lower() or "bad_alloc" in tail
 

@@ -135,8 +135,8 @@ def sandbox_failure_message(name: str, code: str) -> str:
             "PDF and upload that copy."
         )
     return (
-        f"{name} could not be opened; it may be damaged. Download or export it again and "
-        "upload the new copy."
+        f"{name} could not be opened: it is damaged, or too large or complex to open safely. "
+        "Save or print it as a new PDF, or export it again, and upload that copy."
     )
 
 
@@ -182,6 +182,14 @@ def _locked(name: str) -> sandbox.Refused:
     )
 
 
+def _unsupported_encryption(name: str) -> sandbox.Refused:
+    return sandbox.Refused(
+        "encryption_unsupported",
+        f"{name} is locked with a kind of protection we cannot open. Open it, save or print it "
+        "as a PDF without protection, and upload that copy.",
+    )
+
+
 def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
     name = options["name"]
     cap = int(options["max_stream_bytes"])
@@ -203,11 +211,7 @@ def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
             try:
                 unlocked = reader.decrypt("")
             except (NotImplementedError, DependencyError, PdfReadError) as exc:
-                raise sandbox.Refused(
-                    "encryption_unsupported",
-                    f"{name} is locked with a kind of protection we cannot open. Open it, save "
-                    "or print it as a PDF without protection, and upload that copy.",
-                ) from exc
+                raise _unsupported_encryption(name) from exc
             if not unlocked:
                 raise _locked(name)
         pages = len(reader.pages)
@@ -224,6 +228,9 @@ def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
         }
     except sandbox.Refused:
         raise
+    except (NotImplementedError, DependencyError) as exc:
+        # pypdf's word for a security handler or cipher it does not implement.
+        raise _unsupported_encryption(name) from exc
     except LimitReachedError as exc:
         raise sandbox.Refused(
             "too_complex",
