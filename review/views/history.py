@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -13,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.exports import csv_rows
 from extraction.history import verify_chain
 from extraction.models import Field, FieldRevision
 
@@ -46,13 +46,6 @@ def _history_filters(form) -> dict:
     return {name: value for name, value in form.cleaned_data.items() if value}
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
-
 @login_required
 @permission_required("review.audit_history", raise_exception=True)
 @require_GET
@@ -65,15 +58,14 @@ def revision_history_export(request):
     revisions = revision_history(**_history_filters(form)).annotate(
         previous_value=Subquery(previous)
     )
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(CSV_HEADER)
+        yield CSV_HEADER
         for revision in revisions.iterator(chunk_size=2000):
             field = revision.field
             document = field.document
             before = revision.previous_value
-            yield writer.writerow(
+            yield (
                 [
                     revision.created_at.isoformat(),
                     document.application.reference,
@@ -93,7 +85,7 @@ def revision_history_export(request):
             )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_rows(rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attest-history-{stamp}.csv"'
     return response
 
