@@ -175,3 +175,27 @@ def test_a_hostile_file_name_is_shown_as_text(client_for, applicant_application)
     page = client.get(reverse("application_detail", args=[applicant_application.pk]))
     assert b"<img src=x" not in page.content
     assert b"&lt;img src=x onerror=alert(1)&gt;" in page.content
+
+
+@pytest.mark.parametrize("key", ["polyglot", "javascript", "name_controls", "name_markup"])
+def test_an_original_is_only_ever_a_download(key, client_for, applicant_application):
+    """A PDF with script or an HTML disguise comes back as a download, sniffing off, no cache,
+    and a sandboxing policy; the name in the header carries no control characters."""
+    hostile = FILES[key]
+    document = document_upload(
+        application=applicant_application,
+        uploaded_file=upload(hostile.name, hostile.data),
+        actor=applicant_application.owner,
+    )
+    client = client_for(applicant_application.owner)
+
+    response = client.get(reverse("document_original", args=[document.pk]))
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "no-store"
+    assert response["Content-Type"] == "application/pdf"
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy
+    assert not re.search(r"[\r\n\u202e]", response["Content-Disposition"])
+    assert b"".join(response.streaming_content) == hostile.data
