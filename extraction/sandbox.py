@@ -131,7 +131,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=stderr,
         close_fds=True,
-        env={**os.environ, "OMP_THREAD_LIMIT": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
     )
     reaped = False
     try:

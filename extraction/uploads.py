@@ -15,13 +15,8 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pypdf
-import pypdfium2 as pdfium
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
-from pypdf.generic import IndirectObject, StreamObject
 
 from . import sandbox
 
@@ -191,6 +186,13 @@ def _unsupported_encryption(name: str) -> sandbox.Refused:
 
 
 def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
+    # Imported here, in the sandboxed child: a child inspecting an image need not spend the
+    # half second that loading pypdf (and its cryptography) and PDFium costs.
+    import pypdf
+    import pypdfium2 as pdfium
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
+
     name = options["name"]
     cap = int(options["max_stream_bytes"])
     # Every decoder pypdf has stops at the cap instead of filling memory (a flate bomb).
@@ -254,9 +256,11 @@ def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
     return pages, metadata
 
 
-def _decode_every_stream(reader: PdfReader) -> None:
-    """Unpack each stream once, so that a decompression bomb is refused at upload (each stream
-    stops at the configured cap) and not found later by the renderer."""
+def _decode_every_stream(reader) -> None:
+    """Unpack each stream of a ``pypdf.PdfReader`` once, so that a decompression bomb is refused
+    at upload (each stream stops at the configured cap) and not found later by the renderer."""
+    from pypdf.generic import IndirectObject, StreamObject  # see _inspect_pdf
+
     for generation, objects in list(reader.xref.items()):
         for number in list(objects):
             stream = IndirectObject(number, generation, reader).get_object()
