@@ -170,6 +170,14 @@ CELERY_BEAT_SCHEDULE = {
 # --- Uploads -----------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 UPLOAD_MAX_PAGES = env.int("UPLOAD_MAX_PAGES", default=50)
+# One request (a batch of files) may declare at most this many bytes; more is refused unread.
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=100 * 1024 * 1024)
+# The size limits are enforced while the body arrives (extraction/upload_limits.py).
+FILE_UPLOAD_HANDLERS = [
+    "extraction.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -22,6 +22,7 @@ from extraction.services import (
     document_set_type,
     document_upload,
 )
+from extraction.upload_limits import upload_refusals
 
 from ..forms import ApplicationCreateForm, UploadForm
 from ..models import Decision
@@ -139,7 +140,7 @@ def application_detail(request, application_id: int):
     if request.method == "POST":
         if application.owner_id != request.user.pk:
             raise PermissionDenied("Only the applicant can change this application.")
-        if "upload" in request.POST:
+        if "upload" in request.POST or upload_refusals(request):
             upload_errors = _upload(request, application, upload_form)
             if _wants_json(request):
                 # The page's script uploads with progress bars and reloads (or lists errors).
@@ -278,12 +279,14 @@ def applicant_changes(application) -> list[Field]:
 def _upload(request, application, upload_form) -> list[str]:
     """Store each chosen file; a rejected file does not stop the others."""
     files = request.FILES.getlist("files")
+    # Files refused while they arrived (too large); the ones before them are stored below.
+    refused = upload_refusals(request)
     if not files:
-        return ["Choose at least one file to upload."]
+        return refused or ["Choose at least one file to upload."]
     if not upload_form.is_valid():
         return ["Choose a document type from the list, or “Not sure — detect it”."]
     document_type = upload_form.cleaned_data["document_type"]
-    errors = []
+    errors = list(refused)
     stored = 0
     for uploaded in files:
         try:
