@@ -121,7 +121,7 @@ def _render_here(
     if kind in PDF_TYPES:
         pages = _pdf_pages(data, max_pixels, max_pages)
     elif kind in IMAGE_TYPES:
-        pages = _image_pages(data, kind, max_pixels)
+        pages = _image_pages(data, kind, max_pixels, max_pages)
     else:
         raise UnreadableDocument(
             "This kind of file is not supported. Upload a PDF or a photo (PNG, JPEG, TIFF, "
@@ -246,7 +246,7 @@ def _to_fractions(page: pdfium.PdfPage, size: tuple[int, int], box: list[float])
 # --- images ------------------------------------------------------------------------------------
 
 
-def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPage]:
+def _image_pages(data: bytes, kind: str, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
     if kind in {"image/heic", "image/heif"}:
         from pillow_heif import register_heif_opener
 
@@ -264,6 +264,11 @@ def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPa
             "This image could not be opened. Upload a PNG, JPEG, TIFF, WebP or HEIC photo."
         ) from exc
     # Only TIFF carries pages as frames; the frames of an animated WebP or PNG are not pages.
+    if kind == "image/tiff" and getattr(original, "n_frames", 1) > max_pages:
+        raise UnreadableDocument(
+            f"This file has {original.n_frames} pages; the limit is {max_pages}. Upload the "
+            "pages we need as a smaller file."
+        )
     frames = ImageSequence.Iterator(original) if kind == "image/tiff" else [original]
     for number, frame in enumerate(frames, start=1):
         upright = ImageOps.exif_transpose(frame.copy()).convert("RGB")

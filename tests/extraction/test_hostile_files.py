@@ -199,3 +199,15 @@ def test_an_original_is_only_ever_a_download(key, client_for, applicant_applicat
     assert "default-src 'none'" in policy and "sandbox" in policy
     assert not re.search(r"[\r\n\u202e]", response["Content-Disposition"])
     assert b"".join(response.streaming_content) == hostile.data
+
+
+@pytest.mark.parametrize(
+    ("key", "media_type"), [("pages_10000", "application/pdf"), ("tiff_frames", "image/tiff")]
+)
+def test_rendering_refuses_more_pages_than_allowed_before_rendering_any(key, media_type):
+    """A file stored before the page check is refused by the renderer up front, not after
+    rendering (and reading by OCR) fifty pages of it."""
+    with pytest.raises(UnreadableDocument) as refusal:
+        list(render_pages(data=FILES[key].data, media_type=media_type, max_pixels=400))
+    assert "the limit is 50" in refusal.value.message
+    _plain(refusal.value.message)
