@@ -47,6 +47,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--per-type", "2"],
         ["--per-type", "20", "--overhead-per-type", "10", "--latency", "2.0"],
     ),
+    "hostile_files": ("Hostile files in the parsing sandbox, oversized uploads", [], []),
 }
 
 

@@ -13,14 +13,16 @@ import logging
 import re
 import statistics
 import unicodedata
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from django.conf import settings
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from . import ocr
+from . import ocr, sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -60,25 +62,90 @@ class RenderedPage:
 def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
     """The pages of one uploaded file, rendered one at a time so that memory stays flat.
 
-    Raises ``UnreadableDocument`` for a file that is not what its media type says, an
-    encrypted PDF, or a media type that is not supported.
+    The rendering runs in a sandboxed child (``sandbox.py``): past the configured memory cap,
+    or with no page for the configured time, the child is ended and the file is unreadable.
+    Raises ``UnreadableDocument`` for that, for a file that is not what its media type says, an
+    encrypted PDF we cannot open, or a media type that is not supported.
     """
+    limits = sandbox.limits_from_settings(seconds=settings.RENDER_PAGE_TIME_LIMIT_SECONDS)
+    options = {
+        "media_type": media_type,
+        "max_pixels": max_pixels,
+        "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
+        "max_pages": settings.UPLOAD_MAX_PAGES,
+    }
+    try:
+        for header, png in sandbox.run("render", data=data, options=options, limits=limits):
+            fields = {key: header[key] for key in RENDERED_FIELDS}
+            yield RenderedPage(png=png or b"", **fields)
+    except sandbox.Refused as refusal:
+        raise UnreadableDocument(refusal.message) from refusal
+    except sandbox.SandboxFailed as failure:
+        raise UnreadableDocument(_FAILURE_MESSAGES.get(failure.code, _DAMAGED)) from failure
+
+
+_DAMAGED = (
+    "This file could not be opened: it is damaged, or too large or complex to open safely. "
+    "Save or print it as a new PDF, or export it again, and upload that copy."
+)
+_FAILURE_MESSAGES = {
+    "memory": (
+        "This file needs more memory to open than we allow for one file. Save or print it as "
+        "a new PDF, or scan it at a lower resolution, and upload that copy."
+    ),
+    "timeout": (
+        "This file took too long to open. Save or print it as a new PDF, or scan it at a lower "
+        "resolution, and upload that copy."
+    ),
+}
+RENDERED_FIELDS = ("number", "width", "height", "text", "words", "text_source")
+
+
+def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
+    """The sandbox job: each page as ``({number, width, height, text, words, text_source},
+    png bytes)``; ``UnreadableDocument`` becomes the child's refusal with its message."""
+    Image.MAX_IMAGE_PIXELS = int(options["max_image_pixels"])
+    # Pillow only warns between its limit and twice it; in the child the limit refuses.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        pages = _render_here(
+            data, options["media_type"], int(options["max_pixels"]), int(options["max_pages"])
+        )
+        for page in pages:
+            fields = asdict(page)
+            png = fields.pop("png")
+            yield fields, png
+    except UnreadableDocument as error:
+        raise sandbox.Refused("unreadable_file", error.message) from error
+
+
+def _render_here(
+    data: bytes, media_type: str, max_pixels: int, max_pages: int
+) -> Iterator[RenderedPage]:
     kind = media_type.split(";")[0].strip().lower()
     if kind in PDF_TYPES:
-        yield from _pdf_pages(data, max_pixels)
+        pages = _pdf_pages(data, max_pixels, max_pages)
     elif kind in IMAGE_TYPES:
-        yield from _image_pages(data, kind, max_pixels)
+        pages = _image_pages(data, kind, max_pixels, max_pages)
     else:
         raise UnreadableDocument(
             "This kind of file is not supported. Upload a PDF or a photo (PNG, JPEG, TIFF, "
             "WebP or HEIC)."
         )
+    for page in pages:
+        # Checked at upload too; this guards files stored before that check, or changed since.
+        if page.number > max_pages:
+            raise UnreadableDocument(
+                f"This file has more than {max_pages} pages. Upload the pages we need as a "
+                "smaller file."
+            )
+        yield page
 
 
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
+def _pdf_pages(data: bytes, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -86,6 +153,13 @@ def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
             "This PDF could not be opened. It may be damaged or protected by a password; "
             "upload an unprotected copy."
         ) from exc
+    count = len(document)
+    if count > max_pages:
+        document.close()
+        raise UnreadableDocument(
+            f"This file has {count} pages; the limit is {max_pages}. Upload the pages "
+            "we need as a smaller file."
+        )
     try:
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.
@@ -316,7 +390,7 @@ def _digits(text: str) -> str:
 # --- images ------------------------------------------------------------------------------------
 
 
-def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPage]:
+def _image_pages(data: bytes, kind: str, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
     if kind in {"image/heic", "image/heif"}:
         from pillow_heif import register_heif_opener
 
@@ -324,11 +398,21 @@ def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPa
     try:
         original = Image.open(io.BytesIO(data))
         original.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise UnreadableDocument(
             "This image could not be opened. Upload a PNG, JPEG, TIFF, WebP or HEIC photo."
         ) from exc
     # Only TIFF carries pages as frames; the frames of an animated WebP or PNG are not pages.
+    if kind == "image/tiff" and getattr(original, "n_frames", 1) > max_pages:
+        raise UnreadableDocument(
+            f"This file has {original.n_frames} pages; the limit is {max_pages}. Upload the "
+            "pages we need as a smaller file."
+        )
     frames = ImageSequence.Iterator(original) if kind == "image/tiff" else [original]
     for number, frame in enumerate(frames, start=1):
         upright = flatten(ImageOps.exif_transpose(frame.copy()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import unicodedata
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -12,9 +13,12 @@ from django.views.decorators.http import require_GET
 from . import ocr
 from .selectors import document_get_for_user, page_get_for_user
 
-# Files rarely change under one URL (a replaced document gets new page files and the page
-# links carry a version), so the browser may keep them briefly, but never a shared cache.
-CACHE_CONTROL = "private, max-age=600"
+# Applicants' files hold personal data: no cache, shared or private, keeps a copy.
+CACHE_CONTROL = "no-store"
+# Whatever an uploaded file holds (a PDF's JavaScript, an HTML polyglot, an SVG), it never runs
+# in Attest's origin: a browser that renders it anyway gets no script, no plugins, no requests
+# and a unique origin (the ``sandbox`` directive).
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def _stream(file_field, *, content_type: str, filename: str, as_attachment: bool):
@@ -27,19 +31,30 @@ def _stream(file_field, *, content_type: str, filename: str, as_attachment: bool
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = CACHE_CONTROL
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 
 
 @login_required
 @require_GET
 def document_original(request, document_id: int):
-    """The uploaded file, byte for byte: shown in the browser, or saved with ``?download=1``."""
+    """The uploaded file, byte for byte, always as a download: a browser never opens it in
+    Attest's origin, where a PDF's own script or an HTML disguise could run."""
     document = document_get_for_user(user=request.user, document_id=document_id)
     return _stream(
         document.original,
         content_type=document.media_type or "application/octet-stream",
-        filename=document.original_name or f"document-{document.pk}",
-        as_attachment=request.GET.get("download") == "1",
+        filename=_plain_filename(document.original_name) or f"document-{document.pk}",
+        as_attachment=True,
+    )
+
+
+def _plain_filename(name: str) -> str:
+    # Control and bidirectional-override characters would disguise the name in the download
+    # bar ("pay\u202egpj.pdf" shows as "payfdp.jpg"); they are dropped.
+    return "".join(
+        ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"} and ch not in "/\\"
     )
 
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "csp",
     "accounts",
     "core",
     "audit",
@@ -52,7 +53,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our own
+# static files (no inline code, no eval: htmx runs with allowEval false), no plugins, no framing.
+# Browsers report violations to /csp-report/, which logs them (core/csp.py).
+CSP_REPORT_PATH = "/csp-report/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": [CSP_REPORT_PATH],
+    },
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -161,6 +183,14 @@ CELERY_BEAT_SCHEDULE = {
 # --- Uploads -----------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 UPLOAD_MAX_PAGES = env.int("UPLOAD_MAX_PAGES", default=50)
+# One request (a batch of files) may declare at most this many bytes; more is refused unread.
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=100 * 1024 * 1024)
+# The size limits are enforced while the body arrives (extraction/upload_limits.py).
+FILE_UPLOAD_HANDLERS = [
+    "extraction.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -269,3 +299,17 @@ EXTRACTION_MAX_CALLS_PER_APPLICATION = env.int("EXTRACTION_MAX_CALLS_PER_APPLICA
 EXTRACTION_IMAGE_MAX_PIXELS = env.json(
     "EXTRACTION_IMAGE_MAX_PIXELS", default={"openai": 1024, "anthropic": 1568}
 )
+
+# --- Parsing untrusted files (extraction/sandbox.py) -------------------------------------------
+# Uploads are inspected and pages rendered in a child process with this address-space cap.
+PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
+# Inspecting one upload (in the web request) may take this long before it is refused.
+PARSE_TIME_LIMIT_SECONDS = env.float("PARSE_TIME_LIMIT_SECONDS", default=30.0)
+# Rendering: the longest wait for the next page (OCR of one dense page included).
+RENDER_PAGE_TIME_LIMIT_SECONDS = env.float("RENDER_PAGE_TIME_LIMIT_SECONDS", default=300.0)
+# CPU seconds one child may use in all (a guard behind the wall-clock limits above).
+PARSE_CPU_LIMIT_SECONDS = env.int("PARSE_CPU_LIMIT_SECONDS", default=900)
+# One PDF stream may unpack to at most this many bytes; a larger one is refused at upload.
+PARSE_MAX_STREAM_BYTES = env.int("PARSE_MAX_STREAM_BYTES", default=100 * 1024 * 1024)
+# An image (or one TIFF page) of more pixels is refused; Pillow itself only warns up to 2x.
+PARSE_MAX_IMAGE_PIXELS = env.int("PARSE_MAX_IMAGE_PIXELS", default=50_000_000)

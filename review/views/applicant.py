@@ -26,6 +26,7 @@ from extraction.services import (
     document_set_type,
     document_upload,
 )
+from extraction.upload_limits import upload_refusals
 
 from ..forms import ApplicationCreateForm, UploadForm
 from ..models import Decision
@@ -156,7 +157,7 @@ def _application_detail(request, application_id: int):
     if request.method == "POST":
         if application.owner_id != request.user.pk:
             raise PermissionDenied("Only the applicant can change this application.")
-        if "upload" in request.POST:
+        if "upload" in request.POST or upload_refusals(request):
             upload_errors = _upload(request, application, upload_form)
             application = application_get_for_user(user=request.user, application_id=application_id)
             if upload_errors and not application.applicant_can_change_documents:
@@ -327,12 +328,14 @@ def applicant_changes(application) -> list[Field]:
 def _upload(request, application, upload_form) -> list[str]:
     """Store each chosen file; a rejected file does not stop the others."""
     files = request.FILES.getlist("files")
+    # Files refused while they arrived (too large); the ones before them are stored below.
+    refused = upload_refusals(request)
     if not files:
-        return ["Choose at least one file to upload."]
+        return refused or ["Choose at least one file to upload."]
     if not upload_form.is_valid():
         return ["Choose a document type from the list, or “Not sure — detect it”."]
     document_type = upload_form.cleaned_data["document_type"]
-    errors = []
+    errors = list(refused)
     stored = 0
     for uploaded in files:
         try:

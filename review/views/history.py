@@ -3,7 +3,6 @@ timeline; and the full verification of the history as a background job."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -17,6 +16,7 @@ from accounts.models import Role
 from applications.models import Application
 from audit.models import Action, AuditEvent
 from audit.selectors import audit_event_list, audit_event_page
+from core.exports import csv_rows
 from core.jobs import job_start
 from core.models import Job
 from extraction.models import Field, FieldRevision
@@ -50,15 +50,6 @@ CSV_HEADER = [
 ]
 # Keys of an event's data shown in their own columns (or not at all), not under "details".
 SHOWN_KEYS = {"field", "key", "revision", "revision_hash", "reason", "note"}
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(cell) -> str:
-    """The cell as text, with a leading single quote when a spreadsheet would read it as a
-    formula; the quote shows, the formula never runs."""
-    text = "" if cell is None else str(cell)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _history_filters(form) -> dict:
@@ -134,13 +125,6 @@ def _batches(events: Iterable[AuditEvent], size: int) -> Iterator[list[AuditEven
         yield batch
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
-
 @login_required
 @permission_required(AUDIT, raise_exception=True)
 @require_GET
@@ -149,18 +133,14 @@ def revision_history_export(request):
     screen, every cell neutralised against formula injection."""
     form = HistoryFilterForm(request.GET or None)
     events = _events(_history_filters(form))
-    writer = csv.writer(_Echo())
 
-    def line(cells: list) -> str:
-        return writer.writerow([neutralised(cell) for cell in cells])
-
-    def rows():
-        yield line(CSV_HEADER)
+    def cells():
+        yield CSV_HEADER
         for batch in _batches(events.iterator(chunk_size=1000), 1000):
             _describe(batch)
             for event in batch:
                 field, revision = event.field, event.revision
-                yield line(
+                yield (
                     [
                         event.sequence,
                         event.created_at.isoformat(),
@@ -182,7 +162,7 @@ def revision_history_export(request):
                 )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_rows(cells()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attest-history-{stamp}.csv"'
     return response
 

@@ -38,6 +38,19 @@
     if (row) setActive(row.getAttribute("data-field"));
   });
 
+  // Evidence boxes carry their place in data-box-style and are placed through the CSSOM: the
+  // Content-Security-Policy allows no style attributes in the markup. Unplaced boxes stay hidden.
+  function placeBoxes(root) {
+    (root || document).querySelectorAll(".evidence-box[data-box-style]").forEach(function (box) {
+      box.style.cssText = box.getAttribute("data-box-style");
+      box.classList.add("is-placed");
+    });
+  }
+  placeBoxes(document);
+  document.addEventListener("htmx:load", function (event) {
+    placeBoxes(event.target && event.target.querySelectorAll ? event.target : document);
+  });
+
   // After htmx saves one value, move (or hide) its evidence box to where the value now is.
   document.addEventListener("htmx:afterSwap", function (event) {
     var row = event.detail && event.detail.elt;
@@ -62,7 +75,8 @@
       box.setAttribute("data-box-for", id);
       frame.appendChild(box);
     }
-    box.setAttribute("style", style);
+    box.setAttribute("data-box-style", style);
+    placeBoxes(frame);
   });
 
   // Changing a value the machine read opens the (optional) reason box beside it.

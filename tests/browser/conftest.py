@@ -51,9 +51,47 @@ def browser():
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             try:
-                yield chromium
+                yield _CspWatchedBrowser(chromium)
             finally:
                 chromium.close()
+
+
+# Chromium logs each Content-Security-Policy violation to the console with these words.
+CSP_CONSOLE_MARKER = "Content Security Policy"
+CSP_VIOLATIONS: list[str] = []
+
+
+class _CspWatchedBrowser:
+    """The browser, with every context it opens watched for CSP violations in the console."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.on("console", _record_csp_violation)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+def _record_csp_violation(message) -> None:
+    if CSP_CONSOLE_MARKER in message.text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Every browser test ends with no Content-Security-Policy violation: none in the console
+    and none reported to /csp-report/."""
+    from core.csp import VIOLATIONS
+
+    CSP_VIOLATIONS.clear()
+    VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], CSP_VIOLATIONS
+    assert list(VIOLATIONS) == [], list(VIOLATIONS)
 
 
 @pytest.fixture
@@ -96,7 +134,9 @@ def axe():
 
     def check(page, name: str) -> None:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(AXE))
+            # Evaluated through the DevTools protocol, which the page's CSP does not govern; a
+            # <script> tag with the source inline would be (rightly) refused.
+            page.evaluate(AXE.read_text())
         results = page.evaluate(
             """async () => {
                 const result = await axe.run(document, {resultTypes: ['violations']});

