@@ -67,7 +67,9 @@ def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[R
     Raises ``UnreadableDocument`` for that, for a file that is not what its media type says, an
     encrypted PDF we cannot open, or a media type that is not supported.
     """
-    limits = sandbox.limits_from_settings(seconds=settings.RENDER_PAGE_TIME_LIMIT_SECONDS)
+    limits = sandbox.limits_from_settings(
+        seconds=settings.RENDER_PAGE_TIME_LIMIT_SECONDS, memory_mb=settings.RENDER_MEMORY_LIMIT_MB
+    )
     options = {
         "media_type": media_type,
         "max_pixels": max_pixels,
@@ -98,7 +100,7 @@ _FAILURE_MESSAGES = {
         "resolution, and upload that copy."
     ),
 }
-RENDERED_FIELDS = ("number", "width", "height", "text", "words", "text_source")
+RENDERED_FIELDS = ("number", "width", "height", "text", "words", "text_source", "notes")
 
 
 def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:

@@ -344,10 +344,11 @@ def _load(path: str) -> Callable[[bytes, dict], Iterator[tuple[dict, bytes | Non
     return getattr(importlib.import_module(module_name), function_name)
 
 
-def limits_from_settings(*, seconds: float) -> Limits:
-    """The configured memory cap with the given time limit (settings read at call time)."""
+def limits_from_settings(*, seconds: float, memory_mb: int | None = None) -> Limits:
+    """The configured memory cap (``PARSE_MEMORY_LIMIT_MB`` unless ``memory_mb`` is given)
+    with the given time limit (settings read at call time)."""
     return Limits(
-        memory_bytes=settings.PARSE_MEMORY_LIMIT_MB * 1024 * 1024,
+        memory_bytes=(memory_mb or settings.PARSE_MEMORY_LIMIT_MB) * 1024 * 1024,
         seconds=seconds,
         cpu_seconds=int(settings.PARSE_CPU_LIMIT_SECONDS),
     )
