@@ -52,17 +52,20 @@ class RenderedPage:
     text_source: str  # "text_layer" | "ocr" | "none"
 
 
-def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
-    """The pages of one uploaded file, rendered one at a time so that memory stays flat.
+def render_pages(
+    *, data: bytes, media_type: str, max_pixels: int, first: int = 1
+) -> Iterator[RenderedPage]:
+    """The pages of one uploaded file from page ``first`` (1-based) on, rendered one at a time
+    so that memory stays flat and a reading can stop after any page and go on later.
 
     Raises ``UnreadableDocument`` for a file that is not what its media type says, an
     encrypted PDF, or a media type that is not supported.
     """
     kind = media_type.split(";")[0].strip().lower()
     if kind in PDF_TYPES:
-        yield from _pdf_pages(data, max_pixels)
+        yield from _pdf_pages(data, max_pixels, first)
     elif kind in IMAGE_TYPES:
-        yield from _image_pages(data, kind, max_pixels)
+        yield from _image_pages(data, kind, max_pixels, first)
     else:
         raise UnreadableDocument(
             "This kind of file is not supported. Upload a PDF or a photo (PNG, JPEG, TIFF, "
@@ -73,7 +76,7 @@ def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[R
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
+def _pdf_pages(data: bytes, max_pixels: int, first: int = 1) -> Iterator[RenderedPage]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -85,7 +88,7 @@ def _pdf_pages(data: bytes, max_pixels: int) -> Iterator[RenderedPage]:
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.
         document.init_forms()
-        for index in range(len(document)):
+        for index in range(max(first, 1) - 1, len(document)):
             page = _flattened_page(document, index)
             try:
                 yield _pdf_page(page, index + 1, max_pixels)
@@ -172,7 +175,7 @@ def _to_fractions(page: pdfium.PdfPage, size: tuple[int, int], box: list[float])
 # --- images ------------------------------------------------------------------------------------
 
 
-def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPage]:
+def _image_pages(data: bytes, kind: str, max_pixels: int, first: int = 1) -> Iterator[RenderedPage]:
     if kind in {"image/heic", "image/heif"}:
         from pillow_heif import register_heif_opener
 
@@ -187,6 +190,8 @@ def _image_pages(data: bytes, kind: str, max_pixels: int) -> Iterator[RenderedPa
     # Only TIFF carries pages as frames; the frames of an animated WebP or PNG are not pages.
     frames = ImageSequence.Iterator(original) if kind == "image/tiff" else [original]
     for number, frame in enumerate(frames, start=1):
+        if number < first:
+            continue
         upright = ImageOps.exif_transpose(frame.copy()).convert("RGB")
         yield _scanned_page(number, upright, max_pixels)
 
