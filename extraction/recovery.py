@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import leases
@@ -49,8 +49,8 @@ def documents_to_resend(*, broker_lost: bool = False) -> list[int]:
       for longer than EXTRACTION_RESEND_GRACE_SECONDS;
     - waiting and sent before the broker lost its messages (``broker_lost``);
     - waiting and sent longer ago than EXTRACTION_STUCK_AFTER_SECONDS (the last resort);
-    - held by a reading whose lease ran out or whose process is gone, and not sent again
-      within one lease length.
+    - held by a reading whose lease ran out or whose process is gone, and not sent again since
+      that reading began or within one lease length.
     """
     now = timezone.now()
     grace = now - timedelta(seconds=settings.EXTRACTION_RESEND_GRACE_SECONDS)
@@ -68,7 +68,12 @@ def documents_to_resend(*, broker_lost: bool = False) -> list[int]:
     held = (
         Document.objects.filter(status=Document.Status.PROCESSING)
         .exclude(lease_owner="")
-        .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=recently))
+        # Not sent again since the reading began, or not within one lease length.
+        .filter(
+            Q(sent_at__isnull=True)
+            | Q(sent_at__lte=F("processing_started_at"))
+            | Q(sent_at__lt=recently)
+        )
         .order_by("processing_started_at")
         .values_list("pk", "lease_owner", "lease_expires_at")
     )
