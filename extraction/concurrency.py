@@ -59,7 +59,8 @@ class ProviderSlots:
 
     @contextmanager
     def hold(self, *, wait_seconds: float) -> Iterator[None]:
-        if self._redis is None:
+        client, script = self._redis, self._script
+        if client is None or script is None:
             semaphore = _local_semaphore(self.name, self.limit)
             if not semaphore.acquire(timeout=wait_seconds):
                 raise SlotTimeout(self.name)
@@ -70,14 +71,26 @@ class ProviderSlots:
             return
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait_seconds
-        while not self._script(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
-            if time.monotonic() >= deadline:
-                raise SlotTimeout(self.name)
-            time.sleep(POLL_SECONDS)
+        try:
+            while not script(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
+                if time.monotonic() >= deadline:
+                    raise SlotTimeout(self.name)
+                time.sleep(POLL_SECONDS)
+        except redis.RedisError:
+            # Redis went away (a broker outage): the limit holds in this process meanwhile.
+            logger.warning("Redis is not reachable; the %s limit holds per process", self.name)
+            self._redis = self._script = None
+            with self.hold(wait_seconds=max(deadline - time.monotonic(), 0)):
+                yield
+            return
         try:
             yield
         finally:
-            self._redis.zrem(self.key, token)
+            try:
+                client.zrem(self.key, token)
+            except redis.RedisError:
+                # The slot comes free when its lease ends; the reading itself succeeded.
+                logger.warning("Could not free a %s slot; its lease frees it", self.name)
 
     def in_use(self) -> int:
         """Slots held right now (leases that have ended are not counted)."""
