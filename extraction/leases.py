@@ -42,14 +42,20 @@ class LeaseLost(Exception):
         self.owner = owner
 
 
-def _process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot, or "0" where /proc is missing."""
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first), or [] without it."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return "0"
+        return []
     # The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
-    return stat.rsplit(")", 1)[1].split()[19]
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _process_start(pid: int) -> str:
+    """The process's start time in clock ticks since boot, or "0" where /proc is missing."""
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else "0"
 
 
 def owner_new() -> str:
@@ -76,6 +82,9 @@ def owner_is_gone(owner: str) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:  # a process of another user holds the pid: not our reader
+        return True
+    fields = _stat(pid)
+    if fields and fields[0] in ("Z", "X"):  # killed, not yet reaped by its parent
         return True
     return start != "0" and _process_start(pid) not in (start, "0")
 

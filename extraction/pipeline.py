@@ -282,13 +282,12 @@ def _slots(provider: Provider) -> ProviderSlots | None:
         return None
     limit = settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4)
     url = settings.EXTRACTION_LIMITS_REDIS_URL or settings.CELERY_BROKER_URL
-    timeout = float(getattr(provider, "timeout_seconds", 120))
     return ProviderSlots(
         name=provider.name,
         limit=limit,
         redis_url=url if url.startswith(("redis://", "rediss://")) else "",
-        # A dead worker's slot comes free after its call could have timed out twice.
-        lease_seconds=2 * timeout + 30,
+        # Renewed while the call runs: a killed worker's slot comes free within this long.
+        lease_seconds=30,
     )
 
 
