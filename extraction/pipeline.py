@@ -163,6 +163,7 @@ def _ingest(lease: Lease, document: Document) -> list[Page] | None:
         rendered.append(page)
         lease.check()
         lease.progress(pages_done=page.number)
+    pages_iter.close()  # closes the PDF now rather than when the generator is collected
     with lease.holding() as locked:
         pages = list(existing)
         for page in rendered:

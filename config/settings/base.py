@@ -186,7 +186,7 @@ EXTRACTION_LEASE_SECONDS = env.float("EXTRACTION_LEASE_SECONDS", default=20.0)
 EXTRACTION_RESEND_GRACE_SECONDS = env.float("EXTRACTION_RESEND_GRACE_SECONDS", default=5.0)
 # Pages are rendered in slices of about this long; then the document queues again behind those
 # that waited, so that one heavy upload cannot hold every worker. 0: all pages at once.
-EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=4.0)
+EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=2.0)
 # First retry waits up to this many seconds, doubling each time (with jitter, capped).
 EXTRACTION_RETRY_BACKOFF_SECONDS = env.int("EXTRACTION_RETRY_BACKOFF_SECONDS", default=5)
 
