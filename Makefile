@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: run test setup lint format bench samples clean
+.PHONY: run test setup lint format bench reliability samples clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/uv || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q uv==$(UV_VERSION))
@@ -30,6 +30,12 @@ format: setup
 # Every benchmark at a quick scale into bench/results.md; `make bench ARGS=--full` for the issues' sizes.
 bench: setup
 	$(PY) -m bench.run_all $(ARGS)
+
+# Crashes, broker outages and fair queues with real workers and a private redis-server (about
+# 20 minutes on 2 cores; not part of `make test`). `make reliability ARGS="--repeat 5"` for a
+# quick look; DATABASE_URL=postgres://... to run it on PostgreSQL.
+reliability: setup
+	$(PY) -m bench.reliability $(ARGS)
 
 samples: setup
 	$(PY) manage.py generate_samples

@@ -16,3 +16,15 @@ def throwaway_database():
         yield
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def database_url() -> str:
+    """A URL that opens the database this process is using right now (for worker processes)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"

@@ -2,9 +2,10 @@
 
 A counting semaphore on a Redis sorted set (the pattern of "Redis in Action", 6.3.2): each holder
 is a member scored by its lease's expiry, taken and counted in one Lua script so that two workers
-never both take the last slot. A worker that dies holding a slot loses it when the lease ends, so
-a crash never shrinks the limit for good. Without a reachable Redis (the one-machine setup with
-the filesystem broker) the limit holds inside this process only.
+never both take the last slot. A holder renews its lease while its call runs; a worker that dies
+holding a slot loses it when the lease ends, so a crash never shrinks the limit for long. Without
+a reachable Redis (the one-machine setup with the filesystem broker) the limit holds inside this
+process only.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ return 0
 """
 
 
+# KEYS[1]: the set. ARGV: lease seconds, token. Pushes a held slot's lease on; a slot whose lease
+# already ended (and was taken by another) is not brought back.
+_RENEW = """
+local now = redis.call('TIME')
+local now_s = tonumber(now[1]) + tonumber(now[2]) / 1000000
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', now_s + tonumber(ARGV[1]), ARGV[2])
+"""
+
+
 class SlotTimeout(Exception):
     """No slot came free in time: the provider is saturated by other workers."""
 
@@ -59,7 +69,8 @@ class ProviderSlots:
 
     @contextmanager
     def hold(self, *, wait_seconds: float) -> Iterator[None]:
-        if self._redis is None:
+        client, script = self._redis, self._script
+        if client is None or script is None:
             semaphore = _local_semaphore(self.name, self.limit)
             if not semaphore.acquire(timeout=wait_seconds):
                 raise SlotTimeout(self.name)
@@ -70,14 +81,42 @@ class ProviderSlots:
             return
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait_seconds
-        while not self._script(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
-            if time.monotonic() >= deadline:
-                raise SlotTimeout(self.name)
-            time.sleep(POLL_SECONDS)
+        try:
+            while not script(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
+                if time.monotonic() >= deadline:
+                    raise SlotTimeout(self.name)
+                time.sleep(POLL_SECONDS)
+        except redis.RedisError:
+            # Redis went away (a broker outage): the limit holds in this process meanwhile.
+            logger.warning("Redis is not reachable; the %s limit holds per process", self.name)
+            self._redis = self._script = None
+            with self.hold(wait_seconds=max(deadline - time.monotonic(), 0)):
+                yield
+            return
+        # Renewed while the call runs, so that the lease can be short: a slot whose holder was
+        # killed comes free within one lease, however long calls may take.
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(client, token, stop), name="slot-renew", daemon=True
+        )
+        renewer.start()
         try:
             yield
         finally:
-            self._redis.zrem(self.key, token)
+            stop.set()
+            try:
+                client.zrem(self.key, token)
+            except redis.RedisError:
+                # The slot comes free when its lease ends; the reading itself succeeded.
+                logger.warning("Could not free a %s slot; its lease frees it", self.name)
+
+    def _renew(self, client: redis.Redis, token: str, stop: threading.Event) -> None:
+        script = client.register_script(_RENEW)
+        while not stop.wait(self.lease_seconds / 3):
+            try:
+                script(keys=[self.key], args=[self.lease_seconds, token])
+            except redis.RedisError:
+                logger.warning("Could not renew a %s slot", self.name)
 
     def in_use(self) -> int:
         """Slots held right now (leases that have ended are not counted)."""

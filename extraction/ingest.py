@@ -59,8 +59,11 @@ class RenderedPage:
     notes: dict = field(default_factory=dict)
 
 
-def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[RenderedPage]:
-    """The pages of one uploaded file, rendered one at a time so that memory stays flat.
+def render_pages(
+    *, data: bytes, media_type: str, max_pixels: int, first: int = 1
+) -> Iterator[RenderedPage]:
+    """The pages of one uploaded file from page ``first`` (1-based) on, rendered one at a time
+    so that memory stays flat and a reading can stop after any page and go on later.
 
     The rendering runs in a sandboxed child (``sandbox.py``): past the configured memory cap,
     or with no page for the configured time, the child is ended and the file is unreadable.
@@ -75,6 +78,7 @@ def render_pages(*, data: bytes, media_type: str, max_pixels: int) -> Iterator[R
         "max_pixels": max_pixels,
         "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
         "max_pages": settings.UPLOAD_MAX_PAGES,
+        "first": first,
     }
     try:
         for header, png in sandbox.run("render", data=data, options=options, limits=limits):
@@ -111,7 +115,11 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     try:
         pages = _render_here(
-            data, options["media_type"], int(options["max_pixels"]), int(options["max_pages"])
+            data,
+            options["media_type"],
+            int(options["max_pixels"]),
+            int(options["max_pages"]),
+            int(options.get("first", 1)),
         )
         for page in pages:
             fields = asdict(page)
@@ -122,13 +130,13 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
 
 
 def _render_here(
-    data: bytes, media_type: str, max_pixels: int, max_pages: int
+    data: bytes, media_type: str, max_pixels: int, max_pages: int, first: int = 1
 ) -> Iterator[RenderedPage]:
     kind = media_type.split(";")[0].strip().lower()
     if kind in PDF_TYPES:
-        pages = _pdf_pages(data, max_pixels, max_pages)
+        pages = _pdf_pages(data, max_pixels, max_pages, first)
     elif kind in IMAGE_TYPES:
-        pages = _image_pages(data, kind, max_pixels, max_pages)
+        pages = _image_pages(data, kind, max_pixels, max_pages, first)
     else:
         raise UnreadableDocument(
             "This kind of file is not supported. Upload a PDF or a photo (PNG, JPEG, TIFF, "
@@ -147,7 +155,9 @@ def _render_here(
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def _pdf_pages(data: bytes, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
+def _pdf_pages(
+    data: bytes, max_pixels: int, max_pages: int, first: int = 1
+) -> Iterator[RenderedPage]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -166,7 +176,7 @@ def _pdf_pages(data: bytes, max_pixels: int, max_pages: int) -> Iterator[Rendere
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.
         document.init_forms()
-        for index in range(len(document)):
+        for index in range(max(first, 1) - 1, len(document)):
             page = _flattened_page(document, index)
             try:
                 yield _pdf_page(page, index + 1, max_pixels)
@@ -392,7 +402,9 @@ def _digits(text: str) -> str:
 # --- images ------------------------------------------------------------------------------------
 
 
-def _image_pages(data: bytes, kind: str, max_pixels: int, max_pages: int) -> Iterator[RenderedPage]:
+def _image_pages(
+    data: bytes, kind: str, max_pixels: int, max_pages: int, first: int = 1
+) -> Iterator[RenderedPage]:
     if kind in {"image/heic", "image/heif"}:
         from pillow_heif import register_heif_opener
 
@@ -417,6 +429,8 @@ def _image_pages(data: bytes, kind: str, max_pixels: int, max_pages: int) -> Ite
         )
     frames = ImageSequence.Iterator(original) if kind == "image/tiff" else [original]
     for number, frame in enumerate(frames, start=1):
+        if number < first:
+            continue
         upright = flatten(ImageOps.exif_transpose(frame.copy()))
         yield _scanned_page(number, upright, max_pixels)
 

@@ -123,12 +123,24 @@ class Document(models.Model):
     pages_done = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    # The reading that holds the document (``extraction.leases``): its owner ("host:pid:..."),
+    # blank when no reading holds it, and when its hold ends unless its heartbeat renews it.
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the task was last handed to the broker (for a retry: when it falls due); null when
+    # the send failed or none was made, so that the recovery sweep sends it again.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Set once every page is rendered and stored; pages are stored a slice at a time before.
+    ingested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "processing_started_at"])]
+        indexes = [
+            models.Index(fields=["status", "processing_started_at"]),
+            models.Index(fields=["status", "sent_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

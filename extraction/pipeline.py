@@ -2,25 +2,35 @@
 
 Every step is idempotent: running the pipeline twice on the same document, or again after a
 worker died half-way, leaves the same pages and fields and never duplicates history.
+
+A reading holds the document under a lease (``leases``): it claims a queued document, or takes
+over one whose lease ran out or whose worker is gone, renews the lease while it works, and makes
+every write inside ``lease.holding()``, so a reading that was taken over stores nothing.
+Rendering is cut into slices of about EXTRACTION_SLICE_SECONDS: a long file hands its worker back
+after each slice and queues its next slice behind the documents that waited, so that one
+applicant's heavy upload cannot hold every worker while others wait.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from datetime import timedelta
+import time
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import ocr
+from . import leases, ocr
 from .cache import call_key, earlier_reading, schema_version
 from .caps import Capped, cap_reason
 from .classify import classify
 from .concurrency import ProviderSlots
 from .images import sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
+from .leases import Lease, LeaseLost
 from .models import Document, DocumentType, ExtractionRun, Page
 from .progress import application_documents_changed
 from .prompts import PROMPT_VERSION
@@ -71,10 +81,27 @@ class Reason:
         "split",
         "This file holds {count} documents; each is listed and read on its own.",
     )
+    INTERRUPTED = (
+        "reading_interrupted",
+        "Reading this document stopped several times on our side. Press Retry; if it happens "
+        "again, replace the file with a fresh scan or export.",
+    )
 
 
-def _claim(document_id: int) -> Document | None:
-    """Move a queued document to processing; None when it is gone, done or taken."""
+class Outcome(enum.StrEnum):
+    """What one delivery of a document's task did."""
+
+    DONE = "done"  # the document is finished (or was gone or finished already)
+    BUSY = "busy"  # another live reading holds it
+    MORE = "more"  # a slice is stored; the task must be sent again for the next one
+
+
+def _claim(document_id: int, owner: str) -> tuple[Lease, Document] | None:
+    """Hold a document for this reading; None when it is gone, finished, or held by a live one.
+
+    A queued document is claimed; a processing one is taken over when nobody holds it (its
+    last slice handed it back), its lease ran out, or its owner's process is gone.
+    """
     with transaction.atomic():
         document = (
             # Lock only the document row: PostgreSQL refuses to lock the nullable side of a join.
@@ -83,35 +110,65 @@ def _claim(document_id: int) -> Document | None:
             .filter(pk=document_id)
             .first()
         )
-        if document is None or document.status != Document.Status.QUEUED:
+        if document is None:
             return None
-        document.move_to(Document.Status.PROCESSING)
-        document.attempts += 1
-        document.pages_done = 0
+        if document.status == Document.Status.QUEUED:
+            document.move_to(Document.Status.PROCESSING)
+            document.attempts += 1
+            document.pages_done = 0
+        elif document.status == Document.Status.PROCESSING and leases.is_free(document):
+            if document.lease_owner:
+                logger.warning(
+                    "Document %s: taking over from %s (lease %s)",
+                    document_id,
+                    document.lease_owner,
+                    "ended" if not leases.owner_is_gone(document.lease_owner) else "owner gone",
+                )
+                document.attempts += 1
+        else:
+            return None
+        document.lease_owner = owner
+        document.lease_expires_at = leases.expiry()
         document.processing_started_at = timezone.now()
         document.save()
-    return document
+    return Lease(document_id=document.pk, owner=owner), document
 
 
-def _ingest(document: Document) -> list[Page]:
-    """Render and store every page once; a retry reuses the pages an earlier attempt stored.
-
-    Pages are written in one transaction, so pages that exist are all of them.
+def _ingest(lease: Lease, document: Document) -> list[Page] | None:
+    """Render and store the pages, a slice at a time; a later slice or a retry reuses the pages
+    stored before. Returns every page, or None when the slice's time ran out with pages left
+    (they are stored, and the lease is handed back so that the next slice can take it).
     """
     existing = list(document.pages.all())
-    if existing:
-        Document.objects.filter(pk=document.pk).update(pages_done=len(existing))
+    if document.ingested_at is not None:
+        lease.progress(pages_done=len(existing))
         return existing
     with document.original.open("rb") as handle:
         data = handle.read()
+    budget = settings.EXTRACTION_SLICE_SECONDS
+    started = time.monotonic()
     rendered: list[RenderedPage] = []
-    for page in render_pages(
-        data=data, media_type=document.media_type, max_pixels=settings.PAGE_IMAGE_MAX_PIXELS
-    ):
+    more = False
+    pages_iter = render_pages(
+        data=data,
+        media_type=document.media_type,
+        max_pixels=settings.PAGE_IMAGE_MAX_PIXELS,
+        first=len(existing) + 1,
+    )
+    while True:
+        out_of_time = budget and rendered and time.monotonic() - started >= budget
+        if out_of_time and len(existing) + len(rendered) < document.page_count:
+            more = True
+            break
+        page = next(pages_iter, None)
+        if page is None:
+            break
         rendered.append(page)
-        Document.objects.filter(pk=document.pk).update(pages_done=page.number)
-    with transaction.atomic():
-        pages = []
+        lease.check()
+        lease.progress(pages_done=page.number)
+    pages_iter.close()  # closes the PDF now rather than when the generator is collected
+    with lease.holding() as locked:
+        pages = list(existing)
         for page in rendered:
             stored = Page(
                 document=document,
@@ -125,11 +182,24 @@ def _ingest(document: Document) -> list[Page]:
             stored.image.save(f"page-{page.number:03d}.png", ContentFile(page.png), save=False)
             stored.save()
             pages.append(stored)
-        notes = _reading_notes(rendered)
-        metadata = {**document.metadata, "reading_notes": notes} if notes else document.metadata
-        Document.objects.filter(pk=document.pk).update(page_count=len(pages), metadata=metadata)
-        document.metadata = metadata
-    return pages
+        locked.pages_done = len(pages)
+        # Notes of this slice join those of the slices before it.
+        notes = _merged_notes(locked.metadata.get("reading_notes", {}), _reading_notes(rendered))
+        if notes:
+            locked.metadata = {**locked.metadata, "reading_notes": notes}
+        if more:
+            # Handed back: the next slice goes behind the documents that waited meanwhile.
+            locked.lease_owner, locked.lease_expires_at, locked.sent_at = "", None, None
+        else:
+            locked.page_count = len(pages)
+            locked.ingested_at = timezone.now()
+        locked.save()
+    document.metadata = locked.metadata
+    return None if more else pages
+
+
+def _merged_notes(before: dict, now: dict) -> dict:
+    return {key: [*before.get(key, []), *now.get(key, [])] for key in {*before, *now}}
 
 
 def _reading_notes(rendered: list[RenderedPage]) -> dict:
@@ -158,13 +228,14 @@ def _ocr_missing(document: Document, pages: list[Page]) -> bool:
     return bool(notes.get("ocr_unavailable")) and not any(page.text for page in pages)
 
 
-def _resolve_type(document: Document, pages: list[Page]) -> DocumentType | None:
+def _resolve_type(lease: Lease, document: Document, pages: list[Page]) -> DocumentType | None:
     if document.document_type_id:
         return document.document_type
     key = classify("\n".join(page.text for page in pages))
     document_type = DocumentType.objects.filter(key=key, is_active=True).first() if key else None
     if document_type is not None:
-        Document.objects.filter(pk=document.pk).update(document_type=document_type)
+        with lease.holding():
+            Document.objects.filter(pk=document.pk).update(document_type=document_type)
         document.document_type = document_type
     return document_type
 
@@ -172,11 +243,13 @@ def _resolve_type(document: Document, pages: list[Page]) -> DocumentType | None:
 LOCAL = "local"
 
 
-def _finish(document: Document, status: str, reason: tuple[str, str] | None = None) -> None:
-    with transaction.atomic():
-        locked = Document.objects.select_for_update().get(pk=document.pk)
+def _finish(
+    lease: Lease, document: Document, status: str, reason: tuple[str, str] | None = None
+) -> None:
+    with lease.holding() as locked:
         locked.move_to(status)
         locked.reason_code, locked.reason = reason or ("", "")
+        locked.lease_owner, locked.lease_expires_at = "", None
         locked.save()
         application_documents_changed(application=locked.application)
 
@@ -246,17 +319,17 @@ def _slots(provider: Provider) -> ProviderSlots | None:
         return None
     limit = settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4)
     url = settings.EXTRACTION_LIMITS_REDIS_URL or settings.CELERY_BROKER_URL
-    timeout = float(getattr(provider, "timeout_seconds", 120))
     return ProviderSlots(
         name=provider.name,
         limit=limit,
         redis_url=url if url.startswith(("redis://", "rediss://")) else "",
-        # A dead worker's slot comes free after its call could have timed out twice.
-        lease_seconds=2 * timeout + 30,
+        # Renewed while the call runs: a killed worker's slot comes free within this long.
+        lease_seconds=30,
     )
 
 
 def _read_document(
+    lease: Lease,
     document: Document,
     spec: DocumentTypeSpec,
     provider: Provider,
@@ -301,18 +374,20 @@ def _read_document(
         planned_pages=sum(len(group) for group in to_read),
     )
     if reason is not None:
-        ExtractionRun.objects.create(
-            document=document,
-            provider=provider.name,
-            model=provider.model,
-            prompt_version=PROMPT_VERSION,
-            schema_version=schema_version(spec),
-            reading=reading,
-            outcome=ExtractionRun.Outcome.CAPPED,
-            error=reason[1],
-        )
+        with lease.holding():
+            ExtractionRun.objects.create(
+                document=document,
+                provider=provider.name,
+                model=provider.model,
+                prompt_version=PROMPT_VERSION,
+                schema_version=schema_version(spec),
+                reading=reading,
+                outcome=ExtractionRun.Outcome.CAPPED,
+                error=reason[1],
+            )
         raise Capped(reason)
     if to_read:
+        lease.check()
         outcomes += read_groups(
             provider=provider,
             spec=spec,
@@ -324,13 +399,14 @@ def _read_document(
             max_threads=settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4),
         )
     outcomes.sort(key=lambda outcome: outcome.first_page)
-    for outcome in outcomes:
-        _record_run(document, provider, spec, outcome, reading=reading, key=keys[outcome.pages])
+    with lease.holding():
+        for outcome in outcomes:
+            _record_run(document, provider, spec, outcome, reading=reading, key=keys[outcome.pages])
     return outcomes
 
 
 def _second_reading(
-    document: Document, spec: DocumentTypeSpec, first: Provider, pages: list[Page]
+    lease: Lease, document: Document, spec: DocumentTypeSpec, first: Provider, pages: list[Page]
 ) -> dict[str, str | None] | None:
     """An independent reading by EXTRACTION_SECOND_PROVIDER, or None when there is none or it
     failed: a second opinion that could not be had never holds up the first."""
@@ -340,7 +416,7 @@ def _second_reading(
     try:
         provider = get_provider(name)
         outcomes = _read_document(
-            document, spec, provider, pages, reading=ExtractionRun.Reading.SECOND
+            lease, document, spec, provider, pages, reading=ExtractionRun.Reading.SECOND
         )
     except (ProviderError, Capped) as error:
         logger.warning("Second reading of document %s skipped: %s", document.pk, error)
@@ -355,37 +431,59 @@ def _should_split(document: Document, pages: list[Page]) -> bool:
     return document.document_type_id is None and document.split_from_id is None and len(pages) > 1
 
 
-def document_process(*, document_id: int) -> None:
-    """Read a queued document end to end. Transient provider errors propagate for a retry."""
+def document_process(*, document_id: int, owner: str | None = None) -> Outcome:
+    """Read a document end to end under a lease of ``owner`` (a fresh one by default).
+
+    Transient provider errors propagate for a retry; ``LeaseLost`` propagates when another
+    reading took the document over, and then nothing more was stored by this one.
+    """
+    claimed = _claim(document_id, owner or leases.owner_new())
+    if claimed is None:
+        return Outcome.BUSY
+    lease, document = claimed
+    with lease.heartbeat():
+        return _process(lease, document)
+
+
+def _process(lease: Lease, document: Document) -> Outcome:
     from .services import document_split
 
-    document = _claim(document_id)
-    if document is None:
-        return
+    document_id = document.pk
+    if document.attempts > 2 * settings.EXTRACTION_MAX_ATTEMPTS:
+        # Taken over again and again: the file itself most likely kills the worker.
+        _finish(lease, document, Document.Status.FAILED, Reason.INTERRUPTED)
+        return Outcome.DONE
     try:
-        pages = _ingest(document)
+        pages = _ingest(lease, document)
+    except LeaseLost:
+        raise
     except UnreadableDocument as error:
-        _finish(document, Document.Status.FAILED, ("unreadable_file", error.message))
-        return
+        _finish(lease, document, Document.Status.FAILED, ("unreadable_file", error.message))
+        return Outcome.DONE
     except Exception:
         logger.exception("Rendering document %s failed", document_id)
-        _finish(document, Document.Status.FAILED, Reason.RENDER_FAILED)
-        return
+        _finish(lease, document, Document.Status.FAILED, Reason.RENDER_FAILED)
+        return Outcome.DONE
+    if pages is None:
+        return Outcome.MORE
 
     if _should_split(document, pages):
         parts = split_plan([page.text for page in pages])
         if len(parts) > 1:
-            document_split(document=document, pages=pages, parts=parts)
+            with lease.holding():
+                document_split(document=document, pages=pages, parts=parts)
             code, message = Reason.SPLIT
-            _finish(document, Document.Status.SPLIT, (code, message.format(count=len(parts))))
-            return
+            _finish(
+                lease, document, Document.Status.SPLIT, (code, message.format(count=len(parts)))
+            )
+            return Outcome.DONE
 
-    document_type = _resolve_type(document, pages)
+    document_type = _resolve_type(lease, document, pages)
     ocr_missing = _ocr_missing(document, pages)
     if document_type is None:
         reason = Reason.OCR_UNAVAILABLE if ocr_missing else Reason.UNKNOWN_TYPE
-        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
-        return
+        _finish(lease, document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
+        return Outcome.DONE
     spec = DocumentTypeSpec.from_model(document_type)
     if ocr_missing:
         _save_and_finish(document, spec, {}, pages, None, Reason.OCR_UNAVAILABLE)
@@ -393,15 +491,15 @@ def document_process(*, document_id: int) -> None:
     try:
         provider = get_provider(document_type.provider or None)
         outcomes = _read_document(
-            document, spec, provider, pages, reading=ExtractionRun.Reading.PRIMARY
+            lease, document, spec, provider, pages, reading=ExtractionRun.Reading.PRIMARY
         )
     except Capped as capped:
-        _save_and_finish(document, spec, {}, pages, None, capped.reason)
-        return
+        _save_and_finish(lease, document, spec, {}, pages, None, capped.reason)
+        return Outcome.DONE
     except ProviderError as error:  # a configuration error: nothing was sent
         logger.warning("Document %s not read: %s", document_id, error.message)
-        _save_and_finish(document, spec, {}, pages, None, Reason.UNREADABLE)
-        return
+        _save_and_finish(lease, document, spec, {}, pages, None, Reason.UNREADABLE)
+        return Outcome.DONE
     transient = next(
         (o.error for o in outcomes if isinstance(o.error, ProviderTransientError)), None
     )
@@ -409,15 +507,17 @@ def document_process(*, document_id: int) -> None:
         # The groups that were read are recorded and reused by the retry at no cost.
         raise transient
     values, _ = merge_values(spec, outcomes)
-    second_values = _second_reading(document, spec, provider, pages)
+    second_values = _second_reading(lease, document, spec, provider, pages)
     unread = any(o.error for o in outcomes) or not any(values.values())
     # Nothing at all was read, or part of it could not be: the applicant types the values in.
     _save_and_finish(
-        document, spec, values, pages, second_values, Reason.UNREADABLE if unread else None
+        lease, document, spec, values, pages, second_values, Reason.UNREADABLE if unread else None
     )
+    return Outcome.DONE
 
 
 def _save_and_finish(
+    lease: Lease,
     document: Document,
     spec: DocumentTypeSpec,
     values: dict[str, str | None],
@@ -425,15 +525,17 @@ def _save_and_finish(
     second_values: dict[str, str | None] | None,
     reason: tuple[str, str] | None,
 ) -> None:
-    with transaction.atomic():
+    with lease.holding():
         fields_save(
             document=document, spec=spec, values=values, pages=pages, second_values=second_values
         )
-    document_read.send(sender=Document, document=document)
+    # The rules follow the new values (rules.receivers), still only while the lease is held.
+    with lease.holding():
+        document_read.send(sender=Document, document=document)
     if reason is None:
-        _finish(document, Document.Status.EXTRACTED)
+        _finish(lease, document, Document.Status.EXTRACTED)
     else:
-        _finish(document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
+        _finish(lease, document, Document.Status.NEEDS_MANUAL_ENTRY, reason)
 
 
 def _read(page: Page) -> bytes:
@@ -441,46 +543,48 @@ def _read(page: Page) -> bytes:
         return handle.read()
 
 
-def document_requeue(*, document_id: int, note: str = "") -> None:
-    """Hand a processing document back to the queue (a retry is scheduled or it was stuck)."""
+def _held_by(document: Document | None, owner: str | None) -> bool:
+    """Whether a processing document may be moved by a reading of ``owner`` (None: anyone)."""
+    if document is None or document.status != Document.Status.PROCESSING:
+        return False
+    return owner is None or document.lease_owner == owner
+
+
+def document_requeue(
+    *, document_id: int, note: str = "", owner: str | None = None, due_at: datetime | None = None
+) -> bool:
+    """Hand a processing document back to the queue (a retry is scheduled or it was stuck).
+
+    ``owner``: the reading handing it back; a reading that no longer holds the document changes
+    nothing. ``due_at``: when the retry's message falls due. Returns whether it was handed back.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
-        if document is None or document.status != Document.Status.PROCESSING:
-            return
+        if not _held_by(document, owner):
+            return False
         document.move_to(Document.Status.QUEUED)
         document.reason_code = "waiting_to_retry" if note else ""
         document.reason = note
+        document.lease_owner, document.lease_expires_at = "", None
+        document.sent_at = due_at
         document.save()
+    return True
 
 
-def document_fail(*, document_id: int, reason: tuple[str, str]) -> None:
-    """Record a final failure with a reason the applicant can read."""
+def document_fail(*, document_id: int, reason: tuple[str, str], owner: str | None = None) -> None:
+    """Record a final failure with a reason the applicant can read.
+
+    ``owner``: the reading that failed; a reading that no longer holds the document changes
+    nothing, so a superseded reading never fails a document another one is reading.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None or document.is_finished:
             return
+        if owner is not None and not _held_by(document, owner):
+            return
         document.move_to(Document.Status.FAILED)
         document.reason_code, document.reason = reason
+        document.lease_owner, document.lease_expires_at = "", None
         document.save()
         application_documents_changed(application=document.application)
-
-
-def documents_recover_stuck() -> list[int]:
-    """Re-queue documents whose worker died mid-read, and re-send queued ones that were lost.
-
-    Returns the ids handed back to the queue.
-    """
-    deadline = timezone.now() - timedelta(seconds=settings.EXTRACTION_STUCK_AFTER_SECONDS)
-    stuck = list(
-        Document.objects.filter(
-            status=Document.Status.PROCESSING, processing_started_at__lt=deadline
-        ).values_list("pk", flat=True)
-    )
-    for document_id in stuck:
-        document_requeue(document_id=document_id)
-    lost = list(
-        Document.objects.filter(status=Document.Status.QUEUED, updated_at__lt=deadline).values_list(
-            "pk", flat=True
-        )
-    )
-    return stuck + lost

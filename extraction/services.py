@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from applications.claims import actor_role
 from applications.services import application_lock_for_edit, assert_applicant_can_edit
@@ -25,12 +26,9 @@ logger = logging.getLogger(__name__)
 def _enqueue(document_id: int) -> None:
     """Send the document to the workers. Runs after commit, so the row is already safe: if the
     broker is down, the periodic recovery sends it again and the upload still succeeds."""
-    from .tasks import process_document
+    from .tasks import document_send
 
-    try:
-        process_document.delay(document_id)
-    except Exception:
-        logger.exception("Could not queue document %s; recovery will send it again", document_id)
+    document_send(document_id)
 
 
 def _inspect(uploaded_file) -> tuple[bytes, InspectedUpload, str]:
@@ -73,6 +71,7 @@ def _reset_for_reading(document: Document) -> None:
     document.attempts = 0
     document.pages_done = 0
     document.processing_started_at = None
+    document.lease_owner, document.lease_expires_at, document.sent_at = "", None, None
 
 
 def _document_event(action: str, document: Document, actor, **data) -> None:
@@ -236,6 +235,8 @@ def document_split(*, document: Document, pages, parts) -> list[Document]:
                 split_from=document,
                 page_start=first,
                 page_end=last,
+                # Its pages are copied below: nothing is rendered again.
+                ingested_at=timezone.now(),
             )
             for page in pages[first - 1 : last]:
                 copy = Page(

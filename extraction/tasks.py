@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import redis
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.utils import timezone
 
+from .leases import LeaseLost, owner_new
 from .pipeline import (
+    Outcome,
     Reason,
     document_fail,
     document_process,
     document_requeue,
-    documents_recover_stuck,
 )
 from .providers.base import ProviderTransientError
+from .recovery import (
+    broker_lost_messages,
+    document_mark_sent,
+    document_mark_unsent,
+    documents_to_resend,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,30 +46,69 @@ def retry_countdown(retries: int, retry_after: float | None) -> int:
     return min(max(backoff, 1), MAX_COUNTDOWN_SECONDS)
 
 
+def document_send(document_id: int) -> bool:
+    """Hand the document's task to the broker and record when; False when the broker is
+    unreachable (the recovery sweep sends it again once it is back)."""
+    try:
+        process_document.delay(document_id)
+    except Exception:
+        logger.exception("Could not queue document %s; recovery will send it again", document_id)
+        return False
+    document_mark_sent(document_id=document_id)
+    return True
+
+
 @shared_task(name="extraction.process_document", bind=True, max_retries=None)
 def process_document(self, document_id: int) -> None:
+    owner = owner_new()
     try:
-        document_process(document_id=document_id)
+        outcome = document_process(document_id=document_id, owner=owner)
+    except LeaseLost:
+        logger.warning(
+            "Document %s was taken over by another reading; %s stops", document_id, owner
+        )
+        return
     except ProviderTransientError as error:
         if self.request.retries + 1 >= settings.EXTRACTION_MAX_ATTEMPTS:
-            document_fail(document_id=document_id, reason=Reason.PROVIDER_UNAVAILABLE)
+            document_fail(document_id=document_id, reason=Reason.PROVIDER_UNAVAILABLE, owner=owner)
             return
-        document_requeue(
+        countdown = retry_countdown(self.request.retries, error.retry_after)
+        handed_back = document_requeue(
             document_id=document_id,
             note=f"The reading service is busy ({error.message}); trying again shortly.",
+            owner=owner,
+            due_at=timezone.now() + timedelta(seconds=countdown),
         )
-        raise self.retry(
-            countdown=retry_countdown(self.request.retries, error.retry_after)
-        ) from error
+        if not handed_back:
+            return
+        try:
+            retry = self.retry(countdown=countdown, throw=False)
+        except BaseException:
+            # The retry could not be sent: the sweep sends the document again instead.
+            document_mark_unsent(document_id=document_id)
+            raise
+        raise retry from error
     except Exception:
         # A bug must not leave the document stuck in `processing`, nor loop on retries.
         logger.exception("Reading document %s failed", document_id)
-        document_fail(document_id=document_id, reason=Reason.INTERNAL)
+        document_fail(document_id=document_id, reason=Reason.INTERNAL, owner=owner)
+        return
+    if outcome == Outcome.MORE:
+        # The next slice queues behind the documents that waited while this one was read.
+        document_send(document_id)
 
 
 @shared_task(name="extraction.recover_stuck_documents")
 def recover_stuck_documents() -> int:
-    document_ids = documents_recover_stuck()
-    for document_id in document_ids:
-        process_document.delay(document_id)
-    return len(document_ids)
+    """Send again every document whose message is missing (``recovery.documents_to_resend``)."""
+    try:
+        broker_lost = broker_lost_messages()
+    except redis.RedisError:
+        logger.warning("The broker's Redis is not reachable; recovery waits for it")
+        return 0
+    document_ids = documents_to_resend(broker_lost=broker_lost)
+    if broker_lost:
+        logger.warning(
+            "The broker lost its messages; sending %s documents again", len(document_ids)
+        )
+    return sum(document_send(document_id) for document_id in document_ids)

@@ -175,7 +175,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-documents": {
         "task": "extraction.recover_stuck_documents",
-        "schedule": 60.0,
+        # Short, so that documents queued while the broker was down, or whose reader died,
+        # are sent again within seconds of it coming back (``extraction.recovery``).
+        "schedule": env.float("EXTRACTION_SWEEP_SECONDS", default=10.0),
     },
     "seal-audit-head": {"task": "audit.seal_head", "schedule": 60.0},
 }
@@ -225,6 +227,15 @@ PAGE_IMAGE_MAX_PIXELS = env.int("PAGE_IMAGE_MAX_PIXELS", default=1600)
 # A document left in `processing` longer than this is handed back to the queue.
 EXTRACTION_STUCK_AFTER_SECONDS = env.int("EXTRACTION_STUCK_AFTER_SECONDS", default=900)
 EXTRACTION_MAX_ATTEMPTS = env.int("EXTRACTION_MAX_ATTEMPTS", default=4)
+# A reading holds its document this long unless its heartbeat (every third of it) renews it; a
+# reading whose worker died is taken over once it runs out (at once when the worker was on this
+# machine). Last resort: a reading is not renewed past EXTRACTION_STUCK_AFTER_SECONDS.
+EXTRACTION_LEASE_SECONDS = env.float("EXTRACTION_LEASE_SECONDS", default=20.0)
+# A document never handed to the broker (its send failed) is sent again after this long.
+EXTRACTION_RESEND_GRACE_SECONDS = env.float("EXTRACTION_RESEND_GRACE_SECONDS", default=5.0)
+# Pages are rendered in slices of about this long; then the document queues again behind those
+# that waited, so that one heavy upload cannot hold every worker. 0: all pages at once.
+EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=2.0)
 # First retry waits up to this many seconds, doubling each time (with jitter, capped).
 EXTRACTION_RETRY_BACKOFF_SECONDS = env.int("EXTRACTION_RETRY_BACKOFF_SECONDS", default=5)
 

@@ -36,3 +36,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
     }
+# Tests that call the pipeline in-process read a document in one go; slicing has its own tests.
+EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=0)

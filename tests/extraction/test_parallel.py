@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 
@@ -125,12 +127,31 @@ def test_the_redis_semaphore_never_lets_more_than_the_limit_in(redis_url):
     assert slots.in_use() == 0
 
 
-def test_a_slot_held_by_a_dead_worker_comes_free_when_its_lease_ends(redis_url):
-    crashed = ProviderSlots(name="test-lease", limit=1, redis_url=redis_url, lease_seconds=0.5)
-    holder = crashed.hold(wait_seconds=1)
-    holder.__enter__()  # never released, as when a worker is killed mid-call
+def test_a_slot_held_by_a_killed_process_comes_free_when_its_lease_ends(redis_url):
+    """The holder renews its slot while it lives; killed mid-call, it stops renewing."""
+    slots = ProviderSlots(name="test-lease", limit=1, redis_url=redis_url, lease_seconds=2)
+    pid = os.fork()
+    if pid == 0:  # the worker that dies holding the slot
+        try:
+            holder = ProviderSlots(name="test-lease", limit=1, redis_url=redis_url, lease_seconds=2)
+            held = holder.hold(wait_seconds=5)
+            held.__enter__()
+            os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status), "the holder did not take its slot"
 
-    with pytest.raises(SlotTimeout), crashed.hold(wait_seconds=0.1):
+    with pytest.raises(SlotTimeout), slots.hold(wait_seconds=0.1):
         pass
-    with crashed.hold(wait_seconds=2):
-        assert crashed.in_use() == 1
+    with slots.hold(wait_seconds=10):
+        assert slots.in_use() == 1
+
+
+def test_a_slot_is_renewed_while_its_call_runs(redis_url):
+    slots = ProviderSlots(name="test-renew", limit=1, redis_url=redis_url, lease_seconds=0.6)
+    with slots.hold(wait_seconds=1):
+        time.sleep(1.5)  # longer than the lease: only renewal keeps the slot
+        with pytest.raises(SlotTimeout), slots.hold(wait_seconds=0.1):
+            pass
+    assert slots.in_use() == 0
