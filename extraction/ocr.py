@@ -180,7 +180,37 @@ def _rapid_words(image: Image.Image) -> list[list]:
             current.append((char, box))
         if current:
             words.append(_joined(current) + list(span))
-    return words
+    return [piece for word in words for piece in _unglued(word)]
+
+
+# Where RapidOCR's English output glues words that a page prints apart: a label and its value
+# ("EXP08Sep2028", "Name:Yuki"), a word and a number ("5030Park"), a name and its initial
+# ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY").
+_GLUED = re.compile(
+    r"(?<=[A-Za-z]{2})(?=\d)"
+    r"|(?<=\d)(?=(?!(?:st|nd|rd|th)\b)[A-Za-z]{2})"
+    r"|(?<=[A-Za-z]:)(?=[^\W_])"
+    r"|(?<=[A-Za-z]{2},)(?=[A-Za-z])"
+    r"|(?<=[a-z])(?=[A-Z]\.)"
+    r"|(?<=[A-Za-z]{2}\.)(?=[A-Za-z0-9])"
+    r"|(?<=\b[A-Z]\.)(?=[A-Z][a-z])"
+    r"|(?<=[a-z]{2})(?=[A-Z][a-z]{2})"
+)
+
+
+def _unglued(word: list) -> list[list]:
+    """``word`` split where glued words meet, its box shared by character count."""
+    parts = [part for part in _GLUED.split(word[0]) if part]
+    if len(parts) < 2:
+        return [word]
+    x0, x1 = word[1], word[3]
+    per_char = (x1 - x0) / max(len(word[0]), 1)
+    pieces, position = [], x0
+    for part in parts:
+        width = per_char * len(part)
+        pieces.append([part, position, word[2], position + width, word[4], *word[5:]])
+        position += width
+    return pieces
 
 
 def _joined(chars: list) -> list:
