@@ -1,9 +1,10 @@
-"""Optical character recognition: RapidOCR (PP-OCRv4 on onnxruntime, models inside the wheel)
-by default, or the `tesseract` command-line program.
+"""Optical character recognition: the `tesseract` command-line program where it is installed,
+else RapidOCR (PP-OCRv4 on onnxruntime, models inside the wheel).
 
-RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine; it was
-chosen over Tesseract by the figures of ``python -m bench.ocr`` (README, "OCR"). The engine is
-the setting EXTRACTION_OCR_ENGINE ("rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
+RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine;
+Tesseract, where present, reads the printed forms of the generated corpus better (README, "OCR
+engines", from ``python -m bench.ocr`` and ``python -m bench.evals``). The engine is the setting
+EXTRACTION_OCR_ENGINE ("auto", "rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
 once per page and returns word boxes on the upright page; when no engine can run it raises
 ``OcrUnavailable`` and the caller keeps the page without text, saying why.
 """
@@ -48,10 +49,14 @@ def tesseract_path() -> str | None:
 
 
 def engine_name() -> str:
-    """The configured engine (EXTRACTION_OCR_ENGINE), "rapidocr" unless set otherwise."""
+    """The engine in use: EXTRACTION_OCR_ENGINE, where "auto" (the default) is Tesseract when
+    its program is installed and RapidOCR otherwise (see the README's OCR figures for why)."""
     from django.conf import settings
 
-    return getattr(settings, "EXTRACTION_OCR_ENGINE", "rapidocr") or "rapidocr"
+    name = getattr(settings, "EXTRACTION_OCR_ENGINE", "auto") or "auto"
+    if name == "auto":
+        return "tesseract" if tesseract_path() else "rapidocr"
+    return name
 
 
 def availability() -> tuple[bool, str]:
