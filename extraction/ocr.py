@@ -1,9 +1,10 @@
-"""Optical character recognition: RapidOCR (PP-OCRv4 on onnxruntime, models inside the wheel)
-by default, or the `tesseract` command-line program.
+"""Optical character recognition: the `tesseract` command-line program where it is installed,
+else RapidOCR (PP-OCRv4 on onnxruntime, models inside the wheel).
 
-RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine; it was
-chosen over Tesseract by the figures of ``python -m bench.ocr`` (README, "OCR"). The engine is
-the setting EXTRACTION_OCR_ENGINE ("rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
+RapidOCR needs nothing but Python, so OCR works after ``make run`` on a fresh machine;
+Tesseract, where present, reads the printed forms of the generated corpus better (README, "OCR
+engines", from ``python -m bench.ocr`` and ``python -m bench.evals``). The engine is the setting
+EXTRACTION_OCR_ENGINE ("auto", "rapidocr", "tesseract" or "none"). ``read_page`` runs the engine
 once per page and returns word boxes on the upright page; when no engine can run it raises
 ``OcrUnavailable`` and the caller keeps the page without text, saying why.
 """
@@ -48,10 +49,14 @@ def tesseract_path() -> str | None:
 
 
 def engine_name() -> str:
-    """The configured engine (EXTRACTION_OCR_ENGINE), "rapidocr" unless set otherwise."""
+    """The engine in use: EXTRACTION_OCR_ENGINE, where "auto" (the default) is Tesseract when
+    its program is installed and RapidOCR otherwise (see the README's OCR figures for why)."""
     from django.conf import settings
 
-    return getattr(settings, "EXTRACTION_OCR_ENGINE", "rapidocr") or "rapidocr"
+    name = getattr(settings, "EXTRACTION_OCR_ENGINE", "auto") or "auto"
+    if name == "auto":
+        return "tesseract" if tesseract_path() else "rapidocr"
+    return name
 
 
 def availability() -> tuple[bool, str]:
@@ -180,7 +185,37 @@ def _rapid_words(image: Image.Image) -> list[list]:
             current.append((char, box))
         if current:
             words.append(_joined(current) + list(span))
-    return words
+    return [piece for word in words for piece in _unglued(word)]
+
+
+# Where RapidOCR's English output glues words that a page prints apart: a label and its value
+# ("EXP08Sep2028", "Name:Yuki"), a word and a number ("5030Park"), a name and its initial
+# ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY").
+_GLUED = re.compile(
+    r"(?<=[A-Za-z]{2})(?=\d)"
+    r"|(?<=\d)(?=(?!(?:st|nd|rd|th)\b)[A-Za-z]{2})"
+    r"|(?<=[A-Za-z]:)(?=[^\W_])"
+    r"|(?<=[A-Za-z]{2},)(?=[A-Za-z])"
+    r"|(?<=[a-z])(?=[A-Z]\.)"
+    r"|(?<=[A-Za-z]{2}\.)(?=[A-Za-z0-9])"
+    r"|(?<=\b[A-Z]\.)(?=[A-Z][a-z])"
+    r"|(?<=[a-z]{2})(?=[A-Z][a-z]{2})"
+)
+
+
+def _unglued(word: list) -> list[list]:
+    """``word`` split where glued words meet, its box shared by character count."""
+    parts = [part for part in _GLUED.split(word[0]) if part]
+    if len(parts) < 2:
+        return [word]
+    x0, x1 = word[1], word[3]
+    per_char = (x1 - x0) / max(len(word[0]), 1)
+    pieces, position = [], x0
+    for part in parts:
+        width = per_char * len(part)
+        pieces.append([part, position, word[2], position + width, word[4], *word[5:]])
+        position += width
+    return pieces
 
 
 def _joined(chars: list) -> list:

@@ -201,9 +201,10 @@ EXTRACTION_PROVIDER = env("EXTRACTION_PROVIDER", default="local")
 # How numeric dates are read: MDY (03/04/2026 is March 4), DMY or YMD. A document type may
 # override it (DocumentType.date_order).
 EXTRACTION_DATE_ORDER = env("EXTRACTION_DATE_ORDER", default="MDY")
-# OCR for scans and photos: "rapidocr" (ships with the Python packages), "tesseract" (needs
-# Debian's tesseract-ocr) or "none". Figures: `python -m bench.ocr`.
-EXTRACTION_OCR_ENGINE = env("EXTRACTION_OCR_ENGINE", default="rapidocr")
+# OCR for scans and photos: "auto" (Tesseract where installed, else RapidOCR), "rapidocr"
+# (ships with the Python packages), "tesseract" (Debian's tesseract-ocr) or "none".
+# Figures: `python -m bench.ocr` and `python -m bench.evals` (README, "OCR engines").
+EXTRACTION_OCR_ENGINE = env("EXTRACTION_OCR_ENGINE", default="auto")
 LLM_BASE_URL = env("LLM_BASE_URL", default="https://api.openai.com/v1")
 LLM_API_KEY = env("LLM_API_KEY", default="")
 LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
