@@ -330,7 +330,7 @@ class World:
 
     def application(self):
         from accounts.models import User
-        from review.services import application_create
+        from applications.services import application_create
 
         email = f"applicant{next(COUNTER)}@example.com"
         owner = User.objects.create_user(email=email, password="x")  # noqa: S106 - throwaway

@@ -151,6 +151,11 @@ class _Pdf(FPDF):
             self.family = "DejaVu"
 
 
+def pdf_with_lines(lines: list[str]) -> bytes:
+    """One page of lines in DejaVu Sans (any script, zero-width characters included)."""
+    return _pdf([[(line, {}) for line in lines]], unicode_font=True)
+
+
 def _pdf(pages: list[list[tuple[str, dict]]], unicode_font: bool) -> bytes:
     """Pages of (text, style) items; style has ``color`` (0-255 grey) and ``size`` (pt)."""
     pdf = _Pdf(unicode_font)

@@ -10,8 +10,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 from django.urls import reverse
 
+from applications.services import application_create
 from extraction.models import Document
-from review.services import application_create
 from tests.builders import pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
