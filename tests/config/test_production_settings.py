@@ -24,7 +24,13 @@ def _manage(*args: str, secret_key: str) -> subprocess.CompletedProcess:
         "DATABASE_URL": "postgres://attest@127.0.0.1:5432/attest",  # never connected to
         "ALLOWED_HOSTS": "attest.example.com",
     }
-    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
+    # Settings the defaults are about, and the browser tests' async escape hatch, stay unset.
+    for name in (
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_SECURE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
