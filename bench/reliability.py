@@ -752,10 +752,14 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=3.0, help="seconds per provider call")
     parser.add_argument("--outage", type=float, default=60.0, help="seconds Redis is down")
     parser.add_argument("--outage-processes", type=int, default=4)
+    parser.add_argument(
+        "--slice-seconds", default=PRODUCT["EXTRACTION_SLICE_SECONDS"], help="rendering slices"
+    )
     parser.add_argument("--baseline", action="store_true", help="fair queues without slices too")
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=SCENARIOS)
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
+    PRODUCT["EXTRACTION_SLICE_SECONDS"] = str(args.slice_seconds)
     rows: list[Row] = []
     with throwaway_database():
         from extraction.catalog import document_types_sync
