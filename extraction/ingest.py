@@ -79,6 +79,9 @@ def render_pages(
         "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
         "max_pages": settings.UPLOAD_MAX_PAGES,
         "first": first,
+        # The child is a fresh interpreter that reads settings from the environment; the
+        # parent's own value wins (a test's or an admin's override included).
+        "ocr_engine": ocr.engine_name(),
     }
     try:
         for header, png in sandbox.run("render", data=data, options=options, limits=limits):
@@ -111,6 +114,8 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
     """The sandbox job: each page as ``({number, width, height, text, words, text_source},
     png bytes)``; ``UnreadableDocument`` becomes the child's refusal with its message."""
     Image.MAX_IMAGE_PIXELS = int(options["max_image_pixels"])
+    if options.get("ocr_engine"):
+        settings.EXTRACTION_OCR_ENGINE = options["ocr_engine"]
     # Pillow only warns between its limit and twice it; in the child the limit refuses.
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     try:

@@ -486,8 +486,8 @@ def _process(lease: Lease, document: Document) -> Outcome:
         return Outcome.DONE
     spec = DocumentTypeSpec.from_model(document_type)
     if ocr_missing:
-        _save_and_finish(document, spec, {}, pages, None, Reason.OCR_UNAVAILABLE)
-        return
+        _save_and_finish(lease, document, spec, {}, pages, None, Reason.OCR_UNAVAILABLE)
+        return Outcome.DONE
     try:
         provider = get_provider(document_type.provider or None)
         outcomes = _read_document(

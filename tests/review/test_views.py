@@ -464,7 +464,7 @@ def test_reviewer_correction_with_a_bad_value_shows_the_error(client_for, review
         {"correct": field.pk, "value": "12/45/2026"},
     )
     page = response.content.decode()
-    assert "Enter a date such as 01/15/2026." in page
+    assert "12/45/2026 is not a date when read month first" in page
     assert 'value="12/45/2026"' in page
 
 
