@@ -374,6 +374,8 @@ def test_an_impossible_date_is_refused_in_plain_words_never_swapped(printed, ord
         normalize("date", printed, dates=DateReading(order=order))
     if "/" in printed[:3]:
         assert "not a date when read" in str(refused.value)
+        example = {"MDY": "01/15/2026", "DMY": "15/01/2026"}[order]
+        assert str(refused.value).endswith(f"Enter a date such as {example}.")
 
 
 def test_the_deployment_sets_the_date_order_and_a_type_overrides_it(settings):
