@@ -178,6 +178,7 @@ _MONTHS = {
     name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()
 }
 DATE_ORDERS = ("MDY", "DMY", "YMD")
+_ORDER_EXAMPLES = {"MDY": "01/15/2026", "DMY": "15/01/2026", "YMD": "2026-01-15"}
 _ORDER_WORDS = {
     "MDY": "month first (MM/DD/YYYY)",
     "DMY": "day first (DD/MM/YYYY)",
@@ -285,7 +286,7 @@ def _checked(
         if order:
             raise NormalizationError(
                 f"{text} is not a date when read {_ORDER_WORDS[order]}. "
-                "Check the day and the month."
+                f"Enter a date such as {_ORDER_EXAMPLES[order]}."
             ) from None
         raise _fail("date") from None
 

@@ -173,10 +173,10 @@ def _rapid_words(image: Image.Image) -> list[list]:
         for char, box in zip(chars, boxes, strict=False):
             # Its recognizer often leaves out spaces ("Feb1,2025", "CO80236"); a gap wider
             # than a third of the line's height beside a letter is one. Its character places
-            # are coarse, so gaps between digits and signs ("$147.87") are not trusted.
+            # are coarse, so between digits and signs ("$147.87") it takes half the height.
             gap = box[0][0] - current[-1][1][1][0] if current else 0
             beside_letter = bool(current) and (char.isalpha() or current[-1][0].isalpha())
-            if char.isspace() or (gap > line_height / 3 and beside_letter):
+            if char.isspace() or gap > line_height / (3 if beside_letter else 2):
                 if current:
                     words.append(_joined(current) + list(span))
                 current = []
@@ -190,12 +190,14 @@ def _rapid_words(image: Image.Image) -> list[list]:
 
 # Where RapidOCR's English output glues words that a page prints apart: a label and its value
 # ("EXP08Sep2028", "Name:Yuki"), a word and a number ("5030Park"), a name and its initial
-# ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY").
+# ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY"),
+# a date and its time ("06-05-201812:43:19").
 _GLUED = re.compile(
     r"(?<=[A-Za-z]{2})(?=\d)"
     r"|(?<=\d)(?=(?!(?:st|nd|rd|th)\b)[A-Za-z]{2})"
     r"|(?<=[A-Za-z]:)(?=[^\W_])"
     r"|(?<=[A-Za-z]{2},)(?=[A-Za-z])"
+    r"|(?<=[/.-]\d{4})(?=\d{1,2}:\d{2})"
     r"|(?<=[a-z])(?=[A-Z]\.)"
     r"|(?<=[A-Za-z]{2}\.)(?=[A-Za-z0-9])"
     r"|(?<=\b[A-Z]\.)(?=[A-Z][a-z])"

@@ -91,8 +91,8 @@ def test_identifiers_and_text_have_one_canonical_form(kind, printed, canonical):
         (
             "date",
             "02/30/2026",
-            "02/30/2026 is not a date when read month first (MM/DD/YYYY). Check the day and the "
-            "month.",
+            "02/30/2026 is not a date when read month first (MM/DD/YYYY). Enter a date such as "
+            "01/15/2026.",
         ),
         ("date", "Smarch 3, 2026", "Enter a date such as 01/15/2026."),
         ("integer", "12.5", "Enter a whole number such as 2026."),

@@ -191,8 +191,10 @@ def test_every_image_mode_becomes_dark_ink_on_white_paper(mode):
 
 
 @pytest.mark.parametrize("mode", ["I;16", "RGBA", "P+transparency", "CMYK"])
-def test_a_scan_in_any_mode_is_read_like_a_plain_one(mode):
-    """A 16-bit grey or transparent PNG is read as the page it shows (cases b07, b08)."""
+def test_a_scan_in_any_mode_is_read_like_a_plain_one(mode, settings):
+    """A 16-bit grey or transparent PNG is read as the page it shows (cases b07, b08), by the
+    engine a machine with only Python has."""
+    settings.EXTRACTION_OCR_ENGINE = "rapidocr"
     buffer = io.BytesIO()
     image = _in_mode(_page_image(), mode)
     image.save(buffer, format="TIFF" if mode == "CMYK" else "PNG")
@@ -219,9 +221,21 @@ def test_a_pdf_page_reads_upright_whatever_its_rotate_and_content(rotate, upside
     assert abs((gross[2] + gross[4]) / 2 - (amount[2] + amount[4]) / 2) < 0.01
 
 
+ENGINES = [
+    "rapidocr",
+    pytest.param(
+        "tesseract",
+        marks=pytest.mark.skipif(ocr.tesseract_path() is None, reason="Tesseract not installed"),
+    ),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("degrees", [90, 180, 270])
-def test_a_turned_scan_is_stored_upright_with_boxes_on_its_words(degrees):
-    """A scan fed sideways or upside down is read once, stored upright, boxes on the words."""
+def test_a_turned_scan_is_stored_upright_with_boxes_on_its_words(degrees, engine, settings):
+    """A scan fed sideways or upside down is stored upright, boxes on the words, by either
+    engine (RapidOCR from one run, or two for a sideways page)."""
+    settings.EXTRACTION_OCR_ENGINE = engine
     buffer = io.BytesIO()
     _page_image().rotate(degrees, expand=True).save(buffer, format="PNG")
     pages = _pages(buffer.getvalue(), "image/png")
@@ -374,6 +388,8 @@ def test_an_impossible_date_is_refused_in_plain_words_never_swapped(printed, ord
         normalize("date", printed, dates=DateReading(order=order))
     if "/" in printed[:3]:
         assert "not a date when read" in str(refused.value)
+        example = {"MDY": "01/15/2026", "DMY": "15/01/2026"}[order]
+        assert str(refused.value).endswith(f"Enter a date such as {example}.")
 
 
 def test_the_deployment_sets_the_date_order_and_a_type_overrides_it(settings):
