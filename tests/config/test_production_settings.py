@@ -21,6 +21,7 @@ def _manage(*args: str, secret_key: str) -> subprocess.CompletedProcess:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secret_key,
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(40),
         "DATABASE_URL": "postgres://attest@127.0.0.1:5432/attest",  # never connected to
         "ALLOWED_HOSTS": "attest.example.com",
     }
@@ -87,3 +88,25 @@ def test_production_refuses_to_start_with_a_weak_secret_key(key):
 )
 def test_a_secret_key_is_judged_by_length_variety_and_known_placeholders(key, weak):
     assert bool(secret_key_problem(key)) is weak
+
+
+@pytest.mark.parametrize("key", ["", "short-key"])
+def test_production_refuses_to_start_without_a_real_audit_key(key):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": STRONG,
+        "AUDIT_HMAC_KEY": key,
+        "DATABASE_URL": "postgres://attest@127.0.0.1:5432/attest",
+        "ALLOWED_HOSTS": "attest.example.com",
+    }
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode != 0
+    assert "AUDIT_HMAC_KEY" in completed.stderr
