@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from applications.claims import actor_role, application_lock_for_staff
 from applications.models import Application
+from applications.selectors import REVIEW_PERMISSION
 from audit.models import Action
 from audit.services import audit_record
 from core.jobs import job_start
@@ -279,6 +280,12 @@ def _risk_score(application) -> int:
     return sum(flag.weight for flag in application.flags.filter(status=Flag.Status.OPEN))
 
 
+def _risk_score_update(application) -> None:
+    """Store the application's risk score as its open flags give it now."""
+    application.risk_score = _risk_score(application)
+    application.save(update_fields=["risk_score", "updated_at"])
+
+
 def _base_key(rule_key: str) -> str:
     return rule_key.removeprefix(RULE_ERROR_PREFIX)
 
@@ -345,8 +352,7 @@ def flags_refresh(*, application, rule_key: str | None = None) -> list[Flag]:
                 flag.note = "No longer applies after the values changed."
             flag.save()
             _flag_event(Action.FLAG_RESOLVED, flag, note=flag.note)
-        application.risk_score = _risk_score(application)
-        application.save(update_fields=["risk_score", "updated_at"])
+        _risk_score_update(application)
         if failures:
             transaction.on_commit(
                 lambda: rule_errors_record(failures=failures, application_id=application.pk)
@@ -448,7 +454,7 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
     raises FlagNotOpen naming the earlier act; waiving it again after a reopening is a new
     event in the trail.
     """
-    if not actor.has_perm("applications.review_application"):
+    if not actor.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Only reviewers can waive flags.")
     note = note.strip()
     if not note:
@@ -473,8 +479,7 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
         flag.resolved_by = actor
         flag.resolved_at = timezone.now()
         flag.save()
-        application.risk_score = _risk_score(application)
-        application.save(update_fields=["risk_score", "updated_at"])
+        _risk_score_update(application)
         audit_record(
             action=Action.FLAG_WAIVED,
             actor=actor,
@@ -494,7 +499,7 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
 def flag_reopen(*, flag: Flag, actor, note: str) -> Flag:
     """Staff open a waived or resolved flag again, saying why; it counts towards the risk
     again. The earlier waiver stays in the trail. Same claim rules as ``flag_waive``."""
-    if not actor.has_perm("applications.review_application"):
+    if not actor.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Only reviewers can reopen flags.")
     note = note.strip()
     if not note:
@@ -514,8 +519,7 @@ def flag_reopen(*, flag: Flag, actor, note: str) -> Flag:
         flag.resolved_by = None
         flag.resolved_at = None
         flag.save()
-        application.risk_score = _risk_score(application)
-        application.save(update_fields=["risk_score", "updated_at"])
+        _risk_score_update(application)
         audit_record(
             action=Action.FLAG_REOPENED,
             actor=actor,
