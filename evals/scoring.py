@@ -10,15 +10,17 @@ Every field of every document gets exactly one outcome:
   person checking the page finds nothing to compare it with;
 - ``wrong``: a value was read and it is not the answer.
 
-Names, addresses and other text compare without regard to case ("ARIZONA" reads "Arizona"):
-a person checking the value would not correct the case. Answers are normalized too, so a folder
-of real documents whose answer files hold values as printed ("$1,234.50") scores the same as
-the generated corpus.
+Names, addresses and other text compare without regard to case ("ARIZONA" reads "Arizona"),
+and names and addresses also without regard to spaces and punctuation ("SDN. BHD." reads
+"Sdn Bhd"): a person checking the value would not correct them. Answers are normalized too,
+so a folder of real documents whose answer files hold values as printed ("$1,234.50") scores
+the same as the generated corpus.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +42,8 @@ OUTCOMES = (EXACT, NORMALIZED, ABSENT, MISSING, INVENTED, WRONG)
 CORRECT = frozenset({EXACT, NORMALIZED, ABSENT})
 # Kinds whose canonical form is the text itself (``normalize`` collapses whitespace only).
 CASELESS_KINDS = frozenset({"text", "name", "address", "enum"})
+# Kinds compared without regard to case, spaces or punctuation.
+LOOSE_KINDS = frozenset({"name", "address"})
 
 
 def _blank(value: Any) -> bool:
@@ -73,6 +77,10 @@ def canonical(spec: FieldSpec, value: Any, *, reference: date | None = None) -> 
         text = normalize(spec.kind, str(value))
     except NormalizationError:
         text = " ".join(str(value).split())
+    if spec.kind in LOOSE_KINDS:
+        # "MR. D.I.Y. (M) SDN BHD" is "Mr DIY (M) Sdn. Bhd.": a person checking a name or an
+        # address would not correct its case, spacing or punctuation.
+        return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
     return text.casefold() if spec.kind in CASELESS_KINDS else text
 
 

@@ -11,12 +11,20 @@ from audit.models import Action
 from audit.services import audit_record
 
 from .models import DocumentType
+from .schemas import DocumentTypeSpec
+from .type_definition import definition_from_data
 
 CATALOG_DIR = Path(__file__).resolve().parent / "document_types"
 
 
 def shipped_document_types() -> list[dict]:
-    return [yaml.safe_load(path.read_text()) for path in sorted(CATALOG_DIR.glob("*.yaml"))]
+    """Each shipped definition, checked (``type_definition``): a malformed file fails here."""
+    return [
+        definition_from_data(yaml.safe_load(path.read_text())).model_dump(
+            mode="json", exclude_defaults=True
+        )
+        for path in sorted(CATALOG_DIR.glob("*.yaml"))
+    ]
 
 
 @transaction.atomic
@@ -33,6 +41,9 @@ def document_types_sync() -> list[DocumentType]:
             "description": data.get("description", ""),
             "fields": data["fields"],
             "date_order": data.get("date_order", ""),
+            "keywords": data.get("keywords", []),
+            "currency": data.get("currency", ""),
+            "languages": data.get("languages", []),
         }
         document_type, created = DocumentType.objects.get_or_create(
             key=data["key"], defaults=defaults
@@ -50,7 +61,19 @@ def document_types_sync() -> list[DocumentType]:
 
 
 # What a change of a document type is recorded with (every editable attribute).
-AUDITED_ATTRIBUTES = ("key", "label", "version", "description", "fields", "is_active", "provider")
+AUDITED_ATTRIBUTES = (
+    "key",
+    "label",
+    "version",
+    "description",
+    "fields",
+    "is_active",
+    "provider",
+    "date_order",
+    "keywords",
+    "currency",
+    "languages",
+)
 
 
 def document_type_snapshot(document_type: DocumentType) -> dict:
@@ -93,6 +116,5 @@ def document_type_audit(*, document_type: DocumentType, before: dict | None, act
 
 def shipped_spec(key: str):
     """The shipped definition of one type as a DocumentTypeSpec, without the database."""
-    from .schemas import DocumentTypeSpec
-
-    return DocumentTypeSpec.from_dict(yaml.safe_load((CATALOG_DIR / f"{key}.yaml").read_text()))
+    data = definition_from_data(yaml.safe_load((CATALOG_DIR / f"{key}.yaml").read_text()))
+    return DocumentTypeSpec.from_dict(data.model_dump(mode="json", exclude_defaults=True))

@@ -24,7 +24,16 @@ class Location:
 
 # How many words a value of each kind may span on the page: "$ 1,234.50", "Jan 15 , 2026",
 # "4417 0093 2281".
-MAX_RUN = {"money": 3, "date": 4, "integer": 2, "ssn": 3, "ein": 2, "account": 6}
+MAX_RUN = {
+    "money": 3,
+    "date": 4,
+    "integer": 2,
+    "ssn": 3,
+    "ein": 2,
+    "account": 6,
+    "currency": 1,
+    "reference": 2,
+}
 # A numeric-looking stretch inside a longer word ("Total:$1,234.50", "DOB:01/15/1990").
 _NUMERIC_PART = re.compile(r"[($\-]?\d[\d,./\-]*\d\)?|\d")
 _EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")

@@ -54,7 +54,8 @@ class RenderedPage:
     text: str  # the page's text in reading order, columns kept apart by runs of spaces
     words: list[list]  # [[text, x0, y0, x1, y1], ...] fractions of the page, origin top-left
     text_source: str  # "text_layer" | "ocr" | "none"
-    # What a person should know about how the text was had: "ocr_unavailable", or
+    # What a person should know about how the text was had: "ocr_unavailable" (no engine
+    # here), "ocr_failed" (the engine failed on this page: out of memory on a huge one), or
     # "text_layer_disagrees" with the disagreements [{"layer": "7,905.55", "seen": "2,450.00"}].
     notes: dict = field(default_factory=dict)
 
@@ -486,6 +487,9 @@ def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedP
     """A page read by OCR. The stored image is the upright one, so boxes fit it."""
     try:
         read = ocr.read_page(image)
+    except ocr.OcrFailed as exc:
+        logger.warning("Page %s kept without text, OCR failed on it: %s", number, exc)
+        return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_failed": True})
     except ocr.OcrUnavailable as exc:
         logger.warning("Page %s kept without text: %s", number, exc)
         return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_unavailable": True})

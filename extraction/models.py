@@ -20,6 +20,9 @@ class FieldKind(models.TextChoices):
     SSN = "ssn", "Social Security number"
     EIN = "ein", "Employer ID number"
     ACCOUNT = "account", "Account number"
+    CURRENCY = "currency", "Currency"
+    # An invoice, order or receipt number as printed: one token with a digit.
+    REFERENCE = "reference", "Reference number"
     ENUM = "enum", "Choice"
     # A list of rows (bank statement transactions); the value is the rows as JSON text.
     ROWS = "rows", "List of rows"
@@ -28,8 +31,9 @@ class FieldKind(models.TextChoices):
 class DocumentType(models.Model):
     """A kind of paperwork and the fields to read from it. Data, not code: admins add more.
 
-    ``fields`` is a list of ``{"key", "label", "kind", "required", "hint", "sensitive",
-    "choices"}`` objects; ``extraction.schemas`` turns it into the model's JSON schema.
+    ``fields`` is a list of field definitions (``extraction.type_definition.FieldDefinition``:
+    key, label, kind, required, sensitive, hint, and ``read`` rules for the offline reader);
+    ``extraction.schemas`` turns it into the model's JSON schema.
     """
 
     key = models.SlugField(max_length=50, unique=True)
@@ -51,6 +55,11 @@ class DocumentType(models.Model):
         choices=[("MDY", "Month first"), ("DMY", "Day first"), ("YMD", "Year first")],
         help_text="How numeric dates on this type are read; blank for the deployment's order.",
     )
+    # For the offline reader (``extraction.type_definition``): phrases and weights that tell
+    # this type apart, its one currency when it has one, and the languages of its labels.
+    keywords = models.JSONField(default=list, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    languages = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["label"]

@@ -28,6 +28,8 @@ _MESSAGES = {
     "ein": "Enter an employer ID number such as 12-3456789.",
     "account": "Enter the number using letters and digits only.",
     "rows": "Enter the rows as a list, one row per line of the document.",
+    "currency": "Enter a currency code such as EUR or USD.",
+    "reference": "Enter the reference as printed, such as INV-2024-0012.",
     "text": "Enter a value.",
 }
 
@@ -133,7 +135,15 @@ def _money_loose(text: str) -> str:
     return _money_text(Decimal(_money_digits(text)), negative)
 
 
+# The largest amount read as money (a quadrillion): a longer run of digits is an account or
+# card number, a barcode or several numbers run together, never an amount, and would overflow
+# ``quantize``.
+MONEY_MAX_DIGITS = 15
+
+
 def _money_text(amount: Decimal, negative: bool) -> str:
+    if amount.adjusted() >= MONEY_MAX_DIGITS:
+        raise _fail("money")
     if negative:
         amount = -amount
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -239,6 +249,16 @@ def _full_year(year: int, month: int, day: int, reading: DateReading) -> int:
     return year + (2000 if year <= 68 else 1900)
 
 
+# How far from today a date of each era may lie, in years (before, after).
+_ERA_SPANS = {"": (150, 100), "past": (150, 0), "recent": (60, 10), "future": (30, 100)}
+
+
+def _plausible_years(reading: DateReading) -> tuple[int, int]:
+    today = reading.today or datetime.now(UTC).date()
+    before, after = _ERA_SPANS.get(reading.era, _ERA_SPANS[""])
+    return today.year - before, today.year + after
+
+
 def _ascii_fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
@@ -280,6 +300,13 @@ def _checked(
     """The ISO date, or a plain refusal naming the order it was read in."""
     if short:
         year = _full_year(year, month, day, reading)
+    low, high = _plausible_years(reading)
+    if not low <= year <= high:
+        # OCR runs a time into a year ("20/06/1800:05" for 20/06/18 00:05) and typing slips
+        # ("20255"): a year no document of this field can carry is refused, never stored.
+        raise NormalizationError(
+            f"{text} has the year {year}, which is not plausible here. Check the year."
+        )
     try:
         return date(year, month, day).isoformat()
     except ValueError:
@@ -415,8 +442,88 @@ def _year_completed(value: str, reference: date | None) -> str | None:
         return None
 
 
+# --- currencies and references ----------------------------------------------------------------
+
+# Symbols that stand for one currency; "$" alone is read as US dollars, as it is printed on
+# most documents that show it without a country ("C$", "A$" say otherwise).
+_CURRENCY_SYMBOLS = {
+    "\u20ac": "EUR",
+    "\u00a3": "GBP",
+    "\u00a5": "JPY",
+    "\u20b9": "INR",
+    "$": "USD",
+    "US$": "USD",
+    "C$": "CAD",
+    "A$": "AUD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "RM": "MYR",
+    "FR.": "CHF",
+    "SFR": "CHF",
+    "EURO": "EUR",
+    "EUROS": "EUR",
+}
+# ISO 4217 codes of the currencies Attest's documents are printed in; another code is refused
+# rather than stored as a currency nobody can check.
+CURRENCY_CODES = frozenset(
+    [
+        "AED",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "JPY",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "PHP",
+        "PLN",
+        "RON",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "USD",
+        "ZAR",
+    ]
+)
+
+
+def _currency(value: str) -> str:
+    text = _collapse(value).strip(" .:").upper()
+    code = _CURRENCY_SYMBOLS.get(text, text)
+    if code not in CURRENCY_CODES:
+        raise _fail("currency")
+    return code
+
+
+def _reference(value: str) -> str:
+    """An invoice or order number as printed: one token with at least one digit."""
+    text = _collapse(value).strip(" :#")
+    if not re.fullmatch(r"[\w./#-]*\d[\w./#-]*", text):
+        raise _fail("reference")
+    return text
+
+
 _NORMALIZERS = {
     "money": _money,
+    "currency": _currency,
+    "reference": _reference,
     "date": _date,
     "integer": _integer,
     "ssn": _ssn,
@@ -431,7 +538,8 @@ def normalize(kind: str, value: str, *, dates: DateReading | None = None) -> str
     (order and era; the deployment's order by default).
 
     money -> "1234.50", date -> "2026-01-15", integer -> "2026", ssn -> "123-45-6789",
-    ein -> "12-3456789", account -> letters and digits, rows -> canonical JSON (see
+    ein -> "12-3456789", account -> letters and digits, currency -> ISO 4217 code ("€" ->
+    "EUR"), reference -> one token as printed ("INV-2024/07"), rows -> canonical JSON (see
     ``normalize_rows`` for the cells); every other kind (name, address, text,
     enum, and kinds added later) -> whitespace collapsed.
     """

@@ -37,6 +37,12 @@ class OcrUnavailable(Exception):
     """No OCR engine can run here, or the engine failed on this image."""
 
 
+class OcrFailed(OcrUnavailable):
+    """The engine runs here but failed on this image (out of memory on a huge page, a crash,
+    a timeout): the page's own trouble, not the server's, so it is not reported as "OCR is not
+    available"."""
+
+
 # What the applicant and the admin are told when pages could not be read by OCR.
 UNAVAILABLE_MESSAGE = (
     "Text recognition (OCR) is not available on this server, so scanned pages and photos "
@@ -154,7 +160,7 @@ def _rapid_words(image: Image.Image) -> list[list]:
     try:
         result, _ = engine(pixels, return_word_box=True, text_score=RAPID_MIN_SCORE)
     except Exception as exc:  # noqa: BLE001 - an engine failure must not lose the page
-        raise OcrUnavailable(f"RapidOCR failed: {exc}") from exc
+        raise OcrFailed(f"RapidOCR failed: {exc}") from exc
     words: list[list] = []
     for line in result or []:
         points, text, score = line[0], line[1], float(line[2])
@@ -304,10 +310,10 @@ def read_words(image: Image.Image) -> list[list]:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OcrUnavailable(f"Tesseract did not finish: {exc}") from exc
+        raise OcrFailed(f"Tesseract did not finish: {exc}") from exc
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip()[:500]
-        raise OcrUnavailable(f"Tesseract failed: {message}")
+        raise OcrFailed(f"Tesseract failed: {message}")
     return parse_tsv(completed.stdout.decode("utf-8", "replace"), prepared.size)
 
 
@@ -428,5 +434,5 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     try:
         results, _ = engine.text_rec(crops)
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
-        raise OcrUnavailable(f"RapidOCR failed: {exc}") from exc
+        raise OcrFailed(f"RapidOCR failed: {exc}") from exc
     return [str(result[0]).strip() if float(result[1]) >= 0.8 else "" for result in results]

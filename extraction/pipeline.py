@@ -26,7 +26,7 @@ from django.utils import timezone
 from . import leases, ocr
 from .cache import call_key, earlier_reading, schema_version
 from .caps import Capped, cap_reason
-from .classify import classify
+from .classify import classification_catalog, classify
 from .concurrency import ProviderSlots
 from .images import sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
@@ -231,7 +231,7 @@ def _ocr_missing(document: Document, pages: list[Page]) -> bool:
 def _resolve_type(lease: Lease, document: Document, pages: list[Page]) -> DocumentType | None:
     if document.document_type_id:
         return document.document_type
-    key = classify("\n".join(page.text for page in pages))
+    key = classify("\n".join(page.text for page in pages), classification_catalog())
     document_type = DocumentType.objects.filter(key=key, is_active=True).first() if key else None
     if document_type is not None:
         with lease.holding():
@@ -468,7 +468,7 @@ def _process(lease: Lease, document: Document) -> Outcome:
         return Outcome.MORE
 
     if _should_split(document, pages):
-        parts = split_plan([page.text for page in pages])
+        parts = split_plan([page.text for page in pages], classification_catalog())
         if len(parts) > 1:
             with lease.holding():
                 document_split(document=document, pages=pages, parts=parts)

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .type_definition import Keyword, ReadRule
+
 # Version 2: a "rows" kind (a list of row objects) beside the string-or-null fields.
 SCHEMA_VERSION = "2"
 ROWS = "rows"
@@ -52,6 +54,8 @@ class FieldSpec:
     # "magnitude": an amount whose label already says its direction (total withdrawals), so
     # "(2,600.00)" on the page means 2600.00.
     sign: str = ""
+    # How the offline reader finds the value (``type_definition.ReadRule``), tried in order.
+    read: tuple[ReadRule, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldSpec:
@@ -66,6 +70,7 @@ class FieldSpec:
             columns=tuple(ColumnSpec.from_dict(c) for c in data.get("columns", ())),
             era=data.get("era", ""),
             sign=data.get("sign", ""),
+            read=_read_rules(data.get("read")),
         )
 
     @property
@@ -81,6 +86,11 @@ class DocumentTypeSpec:
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
     description: str = ""
     date_order: str = ""  # "" for the deployment's EXTRACTION_DATE_ORDER
+    # For the offline reader: phrases that tell this type apart (classification), its one
+    # currency (ISO 4217) when it has one, and the languages of its labels.
+    keywords: tuple[Keyword, ...] = ()
+    currency: str = ""
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentTypeSpec:
@@ -92,6 +102,9 @@ class DocumentTypeSpec:
             description=data.get("description", ""),
             fields=tuple(FieldSpec.from_dict(f) for f in data["fields"]),
             date_order=data.get("date_order", "") or "",
+            keywords=_keywords(data.get("keywords")),
+            currency=data.get("currency", "") or "",
+            languages=tuple(data.get("languages") or ()),
         )
 
     @classmethod
@@ -103,7 +116,10 @@ class DocumentTypeSpec:
                 "version": document_type.version,
                 "description": document_type.description,
                 "fields": document_type.fields,
-                "date_order": getattr(document_type, "date_order", ""),
+                "date_order": document_type.date_order,
+                "keywords": document_type.keywords,
+                "currency": document_type.currency,
+                "languages": document_type.languages,
             }
         )
 
@@ -167,6 +183,28 @@ class DocumentTypeSpec:
             "required": [spec.key for spec in self.fields],
             "additionalProperties": False,
         }
+
+
+def _read_rules(data: Any) -> tuple[ReadRule, ...]:
+    """A field's stored read rules; one that no longer validates is skipped, never fatal,
+    since definitions are checked when saved (``type_definition``)."""
+    rules = []
+    for item in data or ():
+        try:
+            rules.append(ReadRule.model_validate(item))
+        except ValidationError:
+            continue
+    return tuple(rules)
+
+
+def _keywords(data: Any) -> tuple[Keyword, ...]:
+    keywords = []
+    for item in data or ():
+        try:
+            keywords.append(Keyword.model_validate(item))
+        except ValidationError:
+            continue
+    return tuple(keywords)
 
 
 class OutputInvalid(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .classify import classify
+from .classify import Catalog, classify
 
 _PAGE_OF = re.compile(r"\bPage\s+(\d+)\s+(?:of|/)\s+(\d+)\b", re.IGNORECASE)
 _CONTINUED = re.compile(r"\bcontinued\b", re.IGNORECASE)
@@ -24,11 +24,12 @@ class Part:
     last_page: int
 
 
-def split_plan(page_texts: list[str]) -> list[Part]:
-    """The parts of a file, in page order; one part when it holds a single document."""
+def split_plan(page_texts: list[str], catalog: Catalog) -> list[Part]:
+    """The parts of a file, in page order; one part when it holds a single document.
+    ``catalog``: the types' keywords (``classify.classification_catalog``)."""
     parts: list[Part] = []
     for number, text in enumerate(page_texts, start=1):
-        key = classify(text)
+        key = classify(text, catalog)
         if parts and _continues(parts[-1], key, text):
             last = parts[-1]
             parts[-1] = Part(last.type_key or key, last.first_page, number)

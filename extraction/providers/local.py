@@ -1,8 +1,11 @@
-"""The local provider: label-anchored reading of the page text, with no network and no key.
+"""The local provider: the offline reader, driven by each document type's definition.
 
-It reads the text each page already has (PDF text layer or OCR), finds a field's label, and
-takes the value of the field's kind that stands right of the label or under it. What it cannot
-find is None: it never guesses, so a missing value is for a person to enter.
+It reads the text each page already has (PDF text layer or OCR). What it knows about a type is
+data (``type_definition``): each field's ``read`` rules say which labels anchor the value (in
+any language), where the value stands (right of the label, under it, the next cell), which of
+several candidates to take, or where an unlabelled value sits (the top lines, the lines under
+another field). No type has code of its own. What no rule finds is None: it never guesses, so
+a missing value is for a person to enter.
 """
 
 from __future__ import annotations
@@ -10,14 +13,22 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from extraction.normalize import MONEY_IN_TEXT, NormalizationError, money_in_text, normalize
+from extraction.normalize import (
+    MONEY_IN_TEXT,
+    DateReading,
+    NormalizationError,
+    money_in_text,
+    normalize,
+)
+from extraction.schemas import FieldSpec
+from extraction.type_definition import ReadRule
 
 from .base import ExtractionRequest, ExtractionResult, PageInput
-from .local_labels import RULES, Rule
 
 MODEL = "label-patterns-v1"
 # How many lines under a label may hold its value (a blank or a label line may come between).
@@ -31,12 +42,19 @@ VALUE_PATTERNS = {
     # read there the same way: "$ 2 450.00", "734.56-", "$108.43 CR", "(2,600.00)".
     "money": MONEY_IN_TEXT,
     "date": re.compile(
-        r"(?<![\w/])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})"
+        # OCR may run the time into the year: "20/06/1800:05" is 20/06/18 at 00:05.
+        r"(?<![\w/])(?:\d{1,2}[/-]\d{1,2}[/-]\d{2}(?=\d{1,2}:\d\d)"
+        r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})"
         rf"|{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}"
         rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?[\s-]*{_MONTH},?[\s-]*(?:\d{{4}}|\d{{2}}(?![\d/])))"
-        r"(?![\w/])",
+        r"(?:(?![\w/])|(?<=\d\d)(?=\d{1,2}:\d\d))",
         re.IGNORECASE,
     ),
+    "currency": re.compile(
+        r"(?<![\w$])(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|CZK|MYR|SGD|INR|NZD|HKD"
+        r"|[A-Z]{0,2}\$|\u20ac|\u00a3|\u00a5|\u20b9|RM)(?![A-Za-z])"
+    ),
+    "reference": re.compile(r"(?<![\w./#-])[A-Za-z#]*[\w./-]*\d[\w./-]*(?<![./-])(?![\w])"),
     "ssn": re.compile(r"(?<![\w-])\d{3}[- ]?\d{2}[- ]?\d{4}(?![\w-])"),
     "ein": re.compile(r"(?<![\w-])\d{2}-?\d{7}(?![\w-])"),
     "integer": re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w.,])|(?<![\w.,-])\d+(?![\w.,])"),
@@ -45,7 +63,18 @@ VALUE_PATTERNS = {
     ),
 }
 _SEGMENT = re.compile(r"\S+(?: \S+)*")
+# Columns of the page's layout text stand two or more spaces apart.
+_CELL_GAP = re.compile(r"\s{2,}")
 _CITY_LINE = re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a value must read as: its kind, and for a date the type's order and the field's
+    era (``07/16/58`` is a birth in 1958 and "30-06-2018" is only a date read day first)."""
+
+    kind: str
+    dates: DateReading | None = None
 
 
 @dataclass(frozen=True)
@@ -71,14 +100,14 @@ class LocalProvider:
 
     def extract(self, request: ExtractionRequest) -> ExtractionResult:
         started = time.monotonic()
-        rules = RULES.get(request.document_type.key, {})
         pages = [(page, page.text.splitlines()) for page in request.pages]
         found: dict[str, Found] = {}
-        for spec in request.document_type.fields:
+        # A field read "after" another is read once that one is found.
+        for spec in sorted(request.document_type.fields, key=lambda s: _depends(s)):
             hit = (
                 _table_rows(spec, pages)
                 if spec.is_rows
-                else _find(rules.get(spec.key, ()), spec.kind, pages)
+                else _find(spec, pages, found, request.document_type.date_order)
             )
             if hit is not None:
                 found[spec.key] = hit
@@ -98,42 +127,167 @@ class LocalProvider:
         )
 
 
-def _find(
-    rules: tuple[Rule, ...], kind: str, pages: list[tuple[PageInput, list[str]]]
-) -> Found | None:
-    for rule in rules:
-        for page, lines in pages:
-            for index, line in enumerate(lines):
-                hit = _read_rule(rule, kind, lines, index, line)
-                if hit is not None:
-                    value, label = hit
-                    return Found(value=value, page=page.number, line=index + 1, label=label)
+def _depends(spec: FieldSpec) -> bool:
+    return any(rule.after for rule in spec.read)
+
+
+Pages = list[tuple[PageInput, list[str]]]
+
+
+def _find(spec: FieldSpec, pages: Pages, found: dict[str, Found], date_order: str) -> Found | None:
+    """The value of the first of the field's rules that yields one (``ReadRule.choose`` picks
+    among that rule's candidates across the document)."""
+    target = Target(spec.kind, DateReading(order=date_order, era=spec.era))
+    for rule in spec.read:
+        candidates = list(_candidates(rule, target, pages, found))
+        if candidates:
+            return _chosen(rule.choose, target, candidates)
     return None
 
 
-def _read_rule(
-    rule: Rule, kind: str, lines: list[str], index: int, line: str
-) -> tuple[str, str] | None:
+def _candidates(
+    rule: ReadRule, target: Target, pages: Pages, found: dict[str, Found]
+) -> Iterator[Found]:
+    if rule.after:
+        anchor = found.get(rule.after)
+        if anchor is not None:
+            yield from _after(rule, target, pages, anchor)
+        return
+    for page, lines in pages:
+        if rule.region:
+            yield from _in_region(rule, target, page.number, lines)
+            if rule.choose == "first" and page.number == 1:
+                return
+            continue
+        for index, line in enumerate(lines):
+            for value, label in _read_line(rule, target, lines, index, line):
+                yield Found(value=value, page=page.number, line=index + 1, label=label)
+                if rule.choose == "first":
+                    return
+
+
+def _chosen(choose: str, target: Target, candidates: list[Found]) -> Found:
+    if choose == "last":
+        return candidates[-1]
+    if choose in ("largest", "smallest"):
+        ordered = sorted(candidates, key=lambda hit: _magnitude(target, hit.value))
+        return ordered[-1] if choose == "largest" else ordered[0]
+    return candidates[0]
+
+
+def _magnitude(target: Target, value: str) -> Decimal | str:
+    canonical = normalize(target.kind, value, dates=target.dates)
+    return Decimal(canonical) if target.kind in ("money", "integer") else canonical
+
+
+def _read_line(
+    rule: ReadRule, target: Target, lines: list[str], index: int, line: str
+) -> Iterator[tuple[str, str]]:
     if rule.pattern:
         match = re.search(rule.pattern, line)
-        if match and _valid(kind, match.group("value")):
-            return match.group("value").strip(), "(pattern)"
-        return None
-    for label in rule.labels:
-        match = _label_regex(label).search(line)
-        if match is None:
-            continue
-        value = None
-        if rule.right:
-            value = _value_right(kind, line[match.end() :], rule.nth)
-        if value is None and rule.below:
-            value = _value_below(kind, lines, index, match.start(), match.end())
+        if match and _valid(target, match.group("value")):
+            yield match.group("value").strip(), "(pattern)"
+        return
+    excluded = [m.span() for phrase in rule.exclude for m in _label_regex(phrase).finditer(line)]
+    for label in rule.label_phrases():
+        for match in _label_regex(label).finditer(line):
+            if any(start <= match.start() and match.end() <= end for start, end in excluded):
+                continue
+            value = _at_label(rule, target, lines, index, line, match)
+            if value is not None:
+                yield value, label
+                return
+
+
+def _at_label(
+    rule: ReadRule, target: Target, lines: list[str], index: int, line: str, match: re.Match
+) -> str | None:
+    rest = line[match.end() :]
+    for place in rule.where:
+        if place == "right":
+            value = _value_right(target, rest, rule.nth)
+        elif place == "cell":
+            cells = _CELL_GAP.split(rest.strip(" :#"), maxsplit=1)
+            value = _shaped(target, cells[0]) if cells and cells[0] else None
+        else:
+            value = _value_below(target, lines, index, match.start(), match.end())
         if value is not None:
-            return value, label
+            return value
     return None
 
 
-@lru_cache(maxsize=512)
+def _in_region(rule: ReadRule, target: Target, number: int, lines: list[str]) -> Iterator[Found]:
+    """Values with no label: in the page's first (or last) ``lines`` non-blank lines, what reads
+    as the kind (or matches the rule's pattern), skipping lines with an excluded phrase ("Tax
+    invoice", "Receipt")."""
+    if number != 1 and rule.region == "top":
+        return
+    numbered = [(i, line) for i, line in enumerate(lines) if line.strip()]
+    numbered = numbered[: rule.lines] if rule.region == "top" else numbered[-rule.lines :]
+    for index, line in numbered:
+        if any(_label_regex(phrase).search(line) for phrase in rule.exclude):
+            continue
+        if rule.pattern:
+            match = re.search(rule.pattern, line)
+            value = _unlabelled(target, match.group("value")) if match else None
+        else:
+            value = _unlabelled(target, line)
+        if value is not None:
+            yield Found(value=value, page=number, line=index + 1, label=f"({rule.region})")
+
+
+# A company's registration number printed after its name: "(519537-X)", "(Co. No: 20154-T)".
+_REGISTRATION = re.compile(r"[(（]\s*(?:[A-Za-z. ]+:?\s*)?[\dA-Z-]*\d[\dA-Z-]*\s*[)）]?\s*$")
+
+
+_REGISTRATION_LINE = re.compile(
+    r"[(（]?\s*(?:[A-Za-z. ]+:?\s*)?[\dA-Z-]*\d[\dA-Z-]*\s*[)）]?", re.IGNORECASE
+)
+
+
+def _unlabelled(target: Target, text: str) -> str | None:
+    """What of an unlabelled line reads as the kind. A date or an amount may stand anywhere in
+    it (even spread over columns: "15  Jun  18"); a name or an address is the whole line, without
+    a registration number after it, and must be mostly letters: a date, an amount or a phone
+    number standing alone is not a name."""
+    if target.kind in VALUE_PATTERNS:
+        return _shaped(target, text)
+    text = " ".join(text.split())
+    if target.kind in ("name", "address"):
+        text = _REGISTRATION.sub("", text).strip(" ,;")
+    value = _shaped(target, text)
+    if value is None or target.kind not in ("name", "address", "text"):
+        return value
+    letters = sum(ch.isalpha() for ch in value)
+    return value if letters >= 3 and letters >= 0.5 * len(value.replace(" ", "")) else None
+
+
+def _after(rule: ReadRule, target: Target, pages: Pages, anchor: Found) -> Iterator[Found]:
+    """The lines under another field's value, joined, up to ``lines`` of them or a line with a
+    ``stop`` phrase (a phone number, a tax number, the date), for an address under a name."""
+    if anchor.line <= 0:
+        return
+    for page, lines in pages:
+        if page.number != anchor.page:
+            continue
+        taken: list[str] = []
+        for line in lines[anchor.line : anchor.line + rule.lines]:
+            if not line.strip():
+                if taken:
+                    break
+                continue
+            # A company's registration number under its name is not part of its address.
+            if _REGISTRATION.fullmatch(line.strip()) or _REGISTRATION_LINE.fullmatch(line.strip()):
+                continue
+            if any(_label_regex(phrase).search(line) for phrase in rule.stop):
+                break
+            taken.append(" ".join(line.split()))
+        value = _shaped(target, " ".join(taken)) if taken else None
+        if value is not None:
+            yield Found(value=value, page=page.number, line=anchor.line + 1, label="(after)")
+
+
+@lru_cache(maxsize=1024)
 def _label_regex(label: str) -> re.Pattern[str]:
     words = [re.escape(word).replace("'", "['\u2019]?") for word in label.rstrip(":").split()]
     colon = r"\s*:" if label.endswith(":") else r"\s*:?"
@@ -141,25 +295,25 @@ def _label_regex(label: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w'])" + r"\s*".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)
 
 
-def _value_right(kind: str, text: str, nth: int) -> str | None:
-    pattern = VALUE_PATTERNS.get(kind)
-    if pattern is None or kind == "account":
+def _value_right(target: Target, text: str, nth: int) -> str | None:
+    pattern = VALUE_PATTERNS.get(target.kind)
+    if pattern is None or target.kind == "account":
         segment = _first_segment(text)
-        value = _shaped(kind, segment) if segment else None
+        value = _shaped(target, segment) if segment else None
         return value if nth == 0 else None
-    matches = money_in_text(text) if kind == "money" else pattern.finditer(text)
-    values = [m.group().strip() for m in matches if _valid(kind, m.group())]
+    matches = money_in_text(text) if target.kind == "money" else pattern.finditer(text)
+    values = [m.group().strip() for m in matches if _valid(target, m.group())]
     return values[nth] if len(values) > nth else None
 
 
-def _value_below(kind: str, lines: list[str], index: int, start: int, end: int) -> str | None:
+def _value_below(target: Target, lines: list[str], index: int, start: int, end: int) -> str | None:
     """The value in the first of the next lines whose text stands under the label."""
     for below in range(index + 1, min(index + 1 + LINES_BELOW, len(lines))):
         for segment in _SEGMENT.finditer(lines[below]):
             if segment.start() >= end or segment.end() <= start:
                 continue
-            value = _shaped(kind, segment.group())
-            if value is not None and kind == "address":
+            value = _shaped(target, segment.group())
+            if value is not None and target.kind == "address":
                 value = _with_city_line(value, lines, below, segment.start(), segment.end())
             if value is not None:
                 return value
@@ -171,22 +325,22 @@ def _first_segment(text: str) -> str:
     return match.group().strip(" ,;") if match else ""
 
 
-def _shaped(kind: str, text: str) -> str | None:
-    """The part of ``text`` that reads as ``kind``, or None."""
-    pattern = VALUE_PATTERNS.get(kind)
+def _shaped(target: Target, text: str) -> str | None:
+    """The part of ``text`` that reads as the target kind, or None."""
+    pattern = VALUE_PATTERNS.get(target.kind)
     if pattern is not None:
-        for match in money_in_text(text) if kind == "money" else pattern.finditer(text):
-            if _valid(kind, match.group()):
+        for match in money_in_text(text) if target.kind == "money" else pattern.finditer(text):
+            if _valid(target, match.group()):
                 return match.group().strip()
         return None
     text = text.strip(" ,;")
     # A phrase ending in a colon is the next label, not a value.
     if not re.search(r"[^\W_]", text) or text.endswith(":"):
         return None
-    if kind == "name" and not re.search(r"[^\W\d_]", text):
+    if target.kind == "name" and not re.search(r"[^\W\d_]", text):
         return None
     # "Employee ID: 004417" under a name's label is the next label and its value, never a name.
-    if kind == "name" and re.search(r"\w:(?:\s|$)", text):
+    if target.kind == "name" and re.search(r"\w:(?:\s|$)", text):
         return None
     return text
 
@@ -200,9 +354,9 @@ def _with_city_line(value: str, lines: list[str], index: int, start: int, end: i
     return value
 
 
-def _valid(kind: str, text: str) -> bool:
+def _valid(target: Target, text: str) -> bool:
     try:
-        normalize(kind, text)
+        normalize(target.kind, text, dates=target.dates)
     except NormalizationError:
         return False
     return True

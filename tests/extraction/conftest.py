@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
+from extraction.catalog import shipped_document_types
+from extraction.classify import catalog_of
 from extraction.ingest import RenderedPage, render_pages
 from extraction.schemas import DocumentTypeSpec
 from samples.generate import expected_path, generate_samples
 
-DOCUMENT_TYPES_DIR = Path(__file__).resolve().parents[2] / "extraction" / "document_types"
 MEDIA_TYPES = {".pdf": "application/pdf", ".png": "image/png"}
 
 
@@ -46,11 +46,13 @@ def expected(sample_paths) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def document_types() -> dict[str, DocumentTypeSpec]:
     """The shipped document types, read from their YAML files without a database."""
-    types = {}
-    for path in sorted(DOCUMENT_TYPES_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        types[data["key"]] = DocumentTypeSpec.from_dict(data)
-    return types
+    return {data["key"]: DocumentTypeSpec.from_dict(data) for data in shipped_document_types()}
+
+
+@pytest.fixture(scope="session")
+def catalog(document_types):
+    """The shipped types' classification keywords."""
+    return catalog_of(document_types.values())
 
 
 @pytest.fixture

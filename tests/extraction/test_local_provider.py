@@ -76,17 +76,17 @@ def test_the_other_fields_of_the_scanned_pay_stub_are_read_right_through_ocr(
 
 
 @pytest.mark.parametrize("name", [*CLEAN_SAMPLES, SCAN])
-def test_each_sample_is_classified_as_its_type(name, rendered_samples, expected):
+def test_each_sample_is_classified_as_its_type(name, rendered_samples, expected, catalog):
     text = "\n".join(page.text for page in rendered_samples[name])
-    assert classify(text) == expected[name]["document_type"]
+    assert classify(text, catalog) == expected[name]["document_type"]
 
 
 @pytest.mark.parametrize(
     "text",
     ["", "Dear customer, thank you for your letter.", "Net pay 12.00  Opening balance 1.00"],
 )
-def test_classification_is_none_when_unsure(text):
-    assert classify(text) is None
+def test_classification_is_none_when_unsure(text, catalog):
+    assert classify(text, catalog) is None
 
 
 def test_the_run_records_a_free_local_reading_and_the_page_of_each_value(

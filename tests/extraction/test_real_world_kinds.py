@@ -15,13 +15,13 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from extraction import ocr
+from extraction.catalog import shipped_spec
 from extraction.grounding import locate
 from extraction.ingest import flatten, render_pages
 from extraction.normalize import DateReading, NormalizationError, normalize
 from extraction.providers.base import ExtractionRequest, PageInput
 from extraction.providers.local import LocalProvider
 from extraction.reading import values_as_meant
-from tests.extraction.conftest import DOCUMENT_TYPES_DIR
 
 PAY_STUB_LINES = [
     ("Bluegate Freight LLC", "EARNINGS STATEMENT"),
@@ -43,13 +43,7 @@ DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def _spec(key: str):
-    import yaml
-
-    from extraction.schemas import DocumentTypeSpec
-
-    return DocumentTypeSpec.from_dict(
-        yaml.safe_load((DOCUMENT_TYPES_DIR / f"{key}.yaml").read_text())
-    )
+    return shipped_spec(key)
 
 
 def _read(pages, key="pay_stub") -> dict:
@@ -359,7 +353,7 @@ TODAY = date(2026, 11, 30)
         ("11/01/26", DateReading(era="past", today=TODAY), "2026-11-01"),
         ("12/31/26", DateReading(era="past", today=TODAY), "1926-12-31"),
         ("01/05/80", DateReading(era="recent", today=TODAY), "1980-01-05"),
-        ("01/05/60", DateReading(era="recent", today=TODAY), "2060-01-05"),
+        ("01/05/34", DateReading(era="recent", today=TODAY), "2034-01-05"),
         ("06/05/2018", DateReading(order="DMY"), "2018-05-06"),
         ("06/05/2018", DateReading(order="MDY"), "2018-06-05"),
         ("25.12.2025", DateReading(order="DMY"), "2025-12-25"),
@@ -378,6 +372,21 @@ TODAY = date(2026, 11, 30)
 )
 def test_dates_follow_the_order_and_the_meaning_of_the_field(printed, reading, iso):
     assert normalize("date", printed, dates=reading) == iso
+
+
+@pytest.mark.parametrize(
+    ("printed", "reading"),
+    [
+        # OCR ran the time into the year: 20/06/18 00:05 read as "20/06/1800".
+        ("20/06/1800", DateReading(order="DMY", era="recent", today=TODAY)),
+        ("01/05/60", DateReading(era="recent", today=TODAY)),  # 1960 or 2060: no pay stub
+        ("01/05/2031", DateReading(era="past", today=TODAY)),  # a birth date to come
+        ("20255-01-01", DateReading(today=TODAY)),
+    ],
+)
+def test_a_year_no_document_of_the_field_can_carry_is_refused(printed, reading):
+    with pytest.raises(NormalizationError):
+        normalize("date", printed, dates=reading)
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_a_document_of_known_type_is_never_split(
     assert not document.parts.exists()
 
 
-def test_pages_that_say_they_continue_stay_with_their_document():
+def test_pages_that_say_they_continue_stay_with_their_document(catalog):
     pages = [
         "EARNINGS STATEMENT Pay period Net pay Gross pay",
         "Opening balance Statement period Page 1 of 3",
@@ -89,14 +89,13 @@ def test_pages_that_say_they_continue_stay_with_their_document():
         "Form W-2 Wage and Tax Statement",
     ]
 
-    assert split_plan(pages) == [
+    assert split_plan(pages, catalog) == [
         Part("pay_stub", 1, 1),
         Part("bank_statement", 2, 4),
         Part("w2", 5, 5),
     ]
 
 
-def test_a_single_document_is_one_part():
-    assert split_plan(["Form W-2 Wage and Tax Statement", "instructions for employee"]) == [
-        Part("w2", 1, 2)
-    ]
+def test_a_single_document_is_one_part(catalog):
+    plan = split_plan(["Form W-2 Wage and Tax Statement", "instructions for employee"], catalog)
+    assert plan == [Part("w2", 1, 2)]
