@@ -44,14 +44,19 @@ class AccountAdapter(DefaultAccountAdapter):
         path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
         return site_link(path.replace("UID-KEY", quote(key)))
 
+    def send_account_already_exists_mail(self, email: str) -> None:
+        self.send_mail(
+            "account/email/account_already_exists",
+            email,
+            {"password_reset_url": site_link(reverse("account_reset_password"))},
+        )
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # allauth builds these two from the request's host; ours come from SITE_URL.
+        # allauth builds links from the request's host; every link of ours comes from SITE_URL.
         context = {
             **context,
             "site_url": settings.SITE_URL.rstrip("/"),
             "signup_url": site_link(reverse("account_signup")),
-            "password_reset_url": context.get("password_reset_url")
-            or site_link(reverse("account_reset_password")),
             "login_url": site_link(reverse("account_login")),
         }
         super().send_mail(template_prefix, email, context)

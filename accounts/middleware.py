@@ -16,8 +16,7 @@ OPEN_URL_PREFIXES = ("account_", "mfa_")
 OPEN_URL_NAMES = frozenset({"csp_report"})
 SETUP_MESSAGE = (
     "Reviewers and admins sign in with a code from an authenticator app as well as their "
-    "password. Set one up to continue: scan the code below with the app, then type the "
-    "six digits it shows."
+    "password. Set one up to continue."
 )
 
 
