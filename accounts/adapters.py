@@ -19,8 +19,7 @@ class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "email_password_mismatch": (
-            "That e-mail address and password do not match an account. Check them and try "
-            "again."
+            "That e-mail address and password do not match an account. Check them and try again."
         ),
         "too_many_login_attempts": (
             "Too many failed sign-ins for this address. Wait a few minutes and try again, or "

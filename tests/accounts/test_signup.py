@@ -64,7 +64,7 @@ def test_signup_sends_a_confirmation_link_and_signs_in_only_after_it(client):
         "New Person",
         "applicant",
     )
-    assert not client.get(reverse("application_list")).status_code == 200
+    assert client.get(reverse("application_list")).status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
     assert mail.outbox[0].subject == "Confirm your e-mail address for Attest"
