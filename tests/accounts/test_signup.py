@@ -206,3 +206,13 @@ def test_demo_accounts_sign_in_without_a_confirmation_email(client, tmp_path, sh
         assert response.status_code == 302, email
         assert response["Location"] != reverse("account_email_verification_sent")
     assert mail.outbox == []
+
+
+def test_too_many_sign_ups_from_one_address_get_a_plain_page(client):
+    """Past allauth's per-IP limit (20 a minute) sign-up answers 429 with Attest's page."""
+    for i in range(20):
+        assert _signup(client, email=f"bulk{i}@example.com").status_code == 302
+    response = _signup(client, email="one-too-many@example.com")
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert not User.objects.filter(email="one-too-many@example.com").exists()
