@@ -137,3 +137,19 @@ def test_production_requires_staff_mfa_and_counts_attempts_in_a_shared_cache():
         "mandatory",
         "True",
     ], completed.stderr
+
+
+def test_guessing_codes_is_throttled_like_passwords(client, require_mfa, reviewer):
+    """Five wrong codes for one account in five minutes, and the right one is refused too."""
+    TOTP.activate(reviewer, SECRET)
+    _login(client, reviewer)
+    valid = {totp_code(SECRET, step) for step in (-1, 0, 1, 2)}
+    guesses = [f"{d}" * 6 for d in "123456789" if f"{d}" * 6 not in valid][:5]
+    for guess in guesses:
+        page = client.post(reverse("mfa_authenticate"), {"code": guess})
+        assert page.status_code == 200
+        assert "Incorrect code" in page.content.decode()
+    page = client.post(reverse("mfa_authenticate"), {"code": totp_code(SECRET)})
+    assert page.status_code == 200
+    assert "Too many failed sign-ins" in page.content.decode()
+    assert client.get(reverse("review_queue")).status_code == 302
