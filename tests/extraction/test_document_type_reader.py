@@ -264,3 +264,72 @@ def test_every_shipped_type_is_a_valid_definition_with_rules_for_its_fields():
 
 def test_the_definition_knows_every_kind_a_field_can_be_stored_as():
     assert set(FIELD_KINDS) == set(FieldKind.values)
+
+
+LEASE = {
+    "key": "lease",
+    "label": "Residential lease",
+    "keywords": [
+        {"phrase": "Residential lease agreement", "weight": 3},
+        {"phrase": "Landlord", "weight": 1},
+    ],
+    "fields": [
+        {
+            "key": "tenant_name",
+            "label": "Tenant",
+            "kind": "name",
+            "required": True,
+            "read": [{"labels": {"en": ["Tenant:"], "fr": ["Locataire:"]}}],
+        },
+        {
+            "key": "monthly_rent",
+            "label": "Monthly rent",
+            "kind": "money",
+            "required": True,
+            "read": [{"labels": ["Monthly rent", "Loyer mensuel"], "exclude": ["Rent deposit"]}],
+        },
+        {
+            "key": "start_date",
+            "label": "Lease start",
+            "kind": "date",
+            "era": "recent",
+            "read": [{"labels": ["Commencing on", "Start date"]}],
+        },
+    ],
+}
+
+
+def test_a_type_an_admin_defined_is_classified_and_read_offline_with_no_code(
+    applicant_application, shipped_types
+):
+    from extraction.models import DocumentType
+    from tests.extraction.conftest import text_pdf, upload_and_read
+
+    definition = definition_from_data(LEASE).model_dump(mode="json", exclude_defaults=True)
+    DocumentType.objects.create(
+        key="lease",
+        label="Residential lease",
+        fields=definition["fields"],
+        keywords=definition["keywords"],
+    )
+    lease = text_pdf(
+        [
+            "RESIDENTIAL LEASE AGREEMENT\n"
+            "Landlord: Oakridge Property Management\n"
+            "Tenant: Jordan A. Rivera\n"
+            "Commencing on 03/01/2026 for twelve months\n"
+            "Rent deposit  $3,600.00\n"
+            "Monthly rent  $1,800.00\n"
+        ]
+    )
+
+    document = upload_and_read(applicant_application, lease, name="lease.pdf")
+
+    assert document.document_type.key == "lease"
+    values = {field.key: field.normalized for field in document.fields.all()}
+    assert values == {
+        "tenant_name": "Jordan A. Rivera",
+        "monthly_rent": "1800.00",
+        "start_date": "2026-03-01",
+    }
+    assert all(field.grounded for field in document.fields.all())
