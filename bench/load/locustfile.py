@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import time
 
 from locust import HttpUser, between, events, task
 
@@ -33,6 +34,19 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/applications/(\d+)/"')
 REVIEW_LINK = re.compile(r'href="/review/(\d+)/"')
 NUMBERS = itertools.count()
+# Every request as (seconds since the first, name, milliseconds, failed), for figures over a
+# part of the run (after the ramp) that locust's own statistics cannot give.
+SAMPLES: list[tuple[float, str, float, bool]] = []
+FIRST: list[float] = []
+
+
+@events.request.add_listener
+def record(request_type, name, response_time, exception, **_kwargs) -> None:
+    now = time.time()
+    if not FIRST:
+        FIRST.append(now)
+    label = name if request_type == "GET" else f"{name} ({request_type})"
+    SAMPLES.append((now - FIRST[0], label, response_time, exception is not None))
 
 
 @events.quitting.add_listener
@@ -61,7 +75,7 @@ def write_summary(environment, **_kwargs) -> None:
         for error in stats.errors.values()
     ]
     with open(path, "w") as handle:
-        json.dump({"rows": rows, "errors": errors}, handle, indent=1)
+        json.dump({"rows": rows, "errors": errors, "samples": SAMPLES}, handle)
 
 
 def csrf_token(html: str) -> str:

@@ -52,6 +52,7 @@ def main() -> None:
         ("review page", reviewer_client, f"/review/{top.pk}/"),
         ("sign-in: form", Client(), "/accounts/login/"),
     ]
+    uploads = upload_times(applicant, applicant_client, min(args.repeat, 5))
     print("| page | median ms | CPU ms | queries | SQL ms | slowest query ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, client, url in pages:
@@ -75,6 +76,40 @@ def main() -> None:
                 cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
                 plan = "\n".join(row[0] for row in cursor.fetchall())
             print(f"\n<!-- {name}: {slowest['sql'][:300]}\n{plan}\n-->\n")
+    print(
+        f"| upload 5 MB photo (POST) | {statistics.median(u[0] for u in uploads):.1f} | "
+        f"{statistics.median(u[1] for u in uploads):.1f} (+ the inspecting child's "
+        f"{statistics.median(u[2] for u in uploads):.0f}) | | | |"
+    )
+
+
+def upload_times(applicant, client, repeat: int) -> list[tuple[float, float, float]]:
+    """Wall, CPU of this process and CPU of the inspecting child, in ms, per upload."""
+    import resource
+    from pathlib import Path
+
+    from applications.services import application_create
+    from bench.load.files import ensure
+    from bench.load.run import VAR
+
+    photo = ensure(VAR / "pay_stub_photo.jpg")
+    draft = application_create(owner=applicant, stated_name="Jordan A. Rivera")
+    times = []
+    for _ in range(repeat):
+        with Path(photo).open("rb") as handle:
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started, cpu = time.perf_counter(), time.process_time()
+            response = client.post(
+                f"/applications/{draft.pk}/",
+                {"upload": "1", "document_type": "", "files": handle},
+                HTTP_ACCEPT="application/json",
+            )
+            wall, own = time.perf_counter() - started, time.process_time() - cpu
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert response.status_code == 200, response.content  # noqa: S101
+        child = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+        times.append((wall * 1000, own * 1000, child * 1000))
+    return times
 
 
 if __name__ == "__main__":

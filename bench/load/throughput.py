@@ -114,21 +114,32 @@ def main() -> None:
         f"after L = {args.latency:g} s, {args.documents} documents per row, {vendor}, "
         f"{cores} cores, Python {platform.python_version()}\n"
     )
+    # What one reading takes besides the provider's L seconds, from one process reading alone.
+    single = next((r for r in results if r["processes"] == 1), None)
+    own = single["seconds"] / single["documents"] - args.latency if single else None
     print(
         "| worker processes C | read | provider calls | wall s | documents / min | "
-        "limit C/L / min | CPU s / document | CPU bound / min | load average |"
+        "limit C/L / min | limit C/(L+S) / min | CPU s / document | CPU bound / min | "
+        "load average |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         cpu_bound = cores * 60 / r["cpu_per_document"] if r["cpu_per_document"] else float("inf")
+        serial = f"{r['processes'] * 60 / (args.latency + own):.0f}" if own else "-"
         print(
             f"| {r['processes']} | {r['read']}/{r['documents']} | {r['calls']} | "
-            f"{r['seconds']:.1f} | {r['per_minute']:.1f} | {r['limit']:.0f} | "
+            f"{r['seconds']:.1f} | {r['per_minute']:.1f} | {r['limit']:.0f} | {serial} | "
             f"{r['cpu_per_document']:.2f} | {cpu_bound:.0f} | {r['load']:.1f} |"
         )
     print(
         "\nlimit C/L: C readings in flight, each waiting L seconds for its one provider call. "
-        "CPU bound: the worker's own CPU seconds per document (rendering child included) "
+        + (
+            f"S = {own:.2f} s: the rest of one reading (rendering child, grounding, rules, "
+            "database, queue), from the C = 1 row. "
+            if own
+            else ""
+        )
+        + "CPU bound: the worker's own CPU seconds per document (rendering child included) "
         f"spread over {cores} cores, as if the machine were the worker's alone."
     )
 
