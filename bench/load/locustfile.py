@@ -34,8 +34,9 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/applications/(\d+)/"')
 REVIEW_LINK = re.compile(r'href="/review/(\d+)/"')
 NUMBERS = itertools.count()
-# Every request as (seconds since the first, name, milliseconds, failed), for figures over a
-# part of the run (after the ramp) that locust's own statistics cannot give.
+# Every request as (seconds from the end of the first request to its own end, name,
+# milliseconds, failed), for figures over part of the run (after the ramp), which locust's own
+# statistics cannot give.
 SAMPLES: list[tuple[float, str, float, bool]] = []
 FIRST: list[float] = []
 
