@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -78,6 +78,9 @@ class Target:
 
     kind: str
     dates: DateReading | None = None
+    # The type's label words, and whether labels may match with one character misread.
+    vocabulary: frozenset[str] = frozenset()
+    fuzzy: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,13 @@ class LocalProvider:
         started = time.monotonic()
         pages = [(page, page.text.splitlines()) for page in request.pages]
         found: dict[str, Found] = {}
+        vocabulary = label_vocabulary(request.document_type)
         # A field read "after" another is read once that one is found.
         for spec in sorted(request.document_type.fields, key=lambda s: _depends(s)):
             hit = (
                 _table_rows(spec, pages)
                 if spec.is_rows
-                else _find(spec, pages, found, request.document_type.date_order)
+                else _find(spec, pages, found, request.document_type.date_order, vocabulary)
             )
             if hit is not None:
                 found[spec.key] = hit
@@ -137,12 +141,21 @@ def _depends(spec: FieldSpec) -> bool:
 Pages = list[tuple[PageInput, list[str]]]
 
 
-def _find(spec: FieldSpec, pages: Pages, found: dict[str, Found], date_order: str) -> Found | None:
+def _find(
+    spec: FieldSpec,
+    pages: Pages,
+    found: dict[str, Found],
+    date_order: str,
+    vocabulary: frozenset[str] = frozenset(),
+) -> Found | None:
     """The value of the first of the field's rules that yields one (``ReadRule.choose`` picks
     among that rule's candidates across the document)."""
-    target = Target(spec.kind, DateReading(order=date_order, era=spec.era))
+    target = Target(spec.kind, DateReading(order=date_order, era=spec.era), vocabulary)
     for rule in spec.read:
         candidates = list(_candidates(rule, target, pages, found))
+        # Only where no label is printed as written, one misread by OCR ("Anount due").
+        if not candidates and rule.label_phrases():
+            candidates = list(_candidates(rule, replace(target, fuzzy=True), pages, found))
         if candidates:
             return _chosen(rule.choose, target, candidates)
     return None
@@ -191,10 +204,14 @@ def _read_line(
         if match and _valid(target, match.group("value")):
             yield match.group("value").strip(), "(pattern)"
         return
-    excluded = [m.span() for phrase in rule.exclude for m in _label_regex(phrase).finditer(line)]
+    excluded = [
+        m.span() for phrase in rule.exclude for m in _label_regex(phrase, fuzzy=True).finditer(line)
+    ]
     for label in rule.label_phrases():
-        for match in _label_regex(label).finditer(line):
+        for match in _label_regex(label, fuzzy=target.fuzzy).finditer(line):
             if any(start <= match.start() and match.end() <= end for start, end in excluded):
+                continue
+            if target.fuzzy and _another_label(match.group(), label, target.vocabulary):
                 continue
             value = _at_label(rule, target, lines, index, line, match)
             if value is not None:
@@ -290,9 +307,51 @@ def _after(rule: ReadRule, target: Target, pages: Pages, anchor: Found) -> Itera
             yield Found(value=value, page=page.number, line=anchor.line + 1, label="(after)")
 
 
-@lru_cache(maxsize=1024)
-def _label_regex(label: str) -> re.Pattern[str]:
-    words = [re.escape(word).replace("'", "['\u2019]?") for word in label.rstrip(":").split()]
+# A label word at least this long still matches with one character misread by OCR ("Anount",
+# "INCLJDES", "Tota!"); a shorter one must match exactly ("Net" is not "Not").
+FUZZY_WORD_LENGTH = 5
+
+
+def _exact_word(word: str) -> str:
+    return re.escape(word).replace("'", "['\u2019]?")
+
+
+def _word_pattern(word: str) -> str:
+    exact = _exact_word(word)
+    if len(word) < FUZZY_WORD_LENGTH or not word.isalpha():
+        return exact
+    slips = [re.escape(word[:i]) + r"[^\s:]" + re.escape(word[i + 1 :]) for i in range(len(word))]
+    return "(?:" + "|".join([exact, *slips]) + ")"
+
+
+def _another_label(printed: str, label: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a loosely matched label is in fact another label of the type as printed:
+    "Employee" is not "Employer" misread."""
+    wanted = {word.casefold() for word in _WORD.findall(label)}
+    return any(
+        word.casefold() in vocabulary and word.casefold() not in wanted
+        for word in _WORD.findall(printed)
+    )
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def label_vocabulary(spec) -> frozenset[str]:
+    """Every word of every label and exclusion of a type, folded: what OCR slips may not be."""
+    return frozenset(
+        word.casefold()
+        for field in spec.fields
+        for rule in field.read
+        for phrase in (*rule.label_phrases(), *rule.exclude, *rule.stop)
+        for word in _WORD.findall(phrase)
+    )
+
+
+@lru_cache(maxsize=2048)
+def _label_regex(label: str, fuzzy: bool = False) -> re.Pattern[str]:
+    pattern = _word_pattern if fuzzy else _exact_word
+    words = [pattern(word) for word in label.rstrip(":").split()]
     colon = r"\s*:" if label.endswith(":") else r"\s*:?"
     # OCR may leave out the space between a label's words ("StatementPeriod:").
     return re.compile(r"(?<![\w'])" + r"\s*".join(words) + r"(?![\w'])" + colon, re.IGNORECASE)

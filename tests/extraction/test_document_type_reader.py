@@ -333,3 +333,42 @@ def test_a_type_an_admin_defined_is_classified_and_read_offline_with_no_code(
         "start_date": "2026-03-01",
     }
     assert all(field.grounded for field in document.fields.all())
+
+
+def test_a_label_misread_by_one_character_is_found_when_no_label_is_printed_as_written():
+    spec = _spec(
+        [
+            {
+                "key": "due",
+                "label": "Due",
+                "kind": "money",
+                "read": [{"labels": ["Amount due"], "exclude": ["Total includes"]}],
+            }
+        ]
+    )
+
+    assert _read(spec, "Anount due   5.00 RM\n")["due"] == "5.00 RM"
+    assert _read(spec, "Amount due  7.00\nAnount due  5.00\n")["due"] == "7.00"
+
+
+def test_a_loose_match_is_never_another_label_of_the_type():
+    spec = _spec(
+        [
+            {
+                "key": "employee",
+                "label": "Employee",
+                "kind": "name",
+                "read": [{"labels": ["Employee name"]}],
+            },
+            {
+                "key": "employer",
+                "label": "Employer",
+                "kind": "name",
+                "read": [{"labels": ["Employer name"]}],
+            },
+        ]
+    )
+
+    values = _read(spec, "Employee name: Ana Ruiz\n")
+
+    assert values == {"employee": "Ana Ruiz", "employer": None}
