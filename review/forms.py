@@ -59,6 +59,13 @@ class QueueFilterForm(forms.Form):
         ("info", "Info"),
     ]
 
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Reference, applicant's name or e-mail",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
     severity = forms.ChoiceField(
         label="Has open flag of severity", choices=SEVERITY_CHOICES, required=False

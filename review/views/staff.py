@@ -76,7 +76,9 @@ def review_queue_view(request):
     """Submitted applications, highest risk first; filters by status and assignee."""
     form = QueueFilterForm(request.GET or None)
     filters = {}
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        # A filter that is not one of the choices is left out; the others still apply.
+        form.is_valid()
         filters = {name: value for name, value in form.cleaned_data.items() if value}
     queryset = review_queue(user=request.user, **filters)
     page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
@@ -102,6 +104,7 @@ def review_queue_view(request):
             "form": form,
             "page_obj": page_obj,
             "querystring": querystring.urlencode(),
+            "search": filters.get("q", ""),
             "nav": "queue",
         },
     )
