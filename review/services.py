@@ -87,9 +87,56 @@ def _lock_for_value_change(*, field: Field, actor, why: str) -> tuple[Applicatio
 
 def _normalized(field: Field, value: str) -> str:
     try:
-        return normalize(field.kind, value) if value else ""
+        normalized = normalize(field.kind, value) if value else ""
     except NormalizationError as error:
         raise ValidationError(str(error), code="invalid_value") from error
+    if normalized:
+        _check_range(field, value, normalized)
+    return normalized
+
+
+# How far from today a date of each era may plausibly lie, in years (before, after). A date of
+# birth is in the past; a pay date or a statement's period near today; an expiry ahead.
+DATE_ERAS = {"past": (120, 0), "recent": (30, 2), "future": (30, 30), "": (120, 30)}
+OLDEST_YEAR = 1900
+
+
+def _field_spec(field: Field) -> dict:
+    document_type = (
+        Document.objects.filter(pk=field.document_id)
+        .values_list("document_type__fields", flat=True)
+        .first()
+    )
+    return next((spec for spec in document_type or [] if spec.get("key") == field.key), {})
+
+
+def _check_range(field: Field, value: str, normalized: str) -> None:
+    """A value of the right kind that no document could show: a tax year of 20255, a pay date
+    in 2206. Refused with the range it must lie in."""
+    today = timezone.localdate()
+    if field.kind == "integer" and field.key.endswith("year"):
+        last = today.year + 1
+        if not (len(normalized) == 4 and OLDEST_YEAR <= int(normalized) <= last):
+            raise ValidationError(
+                f"{field.label} is a four-digit year from {OLDEST_YEAR} to {last}; "
+                f"“{value}” is not.",
+                code="out_of_range",
+            )
+    elif field.kind == "date":
+        before, after = DATE_ERAS.get(_field_spec(field).get("era", ""), DATE_ERAS[""])
+        first, last = max(today.year - before, OLDEST_YEAR), today.year + after
+        year = int(normalized[:4])
+        if after == 0 and normalized > today.isoformat():
+            raise ValidationError(
+                f"{field.label} cannot be in the future; “{value}” is after today.",
+                code="out_of_range",
+            )
+        if not first <= year <= last:
+            raise ValidationError(
+                f"{field.label} should fall between {first} and {last}; “{value}” does not. "
+                "Check the year on the document.",
+                code="out_of_range",
+            )
 
 
 def _value_event(*, field: Field, previous: str, value: str) -> dict:
@@ -121,7 +168,11 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
         # Whether the actor may change it comes first: a refusal says so, not "bad date".
         application, role = _lock_for_value_change(field=field, actor=actor, why="a correction")
         if field.required and not value:
-            raise ValidationError(f"{field.label} is required on this document.", code="required")
+            raise ValidationError(
+                f"{field.label} cannot be left empty. If the document does not show it, choose "
+                "“Not on this document”; otherwise type the value shown on the page.",
+                code="required",
+            )
         normalized = _normalized(field, value)
         field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
         previous = field.value

@@ -386,7 +386,21 @@ def _page_number(requested: int, pages, fields) -> int:
     return numbers[0] if numbers else 0
 
 
-def _render_document(request, document, *, errors=None, typed=None, page_number=None):
+def _last_reasons(field_ids) -> dict[int, str]:
+    """The reason the applicant gave with their latest change of each field, if they gave one,
+    so that a saved reason stays in view beside its value."""
+    last: dict[int, str] = {}
+    rows = (
+        FieldRevision.objects.filter(field_id__in=list(field_ids), role=Role.APPLICANT)
+        .order_by("field_id", "number")
+        .values_list("field_id", "reason")
+    )
+    for field_id, reason in rows:
+        last[field_id] = reason
+    return {field_id: reason for field_id, reason in last.items() if reason}
+
+
+def _render_document(request, document, *, errors=None, typed=None, page_number=None, reasons=None):
     application = document.application
     is_owner = application.owner_id == request.user.pk
     editable = is_owner and application.applicant_can_edit
@@ -395,9 +409,14 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
     fields = list(document.fields.select_related("page"))
     errors = errors or {}
     typed = typed or {}
-    empty_required = [f.pk for f in fields if f.required and not f.value]
-    absent = fields_marked_absent(empty_required) if empty_required else set()
+    # Any value may be "not on this document", required or not.
+    empty = [f.pk for f in fields if not f.value]
+    absent = fields_marked_absent(empty) if empty else set()
+    last_reasons = _last_reasons(f.pk for f in fields) if is_owner else {}
+    reasons = reasons or {}
     for field in fields:
+        field.last_reason = last_reasons.get(field.pk, "")
+        field.typed_reason = reasons.get(field.pk, "")
         field.error = errors.get(field.pk, "")
         field.typed = typed.get(field.pk)
         field.absent = field.pk in absent
@@ -514,6 +533,8 @@ def field_update(request, field_id: int):
         field.error = error
         field.typed = typed if error else None
         field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
+        field.last_reason = _last_reasons([field.pk]).get(field.pk, "")
+        field.typed_reason = reason if error else ""
         application = field.document.application
         field.editable = application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=True)
@@ -536,6 +557,7 @@ def field_update(request, field_id: int):
             errors={field.pk: error},
             typed={field.pk: typed},
             page_number=page_number,
+            reasons={field.pk: reason},
         )
     messages.success(request, f"{field.label}: saved.")
     return redirect(anchor)
