@@ -15,7 +15,12 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import Role
 from applications.selectors import application_get_for_user
-from applications.services import application_create
+from applications.services import (
+    STATED_FIELDS,
+    application_create,
+    application_stated_update,
+    application_withdraw,
+)
 from core.states import InvalidTransition
 from extraction.models import Document, DocumentType, Field, FieldRevision
 from extraction.selectors import document_get_for_user
@@ -154,10 +159,35 @@ def _application_detail(request, application_id: int):
     upload_errors: list[str] = []
     document_errors: dict[int, str] = {}
     submit_errors: list[str] = []
+    stated_form = None
     if request.method == "POST":
         if application.owner_id != request.user.pk:
             raise PermissionDenied("Only the applicant can change this application.")
-        if "upload" in request.POST or upload_refusals(request):
+        if "withdraw" in request.POST:
+            try:
+                application_withdraw(
+                    application=application,
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
+                )
+            except PermissionDenied as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"Application {application.reference} is withdrawn.")
+            return redirect("application_detail", application_id=application.pk)
+        if "edit_stated" in request.POST:
+            stated_form = ApplicationCreateForm(request.POST, prefix="stated")
+            if stated_form.is_valid():
+                try:
+                    application_stated_update(
+                        application=application, actor=request.user, **stated_form.cleaned_data
+                    )
+                except PermissionDenied as error:
+                    messages.error(request, error_text(error))
+                else:
+                    messages.success(request, "What you told us is saved.")
+                return redirect("application_detail", application_id=application.pk)
+        elif "upload" in request.POST or upload_refusals(request):
             upload_errors = _upload(request, application, upload_form)
             application = application_get_for_user(user=request.user, application_id=application_id)
             if upload_errors and not application.applicant_can_change_documents:
@@ -287,8 +317,21 @@ def _application_detail(request, application_id: int):
             .select_related("document")
             .order_by("document__created_at", "document_id", "position", "pk")
         )
+    can_edit_stated = (
+        application.owner_id == request.user.pk
+        and application.applicant_can_edit
+        and application.submitted_at is None
+        and application.changes_scope is None
+    )
+    if can_edit_stated and stated_form is None:
+        stated_form = ApplicationCreateForm(
+            prefix="stated",
+            initial={name: getattr(application, name) for name in STATED_FIELDS},
+        )
     context.update(
         {
+            "can_edit_stated": can_edit_stated,
+            "stated_form": stated_form,
             "upload_form": upload_form,
             "upload_errors": upload_errors,
             "submit_errors": submit_errors,
