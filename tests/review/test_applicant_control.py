@@ -146,8 +146,8 @@ def test_withdraw_racing_submit_ends_in_one_of_them(staff_groups):
         _, _, fields = build_document(application)
         confirm_as_applicant(fields)
         outcomes = race(
-            lambda: application_submit(application=application, actor=owner),
-            lambda: application_withdraw(application=application, actor=owner),
+            lambda a=application, o=owner: application_submit(application=a, actor=o),
+            lambda a=application, o=owner: application_withdraw(application=a, actor=o),
         )
         assert [kind for kind, _ in outcomes].count("error") == 0, outcomes
         application.refresh_from_db()
