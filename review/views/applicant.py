@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,6 +39,7 @@ from ..selectors import application_list_for_owner, field_get_for_user
 from ..services import (
     application_submission_problems,
     application_submit,
+    document_remove,
     field_confirm,
     field_correct,
     field_mark_absent,
@@ -85,8 +86,6 @@ def application_list(request):
 def _document_in(application, request, document_id) -> Document:
     document = document_get_for_user(user=request.user, document_id=_int(document_id))
     if document.application_id != application.pk:
-        from django.http import Http404
-
         raise Http404("No such document.")
     return document
 
@@ -202,6 +201,25 @@ def _application_detail(request, application_id: int):
                 return JsonResponse({"errors": upload_errors}, status=400 if upload_errors else 200)
             if not upload_errors:
                 return redirect("application_detail", application_id=application.pk)
+        elif "remove" in request.POST:
+            document = Document.all_objects.filter(
+                pk=_int(request.POST["remove"]), application=application
+            ).first()
+            if document is None:
+                raise Http404("No such document.")
+            try:
+                document_remove(
+                    document=document, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(
+                    request,
+                    f"“{document.original_name}” is removed from this application. "
+                    "It is kept in the application's history.",
+                )
+            return redirect("application_detail", application_id=application.pk)
         elif "retry" in request.POST:
             document = _document_in(application, request, request.POST["retry"])
             try:
@@ -274,7 +292,11 @@ def _application_detail(request, application_id: int):
         elif "submit" in request.POST:
             was_editable = application.applicant_can_edit
             try:
-                application = application_submit(application=application, actor=request.user)
+                application = application_submit(
+                    application=application,
+                    actor=request.user,
+                    reply=request.POST.get("reply", ""),
+                )
             except ValidationError as error:
                 submit_errors = error.messages
             except PermissionDenied as error:
@@ -354,7 +376,7 @@ def applicant_changes(application) -> list[Field]:
     document), each with ``reason``: what the summary before submitting lists."""
     applicant_revisions = FieldRevision.objects.filter(role=Role.APPLICANT).order_by("-number")
     fields = list(
-        Field.objects.filter(document__application=application)
+        Field.objects.filter(document__application=application, document__removed_at__isnull=True)
         .exclude(value=F("machine_value"))
         .select_related("document")
         .prefetch_related(Prefetch("revisions", queryset=applicant_revisions))

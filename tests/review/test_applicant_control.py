@@ -19,7 +19,13 @@ from applications.services import (
 )
 from audit.models import Action, AuditEvent
 from extraction.services import document_upload
-from review.services import application_submit, field_correct
+from review.services import (
+    application_claim,
+    application_decide,
+    application_submit,
+    field_correct,
+)
+from review.versions import application_version
 from tests.builders import pdf_bytes, upload
 from tests.factories import ApplicationFactory, UserFactory
 from tests.review.races import race
@@ -157,3 +163,43 @@ def test_withdraw_racing_submit_ends_in_one_of_them(staff_groups):
         assert application.status == (
             Application.Status.SUBMITTED if submitted else Application.Status.WITHDRAWN
         )
+
+
+@pytest.mark.django_db
+def test_a_reply_to_a_request_for_changes_reaches_the_reviewer(
+    client_for, applicant, reviewer, submitted
+):
+    application_claim(application=submitted, reviewer=reviewer)
+    application_decide(
+        application=submitted,
+        reviewer=reviewer,
+        kind="request_changes",
+        version=application_version(application=submitted),
+        note="Is the gross pay right?",
+        reopen_fields=[submitted.documents.get().fields.get(key="gross_pay").pk],
+    )
+    gross = submitted.documents.get().fields.get(key="gross_pay")
+    field_correct(field=gross, value="$4,250.00", actor=applicant, reason="Checked again")
+    client = client_for(applicant)
+    url = reverse("application_detail", args=[submitted.pk])
+    confirm = client.post(url, {"submit": "1"}).content.decode()
+    assert 'name="reply"' in confirm, confirm[confirm.find("Not submitted") :][:400]
+    client.post(url, {"submit": "1", "confirm_submit": "1", "reply": " It is: see line 3. "})
+    submitted.refresh_from_db()
+    assert submitted.status == Application.Status.SUBMITTED
+    event = _events(submitted, Action.APPLICATION_SUBMITTED).order_by("-sequence").first()
+    assert event.data["reply"] == "It is: see line 3."
+    page = client_for(reviewer).get(reverse("review_application", args=[submitted.pk]))
+    assert "The applicant replied" in page.content.decode()
+    assert "It is: see line 3." in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_first_submission_has_no_reply_box(client_for, applicant, application, document):
+    confirm_as_applicant(list(document.fields.all()))
+    url = reverse("application_detail", args=[application.pk])
+    confirm = client_for(applicant).post(url, {"submit": "1"}).content.decode()
+    assert 'name="reply"' not in confirm
+    application_submit(application=application, actor=applicant, reply="ignored")
+    event = _events(application, Action.APPLICATION_SUBMITTED).get()
+    assert "reply" not in event.data
