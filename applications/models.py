@@ -80,6 +80,9 @@ class Application(models.Model):
     # {"fields": [field ids], "uploads": bool}. Null when the applicant may change anything
     # (before the first submission). Set by a request for changes, cleared by submitting.
     changes_scope = models.JSONField(null=True, blank=True)
+    # When the applicant was e-mailed that their documents are ready to check: once per
+    # application, not once per upload batch.
+    ready_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The table keeps the name it had when the model lived in ``review``.

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import Action
@@ -210,7 +211,10 @@ def application_reading_changed(*, application: Application | int, reading: bool
         elif application.status in (Application.Status.PROCESSING, Application.Status.DRAFT):
             application.move_to(Application.Status.AWAITING_APPLICANT)
         if application.status != status:
-            application.save(update_fields=["status", "updated_at"])
-            if status == Application.Status.PROCESSING:
+            tell = status == Application.Status.PROCESSING and application.ready_notified_at is None
+            if tell:
+                application.ready_notified_at = timezone.now()
+            application.save(update_fields=["status", "ready_notified_at", "updated_at"])
+            if tell:
                 notify_documents_read(application=application)
     return application

@@ -436,7 +436,7 @@ class FlagNotOpen(ValidationError):
 
 def _flag_state(flag: Flag) -> str:
     when = (
-        timezone.localtime(flag.resolved_at).strftime("%b %-d, %Y, %-I:%M %p")
+        timezone.localtime(flag.resolved_at).strftime("%b %-d, %Y, %H:%M %Z")
         if (flag.resolved_at)
         else ""
     )
