@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from review.demo import _samples_stale, demo_setup
 from samples.generate import expected_path, generate_samples
@@ -52,11 +53,12 @@ def test_without_a_day_the_samples_are_as_first_written(tmp_path):
 
 @pytest.mark.django_db
 def test_the_demo_writes_samples_again_once_they_are_old(tmp_path):
+    today = timezone.localdate()
     generate_samples(tmp_path)  # January 2026: long before the machine's today
-    assert _samples_stale(tmp_path, date.today())
+    assert _samples_stale(tmp_path, today)
     setup = demo_setup(samples_dir=tmp_path)
     assert len(setup.samples) == 5
-    assert not _samples_stale(tmp_path, date.today())
-    assert not (tmp_path / "pay_stub_2026-01-30.pdf").exists() or date.today() <= date(2026, 3, 1)
+    assert not _samples_stale(tmp_path, today)
+    assert not (tmp_path / "pay_stub_2026-01-30.pdf").exists()
     assert len(list(tmp_path.glob("*.expected.json"))) == 5
-    assert not _samples_stale(tmp_path, date.today() + timedelta(days=3))
+    assert not _samples_stale(tmp_path, today + timedelta(days=3))
