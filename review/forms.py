@@ -47,6 +47,7 @@ class QueueFilterForm(forms.Form):
         (Application.Status.CHANGES_REQUESTED, "Changes requested"),
         (Application.Status.APPROVED, "Approved"),
         (Application.Status.REJECTED, "Rejected"),
+        (Application.Status.WITHDRAWN, "Withdrawn"),
     ]
     ASSIGNED_CHOICES = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
 

@@ -56,6 +56,8 @@ QUEUE_STATUSES = (
     Application.Status.CHANGES_REQUESTED,
     Application.Status.APPROVED,
     Application.Status.REJECTED,
+    # Withdrawn while a request for changes was with the applicant: submitted before.
+    Application.Status.WITHDRAWN,
 )
 
 

@@ -113,3 +113,16 @@ def test_search_keeps_the_filters_order_and_pages(client_for, reviewer, people):
 def test_no_match_says_so_in_plain_words(client_for, reviewer, people):
     body = client_for(reviewer).get(reverse("review_queue"), {"q": "<b>zz</b>"}).content.decode()
     assert "No application you can see matches “&lt;b&gt;zz&lt;/b&gt;”" in body
+
+
+def test_an_application_withdrawn_after_a_request_for_changes_is_still_found(
+    client_for, reviewer, people
+):
+    """It was submitted once, so reviewers may see it; a draft withdrawn never is."""
+    once = SubmittedApplicationFactory(
+        stated_name="Wren Withdrawn", status=Application.Status.WITHDRAWN
+    )
+    never = ApplicationFactory(stated_name="Wren Draft", status=Application.Status.WITHDRAWN)
+    response = client_for(reviewer).get(reverse("review_queue"), {"q": "wren"})
+    assert _refs(response) == [once.reference]
+    assert never.reference not in _refs(response)
