@@ -30,15 +30,18 @@ class Application(models.Model):
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        # The applicant took the application back before a decision; final.
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     S = Status
     TRANSITIONS = {
-        S.DRAFT: frozenset({S.PROCESSING, S.AWAITING_APPLICANT}),
-        S.PROCESSING: frozenset({S.AWAITING_APPLICANT}),
-        S.AWAITING_APPLICANT: frozenset({S.PROCESSING, S.SUBMITTED}),
+        S.DRAFT: frozenset({S.PROCESSING, S.AWAITING_APPLICANT, S.WITHDRAWN}),
+        S.PROCESSING: frozenset({S.AWAITING_APPLICANT, S.WITHDRAWN}),
+        S.AWAITING_APPLICANT: frozenset({S.PROCESSING, S.SUBMITTED, S.WITHDRAWN}),
         S.SUBMITTED: frozenset({S.IN_REVIEW}),
         S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CHANGES_REQUESTED}),
-        S.CHANGES_REQUESTED: frozenset({S.AWAITING_APPLICANT}),
+        S.CHANGES_REQUESTED: frozenset({S.AWAITING_APPLICANT, S.WITHDRAWN}),
+        S.WITHDRAWN: frozenset(),
         # A final decision is undone only by an admin's recorded reopening.
         S.APPROVED: frozenset({S.IN_REVIEW}),
         S.REJECTED: frozenset({S.IN_REVIEW}),
@@ -77,6 +80,9 @@ class Application(models.Model):
     # {"fields": [field ids], "uploads": bool}. Null when the applicant may change anything
     # (before the first submission). Set by a request for changes, cleared by submitting.
     changes_scope = models.JSONField(null=True, blank=True)
+    # When the applicant was e-mailed that their documents are ready to check: once per
+    # application, not once per upload batch.
+    ready_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The table keeps the name it had when the model lived in ``review``.

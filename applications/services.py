@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import Action
@@ -104,6 +105,90 @@ def application_create(
     return application
 
 
+def _assert_owner(application: Application, actor) -> None:
+    if application.owner_id != actor.pk:
+        raise PermissionDenied("Only the applicant can change this application.")
+
+
+def application_withdraw(*, application: Application | int, actor, reason: str = "") -> Application:
+    """The applicant takes the application back before it is decided (before submitting, or
+    while a request for changes is with them). Final: nothing can be changed or submitted
+    after it; its documents and history stay, as the retention of a submitted case would."""
+    reason = reason.strip()[:500]
+    with transaction.atomic():
+        locked = application_lock(application=application)
+        _assert_owner(locked, actor)
+        if locked.status == Application.Status.WITHDRAWN:
+            return locked
+        assert_applicant_can_edit(locked)
+        previous = locked.status
+        locked.move_to(Application.Status.WITHDRAWN)
+        locked.changes_scope = None
+        locked.save(update_fields=["status", "changes_scope", "updated_at"])
+        audit_record(
+            action=Action.APPLICATION_WITHDRAWN,
+            actor=actor,
+            role=Role.APPLICANT,
+            application=locked,
+            subject=locked,
+            data={"previous_status": previous, "reason": reason},
+        )
+    return locked
+
+
+STATED_FIELDS = ("stated_name", "stated_employer", "stated_monthly_income")
+
+
+class StatedLocked(PermissionDenied):
+    def __init__(self):
+        super().__init__(
+            "What you stated can be changed only before the application is first submitted."
+        )
+
+
+def application_stated_update(
+    *,
+    application: Application | int,
+    actor,
+    stated_name: str,
+    stated_employer: str = "",
+    stated_monthly_income: Decimal | None = None,
+) -> Application:
+    """The applicant corrects what they stated, before the first submission only (after it,
+    the reviewer judged the documents against these values). Each change is in the trail with
+    its old and new value; saving the same values again records nothing."""
+    new = {
+        "stated_name": stated_name.strip(),
+        "stated_employer": stated_employer.strip(),
+        "stated_monthly_income": stated_monthly_income,
+    }
+    with transaction.atomic():
+        locked = application_lock(application=application)
+        _assert_owner(locked, actor)
+        assert_applicant_can_edit(locked)
+        if locked.submitted_at is not None or locked.changes_scope is not None:
+            raise StatedLocked()
+        changes = {
+            name: {"from": getattr(locked, name), "to": value}
+            for name, value in new.items()
+            if getattr(locked, name) != value
+        }
+        if not changes:
+            return locked
+        for name in changes:
+            setattr(locked, name, new[name])
+        locked.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            action=Action.APPLICATION_STATED_CHANGED,
+            actor=actor,
+            role=Role.APPLICANT,
+            application=locked,
+            subject=locked,
+            data={"changes": changes},
+        )
+    return locked
+
+
 def application_reading_changed(*, application: Application | int, reading: bool) -> Application:
     """Keep the application's status in step with its documents' reading.
 
@@ -126,7 +211,10 @@ def application_reading_changed(*, application: Application | int, reading: bool
         elif application.status in (Application.Status.PROCESSING, Application.Status.DRAFT):
             application.move_to(Application.Status.AWAITING_APPLICANT)
         if application.status != status:
-            application.save(update_fields=["status", "updated_at"])
-            if status == Application.Status.PROCESSING:
+            tell = status == Application.Status.PROCESSING and application.ready_notified_at is None
+            if tell:
+                application.ready_notified_at = timezone.now()
+            application.save(update_fields=["status", "ready_notified_at", "updated_at"])
+            if tell:
                 notify_documents_read(application=application)
     return application

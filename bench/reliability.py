@@ -291,7 +291,8 @@ class World:
 
         number = next(COUNTER)
         application = application or self.application()
-        data = pdf_bytes(pages) if pages else _stub_pdf(f"R-{os.getpid()}-{number}")
+        unique = f"R-{os.getpid()}-{number}"
+        data = pdf_bytes(pages, title=unique) if pages else _stub_pdf(unique)
         types = {t.key: t for t in document_types_sync()}
         return document_upload(
             application=application,

@@ -77,6 +77,14 @@ def original_upload_to(instance, filename: str) -> str:
     return f"originals/{instance.application_id}/{filename}"
 
 
+class DocumentManager(models.Manager):
+    """Documents still part of their application: a document the applicant removed is kept
+    (file, pages, values and their history, for the audit trail) but left out everywhere."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Document(models.Model):
     """One uploaded file of an application. The original is kept byte for byte."""
 
@@ -141,11 +149,23 @@ class Document(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Set once every page is rendered and stored; pages are stored a slice at a time before.
     ingested_at = models.DateTimeField(null=True, blank=True)
+    # The applicant removed it before submitting (review.services.document_remove).
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Every document, removed ones too (the base manager: a removed document's values still
+    # reach their document); ``objects``, the default, leaves removed ones out.
+    all_objects = models.Manager()
+    objects = DocumentManager()
+
     class Meta:
         ordering = ["created_at", "id"]
+        default_manager_name = "objects"
+        base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["status", "processing_started_at"]),
             models.Index(fields=["status", "sent_at"]),

@@ -92,6 +92,28 @@ def _document_event(action: str, document: Document, actor, **data) -> None:
     )
 
 
+def _refuse_duplicate(*, application_id: int, sha256: str, name: str, replacing=None) -> None:
+    """The same file (same sha256) twice in one application is refused, naming the earlier
+    upload: a second copy would be checked twice and raise every flag twice. Called under the
+    application's lock, so two copies sent at once cannot both pass."""
+    earlier = (
+        Document.objects.filter(application_id=application_id, sha256=sha256)
+        .exclude(pk=getattr(replacing, "pk", None))
+        .order_by("split_from_id", "created_at", "pk")
+        .first()
+    )
+    if earlier is None:
+        return
+    if earlier.split_from_id:
+        earlier = earlier.split_from
+    when = timezone.localtime(earlier.created_at).strftime("%b %-d, %Y")
+    raise UploadRejected(
+        "duplicate",
+        f"“{name}” was not added: it is the same file as “{earlier.original_name}”, which "
+        f"you uploaded on {when}. Each file is needed only once.",
+    )
+
+
 def document_upload(
     *, application, uploaded_file, actor, document_type: DocumentType | None = None
 ) -> Document:
@@ -112,6 +134,9 @@ def document_upload(
         # Decided under the application's row lock: an upload racing the submission either
         # lands before it (and is part of what was submitted) or is refused.
         application_lock_for_edit(application=application)
+        _refuse_duplicate(
+            application_id=application.pk, sha256=inspected.sha256, name=original_name
+        )
         document.save()
         _document_event(Action.DOCUMENT_ADDED, document, actor)
         application_documents_changed(application=application)
@@ -186,6 +211,12 @@ def document_replace(*, document: Document, uploaded_file, actor) -> Document:
     ]
     with _storing(document, data, inspected, original_name):
         application_lock_for_edit(application=document.application_id)
+        _refuse_duplicate(
+            application_id=document.application_id,
+            sha256=inspected.sha256,
+            name=original_name,
+            replacing=document,
+        )
         document.metadata = {**inspected.metadata, "replaced": replaced}
         _reset_for_reading(document)
         document.save()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, User
 from accounts.roles import staff_groups_ensure
@@ -16,7 +18,10 @@ from applications.models import Application
 from applications.services import application_create
 from extraction.catalog import document_types_sync
 from rules.services import rules_sync
-from samples.generate import generate_samples
+from samples.generate import expected_path, generate_samples
+
+# The pay stub rule's limit: older sample pay stubs are written again, dated near today.
+STALE_DAYS = 30
 
 # Fixed, printed on start: these accounts exist only in a demo database.
 DEMO_ACCOUNTS = (
@@ -24,6 +29,17 @@ DEMO_ACCOUNTS = (
     ("reviewer@demo.attest", "attest-reviewer", "Riley Chen", REVIEWERS_GROUP),
     ("admin@demo.attest", "attest-admin", "Avery Patel", ADMINS_GROUP),
 )
+
+
+def _samples_stale(samples_dir: Path, today) -> bool:
+    """Whether the newest sample pay stub is older than the 30 days the rules allow."""
+    dates = []
+    for path in samples_dir.glob("pay_stub_*.pdf"):
+        try:
+            dates.append(date.fromisoformat(path.stem.removeprefix("pay_stub_")[:10]))
+        except ValueError:
+            continue
+    return not dates or (today - max(dates)).days > STALE_DAYS
 
 
 @dataclass
@@ -73,6 +89,12 @@ def demo_setup(*, samples_dir: Path | None = None) -> DemoSetup:
         )
     samples_dir = samples_dir or Path(settings.VAR_DIR) / "samples"
     samples = sorted(samples_dir.glob("*.pdf")) + sorted(samples_dir.glob("*.png"))
-    if not samples:
-        samples = generate_samples(samples_dir)
+    today = timezone.localdate()
+    if not samples or _samples_stale(samples_dir, today):
+        # Dated relative to today, so that a demo application does not open with "Pay stub
+        # older than 30 days"; written again once they would.
+        for old in samples:
+            old.unlink(missing_ok=True)
+            expected_path(old).unlink(missing_ok=True)
+        samples = generate_samples(samples_dir, today=today)
     return DemoSetup(accounts, samples_dir, samples, application)

@@ -47,6 +47,7 @@ class QueueFilterForm(forms.Form):
         (Application.Status.CHANGES_REQUESTED, "Changes requested"),
         (Application.Status.APPROVED, "Approved"),
         (Application.Status.REJECTED, "Rejected"),
+        (Application.Status.WITHDRAWN, "Withdrawn"),
     ]
     ASSIGNED_CHOICES = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
 
@@ -59,6 +60,13 @@ class QueueFilterForm(forms.Form):
         ("info", "Info"),
     ]
 
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Reference, applicant's name or e-mail",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
     severity = forms.ChoiceField(
         label="Has open flag of severity", choices=SEVERITY_CHOICES, required=False

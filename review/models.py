@@ -18,6 +18,9 @@ class Decision(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind)
     note = models.TextField(blank=True)
+    # A request for changes: the applicant's answer in words, given when they submit again.
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

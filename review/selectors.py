@@ -49,22 +49,52 @@ def flag_get_for_staff(*, user, flag_id: int) -> Flag:
 SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
 
 
+# What the queue can list: everything a reviewer has been sent, never a draft.
+QUEUE_STATUSES = (
+    Application.Status.SUBMITTED,
+    Application.Status.IN_REVIEW,
+    Application.Status.CHANGES_REQUESTED,
+    Application.Status.APPROVED,
+    Application.Status.REJECTED,
+    # Withdrawn while a request for changes was with the applicant: submitted before.
+    Application.Status.WITHDRAWN,
+)
+
+
 def review_queue(
     *,
     status: str = "",
     assigned: str = "",
-    user=None,
+    user,
     severity: str = "",
     document_type: str = "",
+    q: str = "",
 ) -> QuerySet[Application]:
     """Submitted work, highest risk first, then the longest waiting.
 
     ``severity`` keeps applications with an open flag of that severity; ``document_type`` those
-    with a document of that type (by key). ``open_flag_counts`` adds the flag counts of a page.
+    with a document of that type (by key). ``q`` finds applications by reference, the name the
+    applicant stated or gave at sign-up, or their e-mail (parts of any, any case); with no
+    status chosen a search looks through decided applications too. Only what the user may see
+    (``applications_visible_to``) is ever listed. ``open_flag_counts`` adds the flag counts of
+    a page.
     """
-    statuses = [status] if status else [Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
-    queryset = Application.objects.filter(status__in=statuses)
-    if assigned == "me" and user is not None:
+    q = " ".join(q.split())[:100]
+    if status:
+        statuses = [status]
+    elif q:
+        statuses = list(QUEUE_STATUSES)
+    else:
+        statuses = [Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
+    queryset = applications_visible_to(user).filter(status__in=statuses, submitted_at__isnull=False)
+    if q:
+        queryset = queryset.filter(
+            Q(reference__icontains=q)
+            | Q(stated_name__icontains=q)
+            | Q(owner__full_name__icontains=q)
+            | Q(owner__email__icontains=q)
+        )
+    if assigned == "me":
         queryset = queryset.filter(assigned_to=user)
     elif assigned == "none":
         queryset = queryset.filter(assigned_to__isnull=True)

@@ -33,6 +33,7 @@ from extraction.grounding import locate
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, Field, FieldRevision
 from extraction.normalize import NormalizationError, normalize
+from extraction.progress import application_documents_changed
 from rules.models import Flag
 from rules.services import flags_refresh
 
@@ -87,9 +88,56 @@ def _lock_for_value_change(*, field: Field, actor, why: str) -> tuple[Applicatio
 
 def _normalized(field: Field, value: str) -> str:
     try:
-        return normalize(field.kind, value) if value else ""
+        normalized = normalize(field.kind, value) if value else ""
     except NormalizationError as error:
         raise ValidationError(str(error), code="invalid_value") from error
+    if normalized:
+        _check_range(field, value, normalized)
+    return normalized
+
+
+# How far from today a date of each era may plausibly lie, in years (before, after). A date of
+# birth is in the past; a pay date or a statement's period near today; an expiry ahead.
+DATE_ERAS = {"past": (120, 0), "recent": (30, 2), "future": (30, 30), "": (120, 30)}
+OLDEST_YEAR = 1900
+
+
+def _field_spec(field: Field) -> dict:
+    document_type = (
+        Document.objects.filter(pk=field.document_id)
+        .values_list("document_type__fields", flat=True)
+        .first()
+    )
+    return next((spec for spec in document_type or [] if spec.get("key") == field.key), {})
+
+
+def _check_range(field: Field, value: str, normalized: str) -> None:
+    """A value of the right kind that no document could show: a tax year of 20255, a pay date
+    in 2206. Refused with the range it must lie in."""
+    today = timezone.localdate()
+    if field.kind == "integer" and field.key.endswith("year"):
+        last = today.year + 1
+        if not (len(normalized) == 4 and OLDEST_YEAR <= int(normalized) <= last):
+            raise ValidationError(
+                f"{field.label} is a four-digit year from {OLDEST_YEAR} to {last}; "
+                f"“{value}” is not.",
+                code="out_of_range",
+            )
+    elif field.kind == "date":
+        before, after = DATE_ERAS.get(_field_spec(field).get("era", ""), DATE_ERAS[""])
+        first, last = max(today.year - before, OLDEST_YEAR), today.year + after
+        year = int(normalized[:4])
+        if after == 0 and normalized > today.isoformat():
+            raise ValidationError(
+                f"{field.label} cannot be in the future; “{value}” is after today.",
+                code="out_of_range",
+            )
+        if not first <= year <= last:
+            raise ValidationError(
+                f"{field.label} should fall between {first} and {last}; “{value}” does not. "
+                "Check the year on the document.",
+                code="out_of_range",
+            )
 
 
 def _value_event(*, field: Field, previous: str, value: str) -> dict:
@@ -121,7 +169,11 @@ def field_correct(*, field: Field, value: str, actor, reason: str = "") -> Field
         # Whether the actor may change it comes first: a refusal says so, not "bad date".
         application, role = _lock_for_value_change(field=field, actor=actor, why="a correction")
         if field.required and not value:
-            raise ValidationError(f"{field.label} is required on this document.", code="required")
+            raise ValidationError(
+                f"{field.label} cannot be left empty. If the document does not show it, choose "
+                "“Not on this document”; otherwise type the value shown on the page.",
+                code="required",
+            )
         normalized = _normalized(field, value)
         field = Field.objects.select_for_update().select_related("document").get(pk=field.pk)
         previous = field.value
@@ -279,6 +331,66 @@ def fields_marked_absent(field_ids) -> set[int]:
     )
 
 
+def document_remove(*, document: Document, actor, reason: str = "") -> Document:
+    """The applicant takes a document out of their application before submitting.
+
+    The document leaves the application (the lists, the checks, the submission, the review)
+    but is not deleted: its original file, pages, values and their history stay, because the
+    audit trail already holds its sha256 and every value a person touched; a retention job,
+    not this click, decides when stored files go. Recorded as ``document.removed`` with the
+    reason. Only a whole file that is not being read; a file split into parts goes with its
+    parts. Raises PermissionDenied (not the owner, submitted, documents locked by a request
+    for changes) or ValidationError (already removed, still being read, a part of a file).
+    """
+    reason = reason.strip()[:500]
+    with transaction.atomic():
+        application = application_lock(application=document.application_id)
+        if application.owner_id != actor.pk:
+            raise PermissionDenied("Only the applicant can remove their documents.")
+        application_lock_for_edit(application=application)
+        document = Document.all_objects.select_for_update().get(pk=document.pk)
+        if document.removed_at is not None:
+            raise ValidationError(
+                f"“{document.original_name}” was already removed. Nothing changed.",
+                code="already_removed",
+            )
+        if document.split_from_id:
+            raise ValidationError(
+                f"This part is one of several in “{document.split_from.original_name}”: "
+                "remove that whole file instead.",
+                code="part",
+            )
+        if not document.is_finished:
+            raise ValidationError(
+                f"“{document.original_name}” is still being read: remove it once it is read.",
+                code="reading",
+            )
+        now = timezone.now()
+        parts = list(Document.all_objects.select_for_update().filter(split_from=document))
+        for removed in (document, *parts):
+            removed.removed_at = now
+            removed.removed_by = actor
+            removed.save(update_fields=["removed_at", "removed_by", "updated_at"])
+        audit_record(
+            action=Action.DOCUMENT_REMOVED,
+            actor=actor,
+            role=Role.APPLICANT,
+            application=application,
+            subject=document,
+            data={
+                "name": document.original_name,
+                "sha256": document.sha256,
+                "size": document.size,
+                "parts": len(parts),
+                "reason": reason,
+                "file_kept": True,
+            },
+        )
+        application_documents_changed(application=application)
+        flags_refresh(application=application)
+    return document
+
+
 def application_submission_problems(application: Application) -> list[str]:
     """What still stands between the applicant and submitting, in plain words.
 
@@ -298,7 +410,9 @@ def application_submission_problems(application: Application) -> list[str]:
             problems.append(f"“{document.original_name}” could not be read: retry or replace it.")
         elif document.document_type_id is None:
             problems.append(f"Choose the type of “{document.original_name}”.")
-    fields = Field.objects.filter(document__application=application)
+    fields = Field.objects.filter(
+        document__application=application, document__removed_at__isnull=True
+    )
     empty_required = list(
         fields.filter(required=True, value="")
         .select_related("document")
@@ -323,7 +437,10 @@ def application_submission_problems(application: Application) -> list[str]:
     return problems
 
 
-def application_submit(*, application: Application, actor) -> Application:
+REPLY_MAX = 2000
+
+
+def application_submit(*, application: Application, actor, reply: str = "") -> Application:
     """The applicant hands the application to the reviewers; its documents and values are
     frozen from now on (every applicant write checks the status under the same row lock).
 
@@ -338,11 +455,30 @@ def application_submit(*, application: Application, actor) -> Application:
         if not application.applicant_can_edit and application.submitted_at is not None:
             return application
         application = application_lock_for_edit(application=application, documents=False)
+        answering = application.changes_scope is not None
         if application.status == Application.Status.CHANGES_REQUESTED:
             application.move_to(Application.Status.AWAITING_APPLICANT)
         problems = application_submission_problems(application)
         if problems:
             raise NotReady(problems, code="not_ready")
+        reply = reply.strip()
+        if len(reply) > REPLY_MAX:
+            raise ValidationError(
+                f"Keep the reply under {REPLY_MAX} characters ({len(reply)} now).",
+                code="reply_too_long",
+            )
+        if answering and reply:
+            # The answer belongs to the request it answers: the reviewer reads them together.
+            request = (
+                Decision.objects.select_for_update()
+                .filter(application=application, kind=Decision.Kind.REQUEST_CHANGES)
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            if request is not None:
+                request.reply = reply
+                request.replied_at = timezone.now()
+                request.save(update_fields=["reply", "replied_at"])
         application.move_to(Application.Status.SUBMITTED)
         application.submitted_at = timezone.now()
         application.changes_scope = None
@@ -356,7 +492,10 @@ def application_submit(*, application: Application, actor) -> Application:
             subject=application,
             data={
                 "documents": application.documents.count(),
-                "values": Field.objects.filter(document__application=application).count(),
+                "values": Field.objects.filter(
+                    document__application=application, document__removed_at__isnull=True
+                ).count(),
+                **({"reply": reply} if answering else {}),
             },
         )
     return application
@@ -515,7 +654,9 @@ def application_decide(
         changes = application_changes(application=application, version=version)
         if changes:
             raise StaleVersion(changes)
-        fields = Field.objects.filter(document__application=application)
+        fields = Field.objects.filter(
+            document__application=application, document__removed_at__isnull=True
+        )
         reopened: list[int] = []
         if kind == Decision.Kind.APPROVE:
             _assert_approvable(application, fields, note, confirm_open_flags)

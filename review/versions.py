@@ -30,9 +30,9 @@ def application_snapshot(*, application: Application) -> dict:
     documents = Document.objects.filter(application=application).values_list(
         "pk", "original_name", "status", "document_type_id"
     )
-    fields = Field.objects.filter(document__application=application).values_list(
-        "pk", "value", "status"
-    )
+    fields = Field.objects.filter(
+        document__application=application, document__removed_at__isnull=True
+    ).values_list("pk", "value", "status")
     flags = (
         Flag.objects.filter(application=application)
         .exclude(rule_key__startswith=RULE_ERROR_PREFIX)

@@ -436,7 +436,7 @@ class FlagNotOpen(ValidationError):
 
 def _flag_state(flag: Flag) -> str:
     when = (
-        timezone.localtime(flag.resolved_at).strftime("%b %-d, %Y, %-I:%M %p")
+        timezone.localtime(flag.resolved_at).strftime("%b %-d, %Y, %H:%M %Z")
         if (flag.resolved_at)
         else ""
     )
@@ -496,6 +496,74 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
     return flag
 
 
+def flags_waive(*, application: Application | int, flag_ids, actor, note: str) -> list[Flag]:
+    """A reviewer waives several flags of one application with one note.
+
+    All or nothing, under the application's lock and the same claim rules as ``flag_waive``:
+    when any chosen flag is no longer open (a page opened before someone else's waiver, or the
+    same form sent twice) or no longer exists, nothing is waived and the message names each.
+    Every waiver is its own audit event in the reviewer's name, with the shared note.
+    """
+    if not actor.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied("Only reviewers can waive flags.")
+    note = note.strip()
+    wanted = sorted({int(flag_id) for flag_id in flag_ids})
+    if not wanted:
+        raise ValidationError("Choose the flags to waive.", code="none_chosen")
+    if not note:
+        raise ValidationError(
+            "Write a note saying why these flags can be waived.", code="note_required"
+        )
+    application_id = application if isinstance(application, int) else application.pk
+    with transaction.atomic():
+        locked = application_lock_for_staff(application=application_id, actor=actor, why="a waiver")
+        flags = list(
+            Flag.objects.select_for_update(of=("self",))
+            .select_related("resolved_by")
+            .filter(application_id=locked.pk, pk__in=wanted)
+            .exclude(rule_key__startswith=RULE_ERROR_PREFIX)
+            .order_by("pk")
+        )
+        problems = [
+            f"“{flag.title}”: {_flag_state(flag)}"
+            for flag in flags
+            if flag.status != Flag.Status.OPEN
+        ]
+        missing = len(wanted) - len(flags)
+        if missing:
+            gone = "flag no longer exists" if missing == 1 else "flags no longer exist"
+            problems.append(f"{missing} chosen {gone}.")
+        if problems:
+            raise FlagNotOpen(
+                "Nothing was waived: the page was older than the flags. " + " ".join(problems),
+                code="not_open",
+            )
+        now = timezone.now()
+        for flag in flags:
+            flag.move_to(Flag.Status.WAIVED)
+            flag.note = note
+            flag.resolved_by = actor
+            flag.resolved_at = now
+            flag.save()
+        _risk_score_update(locked)
+        for flag in flags:
+            audit_record(
+                action=Action.FLAG_WAIVED,
+                actor=actor,
+                role=actor_role(actor),
+                application=locked,
+                subject=flag,
+                data={
+                    "rule": flag.rule_key,
+                    "title": flag.title,
+                    "severity": flag.severity,
+                    "note": note,
+                    "together_with": len(flags),
+                },
+            )
+    return flags
+
+
 def flag_reopen(*, flag: Flag, actor, note: str) -> Flag:
     """Staff open a waived or resolved flag again, saying why; it counts towards the risk
     again. The earlier waiver stays in the trail. Same claim rules as ``flag_waive``."""
@@ -536,6 +604,7 @@ __all__ = [
     "flag_reopen",
     "flag_waive",
     "flags_refresh",
+    "flags_waive",
     "rule_create",
     "rule_disable",
     "rule_enable",

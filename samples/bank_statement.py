@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .layout import (
@@ -19,6 +19,8 @@ from .layout import (
 )
 from .payroll import Paycheck
 
+ZERO = timedelta(0)
+
 
 @dataclass(frozen=True)
 class Transaction:
@@ -27,43 +29,77 @@ class Transaction:
     amount: Decimal  # positive for deposits, negative for withdrawals
 
 
-def january_transactions(rng: random.Random, checks: list[Paycheck], power_bill: Decimal):
+# The statement's month as first written; ``shift`` moves every date by whole weeks.
+PERIOD = (date(2026, 1, 1), date(2026, 1, 31))
+
+
+def january_transactions(
+    rng: random.Random, checks: list[Paycheck], power_bill: Decimal, shift: timedelta = ZERO
+):
     def spend(low: int, high: int) -> Decimal:
         return -Decimal(rng.randint(low * 100, high * 100)) / 100
 
     items = [
-        Transaction(date(2026, 1, 2), "ACH DEBIT COLUMBUS PROPERTY MGMT RENT", Decimal("-1450.00")),
-        Transaction(date(2026, 1, 3), "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)),
-        Transaction(date(2026, 1, 5), "RECURRING CARD NETFLIX.COM", Decimal("-15.49")),
-        Transaction(date(2026, 1, 6), "POS PURCHASE SHELL OIL 57442 COLUMBUS OH", spend(30, 55)),
-        Transaction(date(2026, 1, 8), "ACH DEBIT EVERGREEN POWER & LIGHT", -power_bill),
-        Transaction(date(2026, 1, 9), "POS PURCHASE TARGET T-1187 COLUMBUS OH", spend(25, 90)),
-        Transaction(date(2026, 1, 10), "ATM WITHDRAWAL 1200 N HIGH ST", Decimal("-60.00")),
-        Transaction(date(2026, 1, 12), "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)),
-        Transaction(date(2026, 1, 13), "ONLINE TRANSFER TO SAVINGS XXXX7730", Decimal("-200.00")),
-        Transaction(date(2026, 1, 14), "ACH DEBIT STATE FARM INSURANCE", Decimal("-128.40")),
-        Transaction(date(2026, 1, 15), "POS PURCHASE CHIPOTLE 2231 COLUMBUS OH", spend(10, 25)),
+        Transaction(
+            date(2026, 1, 2) + shift, "ACH DEBIT COLUMBUS PROPERTY MGMT RENT", Decimal("-1450.00")
+        ),
+        Transaction(
+            date(2026, 1, 3) + shift, "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)
+        ),
+        Transaction(date(2026, 1, 5) + shift, "RECURRING CARD NETFLIX.COM", Decimal("-15.49")),
+        Transaction(
+            date(2026, 1, 6) + shift, "POS PURCHASE SHELL OIL 57442 COLUMBUS OH", spend(30, 55)
+        ),
+        Transaction(date(2026, 1, 8) + shift, "ACH DEBIT EVERGREEN POWER & LIGHT", -power_bill),
+        Transaction(
+            date(2026, 1, 9) + shift, "POS PURCHASE TARGET T-1187 COLUMBUS OH", spend(25, 90)
+        ),
+        Transaction(date(2026, 1, 10) + shift, "ATM WITHDRAWAL 1200 N HIGH ST", Decimal("-60.00")),
+        Transaction(
+            date(2026, 1, 12) + shift, "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)
+        ),
+        Transaction(
+            date(2026, 1, 13) + shift, "ONLINE TRANSFER TO SAVINGS XXXX7730", Decimal("-200.00")
+        ),
+        Transaction(
+            date(2026, 1, 14) + shift, "ACH DEBIT STATE FARM INSURANCE", Decimal("-128.40")
+        ),
+        Transaction(
+            date(2026, 1, 15) + shift, "POS PURCHASE CHIPOTLE 2231 COLUMBUS OH", spend(10, 25)
+        ),
     ]
     items += [
         Transaction(c.pay_date, "DIRECT DEPOSIT NORTHWIND LOGISTICS PAYROLL", c.net) for c in checks
     ]
     items += [
-        Transaction(date(2026, 1, 19), "POS PURCHASE SHELL OIL 57442 COLUMBUS OH", spend(30, 55)),
-        Transaction(date(2026, 1, 20), "ACH DEBIT SPECTRUM INTERNET", Decimal("-79.99")),
-        Transaction(date(2026, 1, 21), "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)),
-        Transaction(date(2026, 1, 22), "VENMO PAYMENT 1029384756", spend(20, 80)),
-        Transaction(date(2026, 1, 24), "POS PURCHASE HOME DEPOT 3802 COLUMBUS OH", spend(20, 120)),
-        Transaction(date(2026, 1, 26), "ACH DEBIT AT&T WIRELESS", Decimal("-65.00")),
-        Transaction(date(2026, 1, 27), "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)),
-        Transaction(date(2026, 1, 28), "ZELLE FROM M RIVERA", Decimal("150.00")),
-        Transaction(date(2026, 1, 29), "POS PURCHASE PANERA BREAD 601 COLUMBUS OH", spend(10, 25)),
-        Transaction(date(2026, 1, 31), "INTEREST PAYMENT", Decimal("0.42")),
+        Transaction(
+            date(2026, 1, 19) + shift, "POS PURCHASE SHELL OIL 57442 COLUMBUS OH", spend(30, 55)
+        ),
+        Transaction(date(2026, 1, 20) + shift, "ACH DEBIT SPECTRUM INTERNET", Decimal("-79.99")),
+        Transaction(
+            date(2026, 1, 21) + shift, "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)
+        ),
+        Transaction(date(2026, 1, 22) + shift, "VENMO PAYMENT 1029384756", spend(20, 80)),
+        Transaction(
+            date(2026, 1, 24) + shift, "POS PURCHASE HOME DEPOT 3802 COLUMBUS OH", spend(20, 120)
+        ),
+        Transaction(date(2026, 1, 26) + shift, "ACH DEBIT AT&T WIRELESS", Decimal("-65.00")),
+        Transaction(
+            date(2026, 1, 27) + shift, "POS PURCHASE KROGER #0512 COLUMBUS OH", spend(60, 140)
+        ),
+        Transaction(date(2026, 1, 28) + shift, "ZELLE FROM M RIVERA", Decimal("150.00")),
+        Transaction(
+            date(2026, 1, 29) + shift, "POS PURCHASE PANERA BREAD 601 COLUMBUS OH", spend(10, 25)
+        ),
+        Transaction(date(2026, 1, 31) + shift, "INTEREST PAYMENT", Decimal("0.42")),
     ]
     return sorted(items, key=lambda t: t.day)
 
 
-def bank_statement_pdf(opening: Decimal, transactions: list[Transaction]) -> bytes:
-    start, end = date(2026, 1, 1), date(2026, 1, 31)
+def bank_statement_pdf(
+    opening: Decimal, transactions: list[Transaction], shift: timedelta = ZERO
+) -> bytes:
+    start, end = PERIOD[0] + shift, PERIOD[1] + shift
     deposits = sum((t.amount for t in transactions if t.amount > 0), Decimal("0"))
     withdrawals = -sum((t.amount for t in transactions if t.amount < 0), Decimal("0"))
     closing = opening + deposits - withdrawals
@@ -150,7 +186,9 @@ def bank_statement_pdf(opening: Decimal, transactions: list[Transaction]) -> byt
     return bytes(pdf.output())
 
 
-def bank_statement_expected(opening: Decimal, transactions: list[Transaction]) -> dict:
+def bank_statement_expected(
+    opening: Decimal, transactions: list[Transaction], shift: timedelta = ZERO
+) -> dict:
     deposits = sum((t.amount for t in transactions if t.amount > 0), Decimal("0"))
     withdrawals = -sum((t.amount for t in transactions if t.amount < 0), Decimal("0"))
     return {
@@ -159,8 +197,8 @@ def bank_statement_expected(opening: Decimal, transactions: list[Transaction]) -
             "account_holder": APPLICANT,
             "bank_name": BANK,
             "account_number": "441700932281",
-            "statement_start": "2026-01-01",
-            "statement_end": "2026-01-31",
+            "statement_start": (PERIOD[0] + shift).isoformat(),
+            "statement_end": (PERIOD[1] + shift).isoformat(),
             "opening_balance": f"{opening:.2f}",
             "total_deposits": f"{deposits:.2f}",
             "total_withdrawals": f"{withdrawals:.2f}",

@@ -22,10 +22,14 @@ PAY_STUB_VALUES = {
 }
 
 
-def pdf_bytes(pages: int = 1, *, password: str = "") -> bytes:
+def pdf_bytes(pages: int = 1, *, password: str = "", title: str = "") -> bytes:
+    """Blank pages; a ``title`` makes the file (and its sha256) differ from the others, for
+    several uploads to one application, which takes each file only once."""
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=612, height=792)
+    if title:
+        writer.add_metadata({"/Title": title})
     if password:
         writer.encrypt(user_password=password, owner_password=password + "-owner")
     buffer = io.BytesIO()

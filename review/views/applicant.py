@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +15,12 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import Role
 from applications.selectors import application_get_for_user
-from applications.services import application_create
+from applications.services import (
+    STATED_FIELDS,
+    application_create,
+    application_stated_update,
+    application_withdraw,
+)
 from core.states import InvalidTransition
 from extraction.models import Document, DocumentType, Field, FieldRevision
 from extraction.selectors import document_get_for_user
@@ -34,6 +39,7 @@ from ..selectors import application_list_for_owner, field_get_for_user
 from ..services import (
     application_submission_problems,
     application_submit,
+    document_remove,
     field_confirm,
     field_correct,
     field_mark_absent,
@@ -80,8 +86,6 @@ def application_list(request):
 def _document_in(application, request, document_id) -> Document:
     document = document_get_for_user(user=request.user, document_id=_int(document_id))
     if document.application_id != application.pk:
-        from django.http import Http404
-
         raise Http404("No such document.")
     return document
 
@@ -154,10 +158,35 @@ def _application_detail(request, application_id: int):
     upload_errors: list[str] = []
     document_errors: dict[int, str] = {}
     submit_errors: list[str] = []
+    stated_form = None
     if request.method == "POST":
         if application.owner_id != request.user.pk:
             raise PermissionDenied("Only the applicant can change this application.")
-        if "upload" in request.POST or upload_refusals(request):
+        if "withdraw" in request.POST:
+            try:
+                application_withdraw(
+                    application=application,
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
+                )
+            except PermissionDenied as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, f"Application {application.reference} is withdrawn.")
+            return redirect("application_detail", application_id=application.pk)
+        if "edit_stated" in request.POST:
+            stated_form = ApplicationCreateForm(request.POST, prefix="stated")
+            if stated_form.is_valid():
+                try:
+                    application_stated_update(
+                        application=application, actor=request.user, **stated_form.cleaned_data
+                    )
+                except PermissionDenied as error:
+                    messages.error(request, error_text(error))
+                else:
+                    messages.success(request, "What you told us is saved.")
+                return redirect("application_detail", application_id=application.pk)
+        elif "upload" in request.POST or upload_refusals(request):
             upload_errors = _upload(request, application, upload_form)
             application = application_get_for_user(user=request.user, application_id=application_id)
             if upload_errors and not application.applicant_can_change_documents:
@@ -172,6 +201,25 @@ def _application_detail(request, application_id: int):
                 return JsonResponse({"errors": upload_errors}, status=400 if upload_errors else 200)
             if not upload_errors:
                 return redirect("application_detail", application_id=application.pk)
+        elif "remove" in request.POST:
+            document = Document.all_objects.filter(
+                pk=_int(request.POST["remove"]), application=application
+            ).first()
+            if document is None:
+                raise Http404("No such document.")
+            try:
+                document_remove(
+                    document=document, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(
+                    request,
+                    f"“{document.original_name}” is removed from this application. "
+                    "It is kept in the application's history.",
+                )
+            return redirect("application_detail", application_id=application.pk)
         elif "retry" in request.POST:
             document = _document_in(application, request, request.POST["retry"])
             try:
@@ -244,7 +292,11 @@ def _application_detail(request, application_id: int):
         elif "submit" in request.POST:
             was_editable = application.applicant_can_edit
             try:
-                application = application_submit(application=application, actor=request.user)
+                application = application_submit(
+                    application=application,
+                    actor=request.user,
+                    reply=request.POST.get("reply", ""),
+                )
             except ValidationError as error:
                 submit_errors = error.messages
             except PermissionDenied as error:
@@ -287,8 +339,21 @@ def _application_detail(request, application_id: int):
             .select_related("document")
             .order_by("document__created_at", "document_id", "position", "pk")
         )
+    can_edit_stated = (
+        application.owner_id == request.user.pk
+        and application.applicant_can_edit
+        and application.submitted_at is None
+        and application.changes_scope is None
+    )
+    if can_edit_stated and stated_form is None:
+        stated_form = ApplicationCreateForm(
+            prefix="stated",
+            initial={name: getattr(application, name) for name in STATED_FIELDS},
+        )
     context.update(
         {
+            "can_edit_stated": can_edit_stated,
+            "stated_form": stated_form,
             "upload_form": upload_form,
             "upload_errors": upload_errors,
             "submit_errors": submit_errors,
@@ -311,7 +376,7 @@ def applicant_changes(application) -> list[Field]:
     document), each with ``reason``: what the summary before submitting lists."""
     applicant_revisions = FieldRevision.objects.filter(role=Role.APPLICANT).order_by("-number")
     fields = list(
-        Field.objects.filter(document__application=application)
+        Field.objects.filter(document__application=application, document__removed_at__isnull=True)
         .exclude(value=F("machine_value"))
         .select_related("document")
         .prefetch_related(Prefetch("revisions", queryset=applicant_revisions))
@@ -386,7 +451,21 @@ def _page_number(requested: int, pages, fields) -> int:
     return numbers[0] if numbers else 0
 
 
-def _render_document(request, document, *, errors=None, typed=None, page_number=None):
+def _last_reasons(field_ids) -> dict[int, str]:
+    """The reason the applicant gave with their latest change of each field, if they gave one,
+    so that a saved reason stays in view beside its value."""
+    last: dict[int, str] = {}
+    rows = (
+        FieldRevision.objects.filter(field_id__in=list(field_ids), role=Role.APPLICANT)
+        .order_by("field_id", "number")
+        .values_list("field_id", "reason")
+    )
+    for field_id, reason in rows:
+        last[field_id] = reason
+    return {field_id: reason for field_id, reason in last.items() if reason}
+
+
+def _render_document(request, document, *, errors=None, typed=None, page_number=None, reasons=None):
     application = document.application
     is_owner = application.owner_id == request.user.pk
     editable = is_owner and application.applicant_can_edit
@@ -395,9 +474,14 @@ def _render_document(request, document, *, errors=None, typed=None, page_number=
     fields = list(document.fields.select_related("page"))
     errors = errors or {}
     typed = typed or {}
-    empty_required = [f.pk for f in fields if f.required and not f.value]
-    absent = fields_marked_absent(empty_required) if empty_required else set()
+    # Any value may be "not on this document", required or not.
+    empty = [f.pk for f in fields if not f.value]
+    absent = fields_marked_absent(empty) if empty else set()
+    last_reasons = _last_reasons(f.pk for f in fields) if is_owner else {}
+    reasons = reasons or {}
     for field in fields:
+        field.last_reason = last_reasons.get(field.pk, "")
+        field.typed_reason = reasons.get(field.pk, "")
         field.error = errors.get(field.pk, "")
         field.typed = typed.get(field.pk)
         field.absent = field.pk in absent
@@ -514,6 +598,8 @@ def field_update(request, field_id: int):
         field.error = error
         field.typed = typed if error else None
         field.absent = bool(fields_marked_absent([field.pk])) if not field.value else False
+        field.last_reason = _last_reasons([field.pk]).get(field.pk, "")
+        field.typed_reason = reason if error else ""
         application = field.document.application
         field.editable = application.applicant_can_change_field(field.pk)
         decorate_field(field, show_real_value=True)
@@ -536,6 +622,7 @@ def field_update(request, field_id: int):
             errors={field.pk: error},
             typed={field.pk: typed},
             page_number=page_number,
+            reasons={field.pk: reason},
         )
     messages.success(request, f"{field.label}: saved.")
     return redirect(anchor)

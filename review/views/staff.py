@@ -17,7 +17,7 @@ from applications.selectors import application_get_for_user
 from core.states import InvalidTransition
 from extraction.models import Field, FieldRevision
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
-from rules.services import flag_reopen, flag_waive
+from rules.services import flag_reopen, flag_waive, flags_waive
 
 from ..forms import AssignForm, QueueFilterForm
 from ..models import Decision
@@ -76,7 +76,9 @@ def review_queue_view(request):
     """Submitted applications, highest risk first; filters by status and assignee."""
     form = QueueFilterForm(request.GET or None)
     filters = {}
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        # A filter that is not one of the choices is left out; the others still apply.
+        form.is_valid()
         filters = {name: value for name, value in form.cleaned_data.items() if value}
     queryset = review_queue(user=request.user, **filters)
     page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
@@ -102,8 +104,23 @@ def review_queue_view(request):
             "form": form,
             "page_obj": page_obj,
             "querystring": querystring.urlencode(),
+            "search": filters.get("q", ""),
             "nav": "queue",
         },
+    )
+
+
+# Open flags first, the most severe first, then in the order of their documents and fields.
+SEVERITY_RANK = {level: rank for rank, level in enumerate(SEVERITIES)}
+
+
+def _flag_order(flag) -> tuple:
+    return (
+        flag.status != Flag.Status.OPEN,
+        SEVERITY_RANK.get(flag.severity, len(SEVERITY_RANK)),
+        flag.document_id or 0,
+        flag.field.position if flag.field_id else -1,
+        flag.pk,
     )
 
 
@@ -143,10 +160,11 @@ def _review_context(request, application, *, field_errors, typed, flag_errors) -
     )
     # A rule that failed to run is the admins' to fix (on the rule's page), not a finding
     # about the applicant, so the reviewer does not see it here.
-    flags = list(
-        application.flags.exclude(rule_key__startswith=RULE_ERROR_PREFIX)
-        .select_related("field", "document", "resolved_by")
-        .order_by("status", "-created_at")
+    flags = sorted(
+        application.flags.exclude(rule_key__startswith=RULE_ERROR_PREFIX).select_related(
+            "field", "document", "resolved_by"
+        ),
+        key=_flag_order,
     )
     for flag in flags:
         flag.icon = SEVERITY_ICONS.get(flag.severity, "●")
@@ -251,6 +269,8 @@ def _review_application(request, application):
     typed: dict[int, str] = {}
     flag_errors: dict[int, str] = {}
     decide_error = ""
+    bulk_error = bulk_note = ""
+    bulk_chosen: set[int] = set()
     changes: list[str] = []
     note = ""
     if request.method == "POST":
@@ -312,7 +332,29 @@ def _review_application(request, application):
                     request, f"{application.reference} is assigned to {assignee or 'nobody'}."
                 )
             return redirect("review_application", application_id=application.pk)
-        if "waive" in request.POST:
+        if "waive_selected" in request.POST:
+            try:
+                waived = flags_waive(
+                    application=application,
+                    flag_ids=_int_list(request.POST.getlist("flag")),
+                    actor=request.user,
+                    note=request.POST.get("note", ""),
+                )
+            except PermissionDenied as error:
+                # Someone else's claim, or a decided application: the form is not on the page
+                # as it is now, so the message goes on top of it.
+                messages.error(request, error_text(error))
+                return redirect("review_application", application_id=application.pk)
+            except ValidationError as error:
+                bulk_error = error_text(error)
+                bulk_note = request.POST.get("note", "")
+                bulk_chosen = set(_int_list(request.POST.getlist("flag")))
+            else:
+                messages.success(
+                    request, f"{len(waived)} flag{'' if len(waived) == 1 else 's'} waived."
+                )
+                return redirect("review_application", application_id=application.pk)
+        elif "waive" in request.POST:
             flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["waive"]))
             if flag.application_id != application.pk:
                 raise Http404("No such flag.")
@@ -390,5 +432,14 @@ def _review_application(request, application):
     context = _review_context(
         request, application, field_errors=field_errors, typed=typed, flag_errors=flag_errors
     )
-    context.update({"decide_error": decide_error, "changes": changes, "note": note})
+    context.update(
+        {
+            "decide_error": decide_error,
+            "changes": changes,
+            "note": note,
+            "bulk_error": bulk_error,
+            "bulk_note": bulk_note,
+            "bulk_chosen": bulk_chosen,
+        }
+    )
     return render(request, "review/application.html", context)

@@ -9,10 +9,27 @@
     if (!fieldId) return;
     document.querySelectorAll('[data-box-for="' + fieldId + '"]').forEach(function (box) {
       box.classList.add("is-active");
-      if (box.scrollIntoView && !isVisible(box)) box.scrollIntoView({ block: "center", behavior: "smooth" });
+      reveal(box);
     });
     var row = document.querySelector('[data-field="' + fieldId + '"]');
     if (row) row.classList.add("is-active");
+  }
+
+  // Bring a box into view inside the page column's own scrolling boxes (zoomed page, the
+  // reviewer's column of pages) without moving the window, so the value a person is looking
+  // at stays where it is. Only where the page column does not stay in view (a phone, where
+  // the page sits above the values) does the window move to the box.
+  function reveal(el) {
+    var sticky = false;
+    for (var node = el.parentElement; node && node !== document.body; node = node.parentElement) {
+      var style = window.getComputedStyle(node);
+      if (style.position === "sticky") sticky = true;
+      if (!/(auto|scroll)/.test(style.overflowY + style.overflowX)) continue;
+      var r = el.getBoundingClientRect(), c = node.getBoundingClientRect();
+      if (r.top < c.top || r.bottom > c.bottom) node.scrollTop += (r.top - c.top) - (c.height - r.height) / 2;
+      if (r.left < c.left || r.right > c.right) node.scrollLeft += (r.left - c.left) - (c.width - r.width) / 2;
+    }
+    if (!sticky && el.scrollIntoView && !isVisible(el)) el.scrollIntoView({ block: "center", behavior: "smooth" });
   }
 
   function isVisible(el) {
@@ -210,7 +227,14 @@
     var link = event.target.closest && event.target.closest("[data-jump-field]");
     if (!link) return;
     var id = link.getAttribute("data-jump-field");
-    window.setTimeout(function () { setActive(id); }, 0);
+    var row = document.getElementById("field-" + id);
+    if (!row) return;
+    // "Go to" brings the value's row into view (centred) and its box into view in the page
+    // column beside it; the address keeps the field, so a reload comes back to it.
+    event.preventDefault();
+    if (window.history && history.replaceState) history.replaceState(null, "", "#field-" + id);
+    if (!isVisible(row)) row.scrollIntoView({ block: "center" });
+    setActive(id);
   });
   function activateFromHash() {
     var match = /^#field-(\d+)$/.exec(window.location.hash);
@@ -292,7 +316,7 @@
     if (row) row.classList.add("is-active");
     document.querySelectorAll('[data-row-box="' + rowId + '"]').forEach(function (box) {
       box.classList.add("is-active");
-      if (box.scrollIntoView && !isVisible(box)) box.scrollIntoView({ block: "center", behavior: "smooth" });
+      reveal(box);
     });
   }
   document.addEventListener("focusin", function (event) {

@@ -8,8 +8,14 @@ from extraction.models import Document, ExtractionRun
 from extraction.selectors import document_cost
 from tests.builders import PAY_STUB_VALUES
 from tests.extraction.conftest import text_pdf, upload_and_read
+from tests.factories import ApplicationFactory
 
 STUB = text_pdf(["EARNINGS STATEMENT", "Net pay 1,987.60"])
+
+
+def _another(application):
+    """Another application of the same person: one application takes a file only once."""
+    return ApplicationFactory(owner=application.owner, status=application.status)
 
 
 def test_the_same_file_of_the_same_type_reuses_the_earlier_reading(
@@ -19,7 +25,9 @@ def test_the_same_file_of_the_same_type_reuses_the_earlier_reading(
     fake_llm.expect(PAY_STUB_VALUES)
     first = upload_and_read(applicant_application, STUB, document_type=shipped_types["pay_stub"])
 
-    second = upload_and_read(applicant_application, STUB, document_type=shipped_types["pay_stub"])
+    second = upload_and_read(
+        _another(applicant_application), STUB, document_type=shipped_types["pay_stub"]
+    )
 
     assert len(fake_llm.requests) == 1
     assert second.status == Document.Status.EXTRACTED
@@ -42,10 +50,10 @@ def test_another_model_or_type_version_reads_again(
     upload_and_read(applicant_application, STUB, document_type=pay_stub)
 
     llm_settings.LLM_MODEL = "gpt-4.1-mini"
-    upload_and_read(applicant_application, STUB, document_type=pay_stub)
+    upload_and_read(_another(applicant_application), STUB, document_type=pay_stub)
     pay_stub.version += 1
     pay_stub.save()
-    third = upload_and_read(applicant_application, STUB, document_type=pay_stub)
+    third = upload_and_read(_another(applicant_application), STUB, document_type=pay_stub)
 
     assert len(fake_llm.requests) == 3
     assert third.runs.get().cached_from is None

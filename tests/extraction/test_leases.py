@@ -3,6 +3,7 @@ refused. Real threads and processes, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
@@ -30,10 +31,14 @@ def openai_settings(llm_settings, fake_llm):
     return llm_settings
 
 
+UPLOADS = itertools.count()
+
+
 def upload_pay_stub(application, shipped_types, data: bytes | None = None) -> Document:
+    # Each file distinct: one application takes a file only once.
     return document_upload(
         application=application,
-        uploaded_file=upload("stub.pdf", data or pdf_bytes()),
+        uploaded_file=upload("stub.pdf", data or pdf_bytes(title=f"stub-{next(UPLOADS)}")),
         actor=application.owner,
         document_type=shipped_types["pay_stub"],
     )

@@ -28,7 +28,7 @@ from review.services import (
 )
 from review.versions import application_version
 from rules.models import Flag, Severity
-from rules.services import flag_waive
+from rules.services import flag_waive, flags_waive
 from tests.builders import pdf_bytes, upload
 from tests.factories import (
     ApplicationFactory,
@@ -198,6 +198,56 @@ def waive_vs_claim(people: People) -> tuple[str, str | None]:
     return label, None
 
 
+def waive_several_twice(people: People) -> tuple[str, str | None]:
+    """The same "waive the ticked flags" form sent twice at once (a double click): one
+    request waives them all, the other is refused; one waiver event per flag."""
+    application = _application(people, submitted=True)
+    application_claim(application=application, reviewer=people.reviewer)
+    ids = [FlagFactory(application=application, severity=Severity.LOW).pk for _ in range(3)]
+
+    def waive():
+        return flags_waive(
+            application=application, flag_ids=ids, actor=people.reviewer, note="Known scans"
+        )
+
+    outcomes = race(waive, waive)
+    label = _kinds(outcomes)
+    if problem := _unexpected(outcomes):
+        return label, problem
+    if sorted(kind for kind, _ in outcomes) != ["ok", "refused"]:
+        return label, f"expected one waiver and one refusal, got {label}"
+    events = AuditEvent.objects.filter(application_id=application.pk, action=Action.FLAG_WAIVED)
+    if events.count() != len(ids):
+        return label, f"{events.count()} waiver events for {len(ids)} flags"
+    return label, None
+
+
+def waive_several_vs_claim(people: People) -> tuple[str, str | None]:
+    """One reviewer claims while another waives several flags from a page opened before: all
+    the flags are waived by the claim's holder, or none is."""
+    application = _application(people, submitted=True)
+    ids = [FlagFactory(application=application, severity=Severity.MEDIUM).pk for _ in range(2)]
+    outcomes = race(
+        lambda: application_claim(application=application, reviewer=people.reviewer),
+        lambda: flags_waive(
+            application=application, flag_ids=ids, actor=people.other, note="Seen them"
+        ),
+    )
+    label = _kinds(outcomes)
+    if problem := _unexpected(outcomes):
+        return label, problem
+    if all(kind == "ok" for kind, _ in outcomes):
+        return label, "both the claim and the waivers succeeded"
+    application.refresh_from_db()
+    statuses = set(Flag.objects.filter(pk__in=ids).values_list("status", flat=True))
+    if len(statuses) != 1:
+        return label, "some flags waived, some not"
+    waivers = Flag.objects.filter(pk__in=ids, status=Flag.Status.WAIVED)
+    if waivers.exclude(resolved_by_id=application.assigned_to_id).exists():
+        return label, "waived by someone who does not hold the claim"
+    return label, None
+
+
 def two_reviewers_decide(people: People) -> tuple[str, str | None]:
     """Two reviewers decide an unclaimed application at once: exactly one decision stands,
     made by the one who holds the claim."""
@@ -231,6 +281,8 @@ RACES: dict[str, Callable[[People], tuple[str, str | None]]] = {
     "upload vs submit": upload_vs_submit,
     "correction vs approve": correction_vs_approve,
     "waive vs claim": waive_vs_claim,
+    "waive several, sent twice": waive_several_twice,
+    "waive several vs claim": waive_several_vs_claim,
     "two reviewers decide": two_reviewers_decide,
 }
 

@@ -20,7 +20,7 @@ from review.services import (
 )
 from review.versions import application_snapshot, application_version
 from rules.models import Flag, Severity
-from rules.services import flag_reopen, flag_waive
+from rules.services import flag_reopen, flag_waive, flags_waive
 from tests.factories import FlagFactory, ReviewerFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,11 @@ def _waive(application, actor):
     flag_waive(flag=flag, actor=actor, note="Known bonus")
 
 
+def _waive_several(application, actor):
+    flags = application.flags.filter(status=Flag.Status.OPEN).values_list("pk", flat=True)
+    flags_waive(application=application, flag_ids=list(flags), actor=actor, note="Known bonus")
+
+
 def _reopen_flag(application, actor):
     flag = application.flags.get(title="Waived one")
     flag_reopen(flag=flag, actor=actor, note="Statement is from the wrong month")
@@ -77,6 +82,7 @@ def _decide(kind, **extra):
 WRITES = {
     "correct": _correct,
     "waive": _waive,
+    "waive_several": _waive_several,
     "reopen_flag": _reopen_flag,
     "request_changes": _decide("request_changes", allow_uploads=True),
     "approve": _decide("approve"),

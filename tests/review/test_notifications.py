@@ -63,3 +63,25 @@ def test_the_applicant_is_told_of_a_request_for_changes_with_the_reviewers_note(
         )
     assert "please update" in mail.outbox[-1].subject
     assert "Please add your W-2 for 2025." in mail.outbox[-1].body
+
+
+def test_one_ready_to_check_mail_per_application_not_per_upload_batch(
+    application, shipped_types, django_capture_on_commit_callbacks
+):
+    """Three batches uploaded one after another, each read: the applicant hears once."""
+    with django_capture_on_commit_callbacks(execute=True):
+        application.documents.update(status=Document.Status.EXTRACTED)
+        application_documents_changed(application=application)
+    for key in ("w2", "bank_statement"):
+        with django_capture_on_commit_callbacks(execute=True):
+            document = document_with_fields(
+                application, shipped_types[key], {}, status=Document.Status.QUEUED
+            )
+            application_documents_changed(application=application)
+        with django_capture_on_commit_callbacks(execute=True):
+            Document.objects.filter(pk=document.pk).update(status=Document.Status.EXTRACTED)
+            application_documents_changed(application=application)
+    application.refresh_from_db()
+    assert application.status == "awaiting_applicant"
+    assert len(mail.outbox) == 1
+    assert application.ready_notified_at is not None
