@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("extraction.urls")),
     path("", include("review.urls")),
     path("rules/", include("rules.urls")),
+    path("", include("evals.urls")),
 ]
