@@ -66,8 +66,11 @@ def type_sample_add(
     except UploadRejected as refusal:
         raise SampleRefused(refusal.message) from refusal
     keys = {spec["key"] for spec in scored_fields(document_type)}
-    answers = {key: (str(value).strip() or None) if value is not None else None
-               for key, value in expected.items() if key in keys}
+    answers = {
+        key: (str(value).strip() or None) if value is not None else None
+        for key, value in expected.items()
+        if key in keys
+    }
     sample = TypeSample(
         document_type=document_type,
         original_name=Path(filename).name[:255] or "sample",
@@ -83,8 +86,13 @@ def type_sample_add(
         actor=actor,
         role=actor.role,
         subject=document_type,
-        data={"key": document_type.key, "sample": sample.pk, "file": sample.original_name,
-              "sha256": sample.sha256, "expected": answers},
+        data={
+            "key": document_type.key,
+            "sample": sample.pk,
+            "file": sample.original_name,
+            "sha256": sample.sha256,
+            "expected": answers,
+        },
     )
     return sample
 
@@ -99,8 +107,12 @@ def type_sample_remove(*, actor, document_type: DocumentType, sample_id: int) ->
         actor=actor,
         role=actor.role,
         subject=document_type,
-        data={"key": document_type.key, "sample": sample.pk, "file": sample.original_name,
-              "sha256": sample.sha256},
+        data={
+            "key": document_type.key,
+            "sample": sample.pk,
+            "file": sample.original_name,
+            "sha256": sample.sha256,
+        },
     )
     name = sample.file.name
     storage = sample.file.storage

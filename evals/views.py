@@ -86,8 +86,10 @@ def type_accuracy_view(request, type_key: str):
     samples = [
         {
             "sample": sample,
-            "values": [(spec.get("label", spec["key"]), sample.expected.get(spec["key"]))
-                       for spec in fields],
+            "values": [
+                (spec.get("label", spec["key"]), sample.expected.get(spec["key"]))
+                for spec in fields
+            ],
         }
         for sample in document_type.samples.select_related("added_by")
     ]

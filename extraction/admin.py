@@ -11,9 +11,9 @@ from contextvars import ContextVar
 
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db.models import ProtectedError, Q
 from django.urls import reverse
 from django.utils.html import format_html
-from django.db.models import ProtectedError, Q
 
 from applications.admin_mixins import VisibleApplicationsAdmin
 from core.admin_mixins import ReadOnlyInline

@@ -236,9 +236,7 @@ def definition_from_data(data: Any) -> DocumentTypeDefinition:
     try:
         return DocumentTypeDefinition.model_validate(data)
     except ValidationError as error:
-        raise DefinitionError(
-            plain_messages(error, data), located_messages(error, data)
-        ) from None
+        raise DefinitionError(plain_messages(error, data), located_messages(error, data)) from None
 
 
 def fields_from_data(data: Any) -> list[FieldDefinition]:

@@ -44,7 +44,10 @@ class TypeForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     date_order = forms.ChoiceField(
         required=False,
-        choices=[("", "The deployment's order"), *DocumentType._meta.get_field("date_order").choices],
+        choices=[
+            ("", "The deployment's order"),
+            *DocumentType._meta.get_field("date_order").choices,
+        ],
     )
     currency = forms.CharField(
         required=False, max_length=3, help_text="ISO 4217 code (EUR) when the type has one."
@@ -153,8 +156,7 @@ class FieldForm(forms.Form):
     @staticmethod
     def initial_of(spec: dict) -> dict[str, Any]:
         initial = {
-            name: spec.get(name, "")
-            for name in ("key", "label", "kind", "hint", "era", "sign")
+            name: spec.get(name, "") for name in ("key", "label", "kind", "hint", "era", "sign")
         }
         initial["kind"] = spec.get("kind") or "text"
         initial["required"] = bool(spec.get("required"))

@@ -13,7 +13,6 @@ import base64
 import difflib
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 from django.conf import settings
@@ -84,9 +83,7 @@ def document_type_save(
     definition = canonical_definition(data)
     if provider is not None and provider not in PROVIDERS:
         raise TypeChangeRefused("Choose the provider from the list, or leave it blank.")
-    document_type = (
-        DocumentType.objects.select_for_update().filter(key=definition["key"]).first()
-    )
+    document_type = DocumentType.objects.select_for_update().filter(key=definition["key"]).first()
     if document_type is None:
         if create is False:
             raise TypeChangeRefused(f"There is no document type {definition['key']}.")
@@ -209,9 +206,7 @@ def version_diff(version: DocumentTypeVersion) -> list[tuple[str, str]]:
 
 
 def _yaml_lines(definition: dict) -> list[str]:
-    return yaml.safe_dump(
-        definition, sort_keys=False, allow_unicode=True, width=100
-    ).splitlines()
+    return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100).splitlines()
 
 
 # --- Preview ----------------------------------------------------------------------------------

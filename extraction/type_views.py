@@ -195,9 +195,7 @@ def _render(request, context, type_form, fields, keywords, status=200):
         type_form=type_form,
         fields=fields,
         keywords=keywords,
-        llm_provider=llm_provider_name(
-            document_type.provider if document_type is not None else ""
-        ),
+        llm_provider=llm_provider_name(document_type.provider if document_type is not None else ""),
     )
     return render(request, "types/edit.html", context, status=status)
 
@@ -272,4 +270,3 @@ def type_import_view(request):
     else:
         messages.success(request, f"{saved.label} imported as version {version.number}.")
     return redirect("type_edit", type_key=saved.key)
-

@@ -200,9 +200,7 @@ def test_no_url_leaks_to_a_person_it_is_not_for(world):
             continue
         rule = RULES[name]
         for state in ("draft", "submitted"):
-            params = {
-                k: v for k, v in objects[state].items() if re.search(rf"<(\w+:)?{k}>", route)
-            }
+            params = {k: v for k, v in objects[state].items() if re.search(rf"<(\w+:)?{k}>", route)}
             url = reverse(name, kwargs=params) if params else reverse(name)
             for role in ROLES:
                 client = _client(people, role)

@@ -93,8 +93,9 @@ def form_data(definition: dict, *, based_on=None, is_active=False, provider="", 
     )
     for index, spec in enumerate(fields):
         prefix = f"fields-{index}-"
-        for name in ("key", "label", "kind", "hint", "era", "sign"):
+        for name in ("key", "label", "hint", "era", "sign"):
             data[prefix + name] = spec.get(name, "")
+        data[prefix + "kind"] = spec.get("kind", "text")
         if spec.get("required"):
             data[prefix + "required"] = "on"
         if spec.get("sensitive"):

@@ -22,9 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def events():
-    return list(
-        AuditEvent.objects.filter(action=Action.DOCUMENT_TYPE_CHANGED).order_by("sequence")
-    )
+    return list(AuditEvent.objects.filter(action=Action.DOCUMENT_TYPE_CHANGED).order_by("sequence"))
 
 
 def row_html(html: str, number: int) -> str:
@@ -136,7 +134,7 @@ def test_a_wrong_row_is_refused_with_its_message_at_that_row(
     response = client.post(reverse("type_create"), form_data(definition))
     assert response.status_code == 400
     html = response.content.decode()
-    assert message in row_html(html, row), re.findall(r'field-error[^>]*>([^<]+)', html)
+    assert message in row_html(html, row), re.findall(r"field-error[^>]*>([^<]+)", html)
     for other in {1, 2, 3} - {row}:
         assert message not in row_html(html, other)
     assert "Nothing was saved" in html
@@ -179,13 +177,19 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
     response = client.post(reverse("type_import"), upload)
     assert response.status_code == 302
     copy_ = DocumentType.objects.get(key="invoice_eu")
-    assert (copy_.fields, copy_.keywords, copy_.is_active) == (invoice.fields, invoice.keywords, False)
+    assert (copy_.fields, copy_.keywords, copy_.is_active) == (
+        invoice.fields,
+        invoice.keywords,
+        False,
+    )
     assert copy_.versions.get().source == "yaml import"
     again = client.get(reverse("type_export", args=["invoice_eu"])).content
     assert yaml.safe_load(again)["fields"] == exported["fields"]
     # Importing a changed file onto an existing type makes its next version.
     exported["fields"][0]["hint"] = "The number printed after Invoice No."
-    client.post(reverse("type_import"), {"file": _file("x.yaml", yaml.safe_dump(exported).encode())})
+    client.post(
+        reverse("type_import"), {"file": _file("x.yaml", yaml.safe_dump(exported).encode())}
+    )
     copy_.refresh_from_db()
     assert copy_.version == 2
     assert events()[-1].data["fields_changed"] == [exported["fields"][0]["key"]]
@@ -194,8 +198,10 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"key: lease\nlabel: Lease\nfields:\n  - {key: rent, label: Rent, kind: monie}\n",
-         "fields row 1 (rent), kind: choose one of text"),
+        (
+            b"key: lease\nlabel: Lease\nfields:\n  - {key: rent, label: Rent, kind: monie}\n",
+            "fields row 1 (rent), kind: choose one of text",
+        ),
         (b"key: lease\nlabel: [unclosed\n", "not valid YAML"),
         (b"- just a list\n", "must hold one document type"),
         (b"\xff\xfe\x00", "not UTF-8"),
@@ -241,8 +247,18 @@ def test_preview_reads_an_unsaved_definition_and_stores_nothing(client_for, admi
     response = client.post(reverse("type_create"), data)
     html = response.content.decode()
     assert response.status_code == 200, html[-2000:]
-    values = dict(re.findall(r'data-key="(\w+)">\s*<td>[^<]*<div[^>]*>\w+</div></td>\s*<td class="wrap-any">([^<]+)</td>', html))
-    assert values == {"tenant_name": "Maria Lopez", "monthly_rent": "1,250.00", "start_date": "2026-03-01"}
+    values = dict(
+        re.findall(
+            r'data-key="(\w+)">\s*<td>[^<]*<div[^>]*>\w+</div></td>\s*'
+            r'<td class="wrap-any">([^<]+)</td>',
+            html,
+        )
+    )
+    assert values == {
+        "tenant_name": "Maria Lopez",
+        "monthly_rent": "1,250.00",
+        "start_date": "2026-03-01",
+    }
     assert html.count('class="evidence-box preview-local"') == 3
     assert 'src="data:image/png;base64,' in html
     assert not DocumentType.objects.filter(key="lease").exists()
@@ -263,9 +279,12 @@ def test_preview_of_a_hostile_file_says_so_plainly(client_for, admin_user):
 
 
 @pytest.mark.parametrize(
-    "key", ["pay_stub", "bank_statement", "w2", "drivers_license", "utility_bill", "receipt", "invoice"]
+    "key",
+    ["pay_stub", "bank_statement", "w2", "drivers_license", "utility_bill", "receipt", "invoice"],
 )
-def test_every_shipped_type_survives_the_editor_unchanged(client_for, admin_user, shipped_types, key):
+def test_every_shipped_type_survives_the_editor_unchanged(
+    client_for, admin_user, shipped_types, key
+):
     """Each field as the editor shows it (its boxes' initial values) reads back as the same
     definition, and saving the form unchanged makes no new version."""
     from extraction.type_forms import FieldForm
