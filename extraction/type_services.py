@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from .catalog import (
     DEFINITION_ATTRIBUTES,
@@ -92,7 +92,14 @@ def document_type_save(
         # A new type starts switched off unless asked: measure it, then enable it.
         document_type.is_active = bool(is_active)
         document_type.provider = provider or ""
-        document_type.save()
+        try:
+            with transaction.atomic():
+                document_type.save()
+        except IntegrityError:  # another admin created this key a moment ago
+            raise TypeChangeRefused(
+                f"A document type with the key {definition['key']} was just created by someone "
+                "else; nothing was saved. Open it to change it, or choose another key."
+            ) from None
         version = document_type_version_add(
             document_type=document_type, actor=actor, source=source, note=note
         )

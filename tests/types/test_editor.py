@@ -317,3 +317,38 @@ def test_every_shipped_type_survives_the_editor_unchanged(
     assert response.status_code == 302
     document_type.refresh_from_db()
     assert document_type.version == before
+
+
+def test_two_admins_creating_the_same_key_get_one_type_and_a_plain_refusal(admin_user, monkeypatch):
+    """The second create finds no row when it looks, then the first one's row at insert."""
+    from extraction import type_services
+
+    real_apply = type_services._apply
+
+    def other_admin_first(document_type, definition):
+        if not DocumentType.objects.filter(key=definition["key"]).exists():
+            DocumentType.objects.create(key=definition["key"], label="Theirs", fields=[])
+        real_apply(document_type, definition)
+
+    monkeypatch.setattr(type_services, "_apply", other_admin_first)
+    with pytest.raises(type_services.TypeChangeRefused, match="was just created by someone"):
+        type_services.document_type_save(actor=admin_user, data=LEASE, create=True)
+    # (Here the other admin's row was made in the same transaction, so it is rolled back too.)
+    assert not DocumentTypeVersion.objects.filter(document_type__key="lease").exists()
+
+
+def test_preview_reads_with_the_configured_llm_too(client_for, admin_user, settings, fake_llm):
+    settings.EXTRACTION_PROVIDER = "openai"
+    settings.LLM_BASE_URL = fake_llm.base_url
+    settings.LLM_API_KEY = "sk-test"
+    settings.LLM_MODEL = "gpt-4o-mini"
+    settings.LLM_TIMEOUT_SECONDS = 5
+    fake_llm.expect({"tenant_name": "Maria Lopez", "monthly_rent": "1,250.00", "start_date": None})
+    data = form_data(LEASE, preview="1")
+    del data["save"]
+    data["sample"] = _file("lease.pdf", lease_pdf())
+    html = client_for(admin_user).post(reverse("type_create"), data).content.decode()
+    assert 'data-reading="local"' in html and 'data-reading="openai"' in html
+    assert html.count('class="evidence-box preview-openai"') == 2
+    assert len(fake_llm.requests) == 1
+    assert Document.objects.count() == 0
