@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import difflib
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import yaml
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 
 from .catalog import (
     DEFINITION_ATTRIBUTES,
@@ -28,7 +30,7 @@ from .catalog import (
 from .grounding import locate
 from .images import sized_for
 from .ingest import UnreadableDocument, render_pages
-from .models import DocumentType, DocumentTypeVersion
+from .models import DocumentType, DocumentTypeVersion, ExtractionRun
 from .providers import get_provider
 from .providers.base import PageInput, ProviderError
 from .reading import merge_values, page_groups, read_groups
@@ -214,6 +216,27 @@ def version_diff(version: DocumentTypeVersion) -> list[tuple[str, str]]:
 
 def _yaml_lines(definition: dict) -> list[str]:
     return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100).splitlines()
+
+
+def documents_per_version(document_type: DocumentType) -> dict[int, int]:
+    """How many documents each version of the type read ({version number: documents}), from
+    the runs' ``schema_version`` ("lease.v2.s2")."""
+    rows = (
+        ExtractionRun.objects.filter(
+            document__document_type=document_type,
+            reading=ExtractionRun.Reading.PRIMARY,
+            schema_version__startswith=f"{document_type.key}.v",
+        )
+        .values("schema_version")
+        .annotate(documents=Count("document", distinct=True))
+    )
+    counts: dict[int, int] = {}
+    for row in rows:
+        matched = re.match(rf"^{re.escape(document_type.key)}\.v(\d+)\.", row["schema_version"])
+        if matched:
+            number = int(matched[1])
+            counts[number] = counts.get(number, 0) + row["documents"]
+    return counts
 
 
 # --- Preview ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .type_services import (
     document_type_preview,
     document_type_save,
     document_type_yaml,
+    documents_per_version,
     llm_provider_name,
     version_diff,
 )
@@ -189,7 +190,11 @@ def _preview(request, context, type_form, fields, keywords, definition, field_ro
 def _render(request, context, type_form, fields, keywords, status=200):
     document_type = context["document_type"]
     if document_type is not None:
-        context["versions"] = document_type.versions.select_related("author")[:50]
+        read = documents_per_version(document_type)
+        versions = list(document_type.versions.select_related("author")[:50])
+        for version in versions:
+            version.documents_read = read.get(version.number, 0)
+        context["versions"] = versions
         context["documents"] = document_type.documents.count()
     context.update(
         type_form=type_form,

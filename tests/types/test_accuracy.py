@@ -13,7 +13,7 @@ from core.models import Job
 from evals.accuracy import ACCURACY_JOB, type_accuracy_run, type_sample_add
 from evals.models import TypeSample
 from extraction.models import Document
-from extraction.type_services import document_type_save
+from extraction.type_services import document_type_save, documents_per_version
 from tests.extraction.conftest import upload_and_read
 from tests.factories import UserFactory
 from tests.waiting import wait_for
@@ -179,3 +179,5 @@ def test_defined_measured_enabled_then_an_applicants_lease_is_read_offline(
     }
     run = document.runs.first()
     assert (run.provider, run.schema_version.split(".")[:2]) == ("local", ["lease", "v1"])
+    # The version list says which version read how many documents.
+    assert documents_per_version(document.document_type) == {1: 1}
