@@ -100,7 +100,9 @@ def type_accuracy_view(request, type_key: str):
             "document_type": document_type,
             "form": form,
             "samples": samples,
-            "readers": readers(document_type),
+            "readers": [
+                "the offline reader" if name == "local" else name for name in readers(document_type)
+            ],
             "job": type_accuracy_jobs(document_type).first(),
             "nav": "types",
         },
