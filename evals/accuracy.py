@@ -26,6 +26,7 @@ from core.jobs import job_fail, job_progress, job_running, job_start, job_succee
 from core.models import Job
 from extraction.ingest import UnreadableDocument, render_pages
 from extraction.models import DocumentType
+from extraction.normalize import mask
 from extraction.providers import get_provider
 from extraction.providers.base import ProviderError
 from extraction.schemas import DocumentTypeSpec
@@ -91,10 +92,24 @@ def type_sample_add(
             "sample": sample.pk,
             "file": sample.original_name,
             "sha256": sample.sha256,
-            "expected": answers,
+            "expected": shown_answers(document_type, answers),
         },
     )
     return sample
+
+
+def shown_answers(document_type: DocumentType, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers with each sensitive field's value masked, as the screens and the trail show
+    them (the sample's file holds the value anyway)."""
+    sensitive = {
+        spec["key"]: spec.get("kind", "text")
+        for spec in document_type.fields or []
+        if spec.get("sensitive")
+    }
+    return {
+        key: mask(sensitive[key], value) if key in sensitive and value else value
+        for key, value in answers.items()
+    }
 
 
 @transaction.atomic
@@ -180,6 +195,7 @@ def _measure(job_id: int, spec: DocumentTypeSpec, samples: list, names: list[str
     done = 0
     result: dict[str, Any] = {"version": spec.version, "readers": {}}
     labels = {spec_field.key: spec_field.label for spec_field in spec.fields}
+    sensitive = {f.key: f.kind for f in spec.fields if f.sensitive}
     for name in names:
         try:
             provider = get_provider(name)
@@ -213,7 +229,12 @@ def _measure(job_id: int, spec: DocumentTypeSpec, samples: list, names: list[str
                         "name": sample.original_name,
                         "errors": scored["errors"],
                         "fields": {
-                            key: {"outcome": item["outcome"], "value": item["value"]}
+                            key: {
+                                "outcome": item["outcome"],
+                                "value": mask(sensitive[key], item["value"])
+                                if key in sensitive and item["value"]
+                                else item["value"],
+                            }
                             for key, item in scored["fields"].items()
                         },
                     }

@@ -14,6 +14,7 @@ from .accuracy import (
     SampleRefused,
     readers,
     scored_fields,
+    shown_answers,
     type_accuracy_jobs,
     type_accuracy_start,
     type_sample_add,
@@ -83,16 +84,11 @@ def type_accuracy_view(request, type_key: str):
                 form.add_error("file", refusal.message)
         status = 400
     fields = scored_fields(document_type)
-    samples = [
-        {
-            "sample": sample,
-            "values": [
-                (spec.get("label", spec["key"]), sample.expected.get(spec["key"]))
-                for spec in fields
-            ],
-        }
-        for sample in document_type.samples.select_related("added_by")
-    ]
+    samples = []
+    for sample in document_type.samples.select_related("added_by"):
+        shown = shown_answers(document_type, sample.expected)
+        values = [(spec.get("label", spec["key"]), shown.get(spec["key"])) for spec in fields]
+        samples.append({"sample": sample, "values": values})
     return render(
         request,
         "types/accuracy.html",

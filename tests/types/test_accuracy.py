@@ -181,3 +181,28 @@ def test_defined_measured_enabled_then_an_applicants_lease_is_read_offline(
     assert (run.provider, run.schema_version.split(".")[:2]) == ("local", ["lease", "v1"])
     # The version list says which version read how many documents.
     assert documents_per_version(document.document_type) == {1: 1}
+
+
+@pytest.mark.django_db
+def test_a_sensitive_answer_is_masked_on_the_screen_and_in_the_trail(client_for, admin_user):
+    definition = {
+        **LEASE,
+        "key": "tenant_form",
+        "fields": [
+            *LEASE["fields"],
+            {"key": "tenant_ssn", "label": "SSN", "kind": "ssn", "sensitive": True},
+        ],
+    }
+    document_type, _ = document_type_save(actor=admin_user, data=definition, create=True)
+    type_sample_add(
+        actor=admin_user,
+        document_type=document_type,
+        data=lease_pdf(),
+        filename="a.pdf",
+        expected={**RIGHT, "tenant_ssn": "123-45-6789"},
+    )
+    event = AuditEvent.objects.get(action=Action.DOCUMENT_TYPE_SAMPLE_ADDED)
+    assert event.data["expected"]["tenant_ssn"] == "***-**-6789"
+    page = client_for(admin_user).get(reverse("type_accuracy", args=["tenant_form"]))
+    assert "123-45-6789" not in page.content.decode()
+    assert "***-**-6789" in page.content.decode()
