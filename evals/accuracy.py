@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
@@ -41,6 +43,8 @@ ACCURACY_JOB = "type_accuracy"
 ACCURACY_TASK = "evals.type_accuracy"
 # Enough to tell a working definition from a broken one; a corpus is for `manage.py evaluate`.
 MAX_SAMPLES = 50
+# A running check that reported no progress for this long is taken as dead.
+STALE_AFTER_MINUTES = 10
 
 
 class SampleRefused(Exception):
@@ -140,6 +144,16 @@ def type_accuracy_start(*, actor, document_type: DocumentType) -> Job:
     """Start the check of ``document_type``'s current version on its samples."""
     if not document_type.samples.exists():
         raise SampleRefused("Add at least one labelled sample first.")
+    # A check whose worker died stops blocking once it has been silent for a while.
+    recent = timezone.now() - timedelta(minutes=STALE_AFTER_MINUTES)
+    running = (
+        type_accuracy_jobs(document_type)
+        .exclude(status__in=Job.FINISHED)
+        .filter(updated_at__gte=recent)
+        .first()
+    )
+    if running is not None:  # a second click, or another admin's check: one at a time
+        raise SampleRefused("A check of this type is already running; its progress shows below.")
     return job_start(
         kind=ACCURACY_JOB,
         label=f"Accuracy of {document_type.label} v{document_type.version}",

@@ -206,3 +206,14 @@ def test_a_sensitive_answer_is_masked_on_the_screen_and_in_the_trail(client_for,
     page = client_for(admin_user).get(reverse("type_accuracy", args=["tenant_form"]))
     assert "123-45-6789" not in page.content.decode()
     assert "***-**-6789" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_second_click_on_check_starts_no_second_job(client_for, admin_user, lease):
+    add_samples(admin_user, lease)
+    client = client_for(admin_user)
+    url = reverse("type_accuracy", args=["lease"])
+    client.post(url, {"measure": "1"})
+    response = client.post(url, {"measure": "1"}, follow=True)
+    assert "already running" in response.content.decode()
+    assert Job.objects.filter(kind=ACCURACY_JOB).count() == 1
