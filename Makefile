@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: run test setup lint format bench reliability samples clean
+.PHONY: run test setup lint format bench reliability load samples clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/uv || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q uv==$(UV_VERSION))
@@ -36,6 +36,12 @@ bench: setup
 # quick look; DATABASE_URL=postgres://... to run it on PostgreSQL.
 reliability: setup
 	$(PY) -m bench.reliability $(ARGS)
+
+# The web app under 50 locust users on PostgreSQL with 100,000 applications (seeded once into
+# attest_load, then reused), and documents per minute with 1, 2 and 4 worker processes (about
+# 6 minutes; not part of `make test`). LOAD_DATABASE_URL=postgres://... for another database.
+load: setup
+	$(PY) -m bench.load.run $(ARGS)
 
 samples: setup
 	$(PY) manage.py generate_samples

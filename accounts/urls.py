@@ -1,30 +1,9 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Sign-up, sign-in, password reset, e-mail confirmation and two-factor set-up: django-allauth's
+views (``account_*`` and ``mfa_*`` URL names), with Attest's templates (templates/account,
+templates/mfa, templates/allauth)."""
 
-from . import views
+from django.urls import include, path
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path(
-        "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path(
-        "reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
+    path("", include("allauth.urls")),
 ]

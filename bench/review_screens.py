@@ -48,20 +48,27 @@ FIELDS = [
 SEVERITIES = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
 
-def build(count: int, rng: random.Random, batch: int = 2000) -> tuple[User, User, Application]:
-    """``count`` submitted applications, each with a read pay stub, its fields, their machine
-    revisions, an applicant's correction on one in ten and flags on one in three."""
+def build(
+    count: int, rng: random.Random, batch: int = 2000, owners: int = 200
+) -> tuple[User, User, Application]:
+    """``count`` submitted applications of ``owners`` applicants, each with a read pay stub, its
+    fields, their machine revisions, an applicant's correction on one in ten and flags on one in
+    three. The audit events it writes carry placeholder MACs (bench/load moves the head past
+    them before the app writes real ones)."""
     reviewer = User.objects.create_user(email="riley@example.com", password="pw")  # noqa: S106 - bench user
     reviewer.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
     admin = User.objects.create_user(email="avery@example.com", password="pw")  # noqa: S106 - bench user
     admin.groups.add(Group.objects.get(name=ADMINS_GROUP))
     owners = User.objects.bulk_create(
         # An unusable password: these people never sign in.
-        [User(email=f"applicant{n}@example.com", password="!") for n in range(200)]  # noqa: S106
+        [User(email=f"applicant{n}@example.com", password="!") for n in range(owners)],  # noqa: S106
+        batch_size=5000,
     )
     pay_stub, _ = DocumentType.objects.get_or_create(key="pay_stub", defaults={"label": "Pay stub"})
     now = timezone.now()
-    sequences = itertools.count(1)
+    # After any event already recorded (migrations and type syncs record some).
+    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+    sequences = itertools.count((last or 0) + 1)
     for start in range(0, count, batch):
         size = min(batch, count - start)
         applications = Application.objects.bulk_create(

@@ -53,6 +53,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--samples", "5"],
         ["--samples", "50"],
     ),
+    "sign_in": (
+        "Sign-in, sign-up and reset: timing by account existence, throttling",
+        ["--repeat", "10"],
+        ["--repeat", "40"],
+    ),
 }
 
 

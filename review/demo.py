@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, User
 from accounts.roles import staff_groups_ensure
+from accounts.services import user_email_mark_verified
 from applications.models import Application
 from applications.services import application_create
 from extraction.catalog import document_types_sync
@@ -45,6 +46,8 @@ def demo_setup(*, samples_dir: Path | None = None) -> DemoSetup:
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(email=email, password=password, full_name=name)
+        # Demo accounts sign in without a confirmation e-mail.
+        user_email_mark_verified(user=user)
         if group_name:
             user.groups.add(groups[group_name])
             if not user.is_staff:

@@ -57,6 +57,16 @@ def _flush_audit_rows_too(original):
 TransactionTestCase._fixture_teardown = _flush_audit_rows_too(TransactionTestCase._fixture_teardown)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Sign-in throttling counts attempts in the cache (per IP, and every test client is
+    127.0.0.1): each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

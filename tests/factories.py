@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User
+from accounts.services import user_email_mark_verified
 from applications.models import Application
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, DocumentType, Field, Page
@@ -46,6 +47,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     full_name = factory.Faker("name")
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def email_verified(self, create, extracted, **kwargs):
+        """An existing account has confirmed its address (``email_verified=False`` to not)."""
+        if create and extracted is not False:
+            user_email_mark_verified(user=self)
 
 
 class ReviewerFactory(UserFactory):

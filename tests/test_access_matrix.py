@@ -60,15 +60,61 @@ APPLICANT_PAGE = Rule_(
 PRIVATE_FILE = Rule_(frozenset(OWNER), frozenset(OWNER | STAFF), frozenset(), frozenset())
 REVIEW_PAGE = Rule_(frozenset(), frozenset(STAFF), frozenset(), frozenset(STAFF))
 
+# Patterns whose answers are not about access: signing out, which sends everyone to the sign-in
+# page, and the steps of a sign-in in progress (a code, a second factor), which send whoever has
+# no sign-in in progress back to its start. tests/accounts/ covers each of them.
+NOT_A_DOOR = {
+    "account_logout",
+    "account_confirm_login_code",
+    "account_request_reauthentication_code",
+    "account_confirm_reauthentication_code",
+    "mfa_authenticate",
+}
+
 RULES: dict[str, Rule_] = {
-    # Everyone, signed in or not (the sign-in pages themselves).
+    # django-allauth's pages (accounts/urls.py): signing in, up and out, e-mail confirmation,
+    # password reset and two-factor set-up. Everyone, signed in or not, may open the sign-in
+    # pages (a signed-in person is sent home); the account's own pages need a signed-in person.
     **{
         name: both(set(ROLES), set(ROLES))
-        for name in ("signup", "login", "password_reset", "password_reset_confirm")
+        for name in (
+            "account_login",
+            "account_signup",
+            "account_reset_password",
+            # A made-up key answers "this link has expired" to everyone.
+            "account_reset_password_from_key",
+        )
     },
-    "password_reset_done": both(set(ROLES), set()),
-    "password_reset_complete": both(set(ROLES), set()),
-    "logout": both(set(), set(ROLES)),
+    "account_inactive": both(set(ROLES), set()),
+    "account_email_verification_sent": both(set(ROLES), set()),
+    # A made-up key: "this link has expired" on GET, 404 on POST, for everyone.
+    "account_confirm_email": both(set(ROLES), set()),
+    "account_reset_password_done": both(set(ROLES), set()),
+    "account_reset_password_from_key_done": both(set(ROLES), set()),
+    **{
+        name: both(SIGNED_IN, SIGNED_IN)
+        for name in (
+            "account_email",
+            "account_change_password",
+            "account_set_password",
+            "account_reauthenticate",
+            "mfa_activate_totp",
+            "mfa_generate_recovery_codes",
+            "mfa_reauthenticate",
+        )
+    },
+    "mfa_index": both(SIGNED_IN, set()),
+    # Only for a person who has an authenticator (404 to everyone else; nobody here has one).
+    **{
+        name: both(set(), set())
+        for name in (
+            "mfa_deactivate_totp",
+            "mfa_view_recovery_codes",
+            "mfa_download_recovery_codes",
+        )
+    },
+    "account_logout": both(set(), set(ROLES)),
+    **{name: both(set(ROLES), set(ROLES)) for name in NOT_A_DOOR - {"account_logout"}},
     # Home sends each person to their start page, whatever the method.
     "home": both(SIGNED_IN, SIGNED_IN),
     "application_list": both(SIGNED_IN, SIGNED_IN),
@@ -112,10 +158,6 @@ RULES: dict[str, Rule_] = {
     "type_accuracy": both({"admin"}, {"admin"}),
     "type_accuracy_job": both({"admin"}, set()),
 }
-
-# Patterns whose answers are not about access: a reset link with a made-up token, and signing
-# out, which sends everyone to the sign-in page.
-NOT_A_DOOR = {"password_reset_confirm", "logout"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = ""):
@@ -163,7 +205,7 @@ def world(staff_groups, shipped_types):
     for state in objects.values():
         # The receipt type is at version 1: its version page is /types/receipt/versions/1/.
         state.update(
-            {"key": key, "job_id": job.pk, "uidb64": "MQ", "token": "x-y", "type_key": "receipt"}
+            {"key": key, "job_id": job.pk, "uidb36": "1", "token": "x-y", "type_key": "receipt"}
         )
     return people, objects
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP
+from accounts.services import user_email_mark_verified
 from applications.models import Application
 from extraction.history import verify_chain
 from extraction.models import Document, DocumentType
@@ -47,7 +48,7 @@ class Browserless:
 
     def login(self, email: str, password: str) -> None:
         self.get("/accounts/login/")
-        response = self.post("/accounts/login/", {"username": email, "password": password})
+        response = self.post("/accounts/login/", {"login": email, "password": password})
         assert "Sign out" in response.text
 
 
@@ -59,6 +60,8 @@ def people(django_user_model, staff_groups, shipped_types):
     reviewer.groups.add(staff_groups[REVIEWERS_GROUP])
     admin = make(email="avery@example.com", password="pw-admin", is_staff=True)
     admin.groups.add(staff_groups[ADMINS_GROUP])
+    for person in (applicant, reviewer, admin):
+        user_email_mark_verified(user=person)
     return applicant, reviewer, admin
 
 

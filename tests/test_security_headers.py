@@ -14,7 +14,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("name", ["login", "home", "admin:login"])
+@pytest.mark.parametrize("name", ["account_login", "home", "admin:login"])
 def test_pages_send_a_strict_content_security_policy(client, name):
     response = client.get(reverse(name), follow=True)
     policy = response["Content-Security-Policy"]
@@ -39,7 +39,7 @@ def test_no_template_holds_inline_script_style_or_handlers():
 
 
 def test_htmx_is_configured_to_need_no_eval(client):
-    page = client.get(reverse("login")).content.decode()
+    page = client.get(reverse("account_login")).content.decode()
     meta = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page)
     config = json.loads(meta.group(1))
     assert config["allowEval"] is False

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "accounts",
     "core",
     "audit",
@@ -51,6 +54,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Reviewers and admins set up an authenticator app before any staff screen opens
+    # (ATTEST_REQUIRE_STAFF_MFA).
+    "accounts.middleware.StaffMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -109,9 +116,59 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+# --- Sign-up, sign-in, password reset and staff TOTP: django-allauth ----------------------------
+# People sign in with their e-mail address; a new applicant confirms it by a link before the
+# first sign-in. Neither sign-up nor password reset says whether an address has an account:
+# both answer with the same page and e-mail the address (ACCOUNT_PREVENT_ENUMERATION).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupDetailsForm"
+ACCOUNT_FORMS = {
+    "login": "accounts.allauth_forms.EmailLoginForm",
+    "signup": "accounts.allauth_forms.EmailSignupForm",
+    "reset_password": "accounts.allauth_forms.EmailResetPasswordForm",
+}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGOUT_ON_GET = False
+# Signed in until signing out or two weeks pass (SESSION_COOKIE_AGE), as before allauth.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 1
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Throttling, counted in the Django cache (Redis in production): after 5 failed sign-ins for one
+# address in 5 minutes, or 10 from one address a minute, sign-in is refused with a plain message
+# until the window passes, even with the right password.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env("ACCOUNT_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+# A TOTP authenticator app, with recovery codes, for everyone who wants one; staff must have one
+# (ATTEST_REQUIRE_STAFF_MFA, accounts/middleware.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Attest"
+# A code is accepted from the 30-second step before or after the current one (clock drift, a code
+# typed as it turns over); each code works once (allauth remembers used ones in the cache).
+MFA_TOTP_TOLERANCE = 1
+# Reviewers and admins are sent to set up an authenticator app before any other screen opens.
+# On in production; `make run` and the tests turn it off so that the demo staff can sign in with
+# a password alone (README, "Signing in").
+ATTEST_REQUIRE_STAFF_MFA = env.bool("ATTEST_REQUIRE_STAFF_MFA", default=True)
+# Rate limits and anything else cached; per process unless CACHE_URL points at a shared cache.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://attest")}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -14,3 +14,6 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# The demo staff sign in with a password alone; ATTEST_REQUIRE_STAFF_MFA=1 make run asks them to
+# set up an authenticator app first, as production does.
+ATTEST_REQUIRE_STAFF_MFA = env.bool("ATTEST_REQUIRE_STAFF_MFA", default=False)

@@ -4,7 +4,7 @@ without a real database. ``manage.py check --deploy`` is clean with these defaul
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AUDIT_HMAC_KEY, DATABASES, SECRET_KEY, env
+from .base import AUDIT_HMAC_KEY, DATABASES, REDIS_URL, SECRET_KEY, env
 from .secrets import secret_key_problem
 
 if problem := secret_key_problem(SECRET_KEY):
@@ -33,6 +33,15 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Reviewers and admins must set up an authenticator app (TOTP) before any staff screen opens.
+ATTEST_REQUIRE_STAFF_MFA = env.bool("ATTEST_REQUIRE_STAFF_MFA", default=True)
+# Sign-in throttling counts failures in the cache, so every web process must share one.
+CACHES = {"default": env.cache("CACHE_URL", default=REDIS_URL)}
+CACHES["default"].setdefault("KEY_PREFIX", "attest-cache")
+# Behind one proxy (as SECURE_PROXY_SSL_HEADER assumes): the client's address is the last one
+# the proxy appends to X-Forwarded-For, so that per-address limits count people, not the proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1)
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 if env("AWS_STORAGE_BUCKET_NAME", default=""):

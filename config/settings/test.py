@@ -38,3 +38,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     }
 # Tests that call the pipeline in-process read a document in one go; slicing has its own tests.
 EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=0)
+# Staff sign in with a password alone unless a test turns this on (tests/accounts/test_mfa.py).
+ATTEST_REQUIRE_STAFF_MFA = False

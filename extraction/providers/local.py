@@ -45,6 +45,9 @@ VALUE_PATTERNS = {
         # OCR may run the time into the year: "20/06/1800:05" is 20/06/18 at 00:05.
         r"(?<![\w/])(?:\d{1,2}[/-]\d{1,2}[/-]\d{2}(?=\d{1,2}:\d\d)"
         r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})"
+        # German, Dutch and others: 05.03.2026 (a dotted date always has a four-digit year or
+        # stands alone, so an amount such as 1.234,50 is never one).
+        r"|\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}(?![\d.,]))"
         rf"|{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}"
         rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?[\s-]*{_MONTH},?[\s-]*(?:\d{{4}}|\d{{2}}(?![\d/])))"
         r"(?:(?![\w/])|(?<=\d\d)(?=\d{1,2}:\d\d))",
@@ -276,11 +279,11 @@ def _after(rule: ReadRule, target: Target, pages: Pages, anchor: Found) -> Itera
                 if taken:
                     break
                 continue
+            if any(_label_regex(phrase).search(line) for phrase in rule.stop):
+                break
             # A company's registration number under its name is not part of its address.
             if _REGISTRATION.fullmatch(line.strip()) or _REGISTRATION_LINE.fullmatch(line.strip()):
                 continue
-            if any(_label_regex(phrase).search(line) for phrase in rule.stop):
-                break
             taken.append(" ".join(line.split()))
         value = _shaped(target, " ".join(taken)) if taken else None
         if value is not None:

@@ -111,12 +111,15 @@ def screenshots():
 def users(django_user_model, staff_groups):
     """An applicant, a reviewer (Reviewers group) and an admin (Admins group); password 'pw'."""
     from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP
+    from accounts.services import user_email_mark_verified
 
     applicant = django_user_model.objects.create_user(email="jordan@example.com", password="pw")
     reviewer = django_user_model.objects.create_user(email="riley@example.com", password="pw")
     reviewer.groups.add(staff_groups[REVIEWERS_GROUP])
     admin = django_user_model.objects.create_user(email="avery@example.com", password="pw")
     admin.groups.add(staff_groups[ADMINS_GROUP])
+    for person in (applicant, reviewer, admin):
+        user_email_mark_verified(user=person)
     return {"applicant": applicant, "reviewer": reviewer, "admin": admin}
 
 

@@ -33,7 +33,7 @@ def sign_in(page: Page, base_url: str, email: str, *, screenshot=None) -> None:
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     if screenshot:
         screenshot(page, "01-login")
-    page.fill("#id_username", email)
+    page.fill("#id_login", email)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".user-email")).to_have_text(email)

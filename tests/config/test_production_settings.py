@@ -31,6 +31,8 @@ def _manage(*args: str, secret_key: str) -> subprocess.CompletedProcess:
         "SECURE_HSTS_SECONDS",
         "SESSION_COOKIE_SECURE",
         "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "ATTEST_REQUIRE_STAFF_MFA",
+        "CACHE_URL",
     ):
         env.pop(name, None)
     return subprocess.run(

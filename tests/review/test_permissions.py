@@ -127,7 +127,7 @@ def test_anonymous_is_sent_to_login(client, submitted):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302, url
-        assert response["Location"].startswith(reverse("login")), url
+        assert response["Location"].startswith(reverse("account_login")), url
 
 
 def test_files_are_served_privately_with_their_type(client_for, applicant, document):
