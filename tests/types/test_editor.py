@@ -352,3 +352,16 @@ def test_preview_reads_with_the_configured_llm_too(client_for, admin_user, setti
     assert html.count('class="evidence-box preview-openai"') == 2
     assert len(fake_llm.requests) == 1
     assert Document.objects.count() == 0
+
+
+def test_a_missing_or_broken_types_folder_is_named_at_start_up(settings, tmp_path):
+    from extraction.checks import document_types_dirs_load
+
+    assert document_types_dirs_load() == []
+    settings.DOCUMENT_TYPES_DIRS = [str(tmp_path / "nowhere")]
+    (error,) = document_types_dirs_load()
+    assert error.id == "extraction.E001" and "does not exist" in error.msg
+    (tmp_path / "bad.yaml").write_text("key: bad\nlabel: Bad\nfields: []\n")
+    settings.DOCUMENT_TYPES_DIRS = [str(tmp_path)]
+    (error,) = document_types_dirs_load()
+    assert "bad.yaml: fields: List should have at least 1 item" in error.msg
