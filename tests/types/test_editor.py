@@ -365,3 +365,24 @@ def test_a_missing_or_broken_types_folder_is_named_at_start_up(settings, tmp_pat
     settings.DOCUMENT_TYPES_DIRS = [str(tmp_path)]
     (error,) = document_types_dirs_load()
     assert "bad.yaml: fields: List should have at least 1 item" in error.msg
+
+
+def test_a_failing_llm_in_the_preview_is_said_plainly_and_the_offline_reading_stays(
+    client_for, admin_user, settings, fake_llm
+):
+    settings.EXTRACTION_PROVIDER = "openai"
+    settings.LLM_BASE_URL = fake_llm.base_url
+    settings.LLM_API_KEY = "sk-test"
+    settings.LLM_MODEL = "gpt-4o-mini"
+    settings.LLM_TIMEOUT_SECONDS = 5
+    fake_llm.status(503)
+    data = form_data(LEASE, preview="1")
+    del data["save"]
+    data["sample"] = _file("lease.pdf", lease_pdf())
+    response = client_for(admin_user).post(reverse("type_create"), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="evidence-box preview-local"') == 3
+    warning = html[html.index('data-reading="openai"') - 600 : html.index('data-reading="openai"')]
+    assert 'class="notice notice-warning"' in warning
+    assert "Traceback" not in html
