@@ -50,6 +50,8 @@ class Action(models.TextChoices):
     RULE_ENABLED = "rule.enabled", "Rule enabled"
     RULE_DISABLED = "rule.disabled", "Rule disabled"
     DOCUMENT_TYPE_CHANGED = "document_type.changed", "Document type changed"
+    DOCUMENT_TYPE_SAMPLE_ADDED = "document_type.sample_added", "Labelled sample added"
+    DOCUMENT_TYPE_SAMPLE_REMOVED = "document_type.sample_removed", "Labelled sample removed"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -48,6 +48,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--per-type", "20", "--overhead-per-type", "10", "--latency", "2.0"],
     ),
     "hostile_files": ("Hostile files in the parsing sandbox, oversized uploads", [], []),
+    "type_screens": (
+        "Document type preview and accuracy check",
+        ["--samples", "5"],
+        ["--samples", "50"],
+    ),
     "sign_in": (
         "Sign-in, sign-up and reset: timing by account existence, throttling",
         ["--repeat", "10"],

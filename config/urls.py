@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("extraction.urls")),
     path("", include("review.urls")),
     path("rules/", include("rules.urls")),
+    path("", include("evals.urls")),
 ]

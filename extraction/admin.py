@@ -11,14 +11,22 @@ from contextvars import ContextVar
 
 from django.contrib import admin
 from django.contrib.auth.models import Permission
-from django.db import transaction
 from django.db.models import ProtectedError, Q
+from django.urls import reverse
+from django.utils.html import format_html
 
 from applications.admin_mixins import VisibleApplicationsAdmin
 from core.admin_mixins import ReadOnlyInline
 
-from .catalog import document_type_audit, document_type_snapshot
-from .models import Document, DocumentType, ExtractionRun, Field, FieldRevision, Page
+from .models import (
+    Document,
+    DocumentType,
+    DocumentTypeVersion,
+    ExtractionRun,
+    Field,
+    FieldRevision,
+    Page,
+)
 from .normalize import mask
 
 
@@ -62,26 +70,35 @@ def masked_response(request, run: ExtractionRun) -> str:
     return text
 
 
+class DocumentTypeVersionInline(ReadOnlyInline):
+    model = DocumentTypeVersion
+    fields = ["number", "source", "author", "note", "created_at"]
+    ordering = ["-number"]
+
+
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):
-    """Document types are data: admins add and edit them here (fields as a JSON list)."""
+    """Document types are shown here; admins define and change them on Attest's own screen
+    (``/types/``: fields as rows, checked on save, versioned, previewed, measured), which
+    keeps every version and records each change in the audit trail."""
 
-    list_display = ["label", "key", "version", "provider", "is_active"]
+    list_display = ["label", "key", "version", "provider", "is_active", "edit_link"]
     list_filter = ["is_active", "provider"]
     search_fields = ["key", "label"]
+    readonly_fields = ["edit_link"]
+    inlines = [DocumentTypeVersionInline]
     # Deleting several at once would stop at the first type in use; each is deleted on its own.
     actions = None
 
-    def save_model(self, request, obj, form, change):
-        before = None
-        if change:
-            before = document_type_snapshot(DocumentType.objects.get(pk=obj.pk))
-        if change and "fields" in form.changed_data:
-            # A changed schema is a new version, so runs and cached readings can tell them apart.
-            obj.version += 1
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            document_type_audit(document_type=obj, before=before, actor=request.user)
+    @admin.display(description="Edit")
+    def edit_link(self, obj):
+        return format_html('<a href="{}">Edit on Attest</a>', reverse("type_edit", args=[obj.key]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         # A type that documents were read as stays (their history refers to it): switch it off

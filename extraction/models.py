@@ -68,6 +68,43 @@ class DocumentType(models.Model):
         return self.label
 
 
+class DocumentTypeVersion(models.Model):
+    """One immutable version of a document type's definition (``type_definition``'s shape,
+    without ``version``). Saving a changed definition adds one; a reading records the version
+    it used (``ExtractionRun.schema_version``: "receipt.v3.s2"), so what read a document can
+    always be shown."""
+
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Where it came from: "screen", "yaml import", "shipped" (the catalog sync), "migration".
+    source = models.CharField(max_length=30, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document_type", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "number"], name="unique_document_type_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type.key} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        # Runs name the version that read them; a version that changed would lie.
+        if self.pk is not None:
+            raise ValueError("Document type versions are immutable; add a new version instead.")
+        super().save(*args, **kwargs)
+
+
 def private_storage():
     """Originals and page images live in the "private" storage, never under a served root."""
     return storages["private"]

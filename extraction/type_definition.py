@@ -221,9 +221,11 @@ class DefinitionError(ValueError):
     """A definition that does not validate; ``messages`` are plain, one per problem, each
     naming where it is ("fields, row 3 (total), read, rule 1: ...")."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str], located: list[tuple[tuple, str]] | None = None):
         super().__init__("; ".join(messages))
         self.messages = messages
+        # (pydantic location, message) pairs, for screens that show each at its row.
+        self.located = located if located is not None else [((), m) for m in messages]
 
 
 def definition_from_data(data: Any) -> DocumentTypeDefinition:
@@ -234,7 +236,7 @@ def definition_from_data(data: Any) -> DocumentTypeDefinition:
     try:
         return DocumentTypeDefinition.model_validate(data)
     except ValidationError as error:
-        raise DefinitionError(plain_messages(error, data)) from None
+        raise DefinitionError(plain_messages(error, data), located_messages(error, data)) from None
 
 
 def fields_from_data(data: Any) -> list[FieldDefinition]:
@@ -251,6 +253,12 @@ def fields_from_data(data: Any) -> list[FieldDefinition]:
 
 def plain_messages(error: ValidationError, data: Any) -> list[str]:
     """Pydantic's errors as sentences: "fields, row 2 (net_pay), kind: choose one of ..."."""
+    return list(dict.fromkeys(message for _, message in located_messages(error, data)))
+
+
+def located_messages(error: ValidationError, data: Any) -> list[tuple[tuple, str]]:
+    """Each error's location (pydantic's ``loc``: ``("fields", 2, "kind")``) with its plain
+    message, so that a screen can show the message at the row and box that is wrong."""
     messages = []
     for item in error.errors(include_url=False):
         place = _place(item["loc"], data)
@@ -263,7 +271,7 @@ def plain_messages(error: ValidationError, data: Any) -> list[str]:
             message = "is required"
         elif item["type"] == "string_pattern_mismatch" and place.endswith("key"):
             message = "use lowercase letters, digits and underscores, starting with a letter"
-        messages.append(f"{place}: {message}" if place else message)
+        messages.append((tuple(item["loc"]), f"{place}: {message}" if place else message))
     # Union types report each alternative; keep one line per distinct message.
     return list(dict.fromkeys(messages))
 

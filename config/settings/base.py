@@ -258,6 +258,10 @@ EXTRACTION_PROVIDER = env("EXTRACTION_PROVIDER", default="local")
 # How numeric dates are read: MDY (03/04/2026 is March 4), DMY or YMD. A document type may
 # override it (DocumentType.date_order).
 EXTRACTION_DATE_ORDER = env("EXTRACTION_DATE_ORDER", default="MDY")
+# Extra folders of document type files (*.yaml), comma-separated, loaded by
+# `manage.py sync_document_types` (and `make run`) beside the shipped ones: a team's own types,
+# kept in git. A file there with a shipped type's key replaces the shipped definition.
+DOCUMENT_TYPES_DIRS = env.list("DOCUMENT_TYPES_DIRS", default=[])
 # OCR for scans and photos: "auto" (Tesseract where installed, else RapidOCR), "rapidocr"
 # (ships with the Python packages), "tesseract" (Debian's tesseract-ocr) or "none".
 # Figures: `python -m bench.ocr` and `python -m bench.evals` (README, "OCR engines").

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -91,27 +89,31 @@ def test_syncing_a_newer_shipped_document_type_is_audited(shipped_types):
 def test_an_admin_changing_a_document_type_is_audited_with_the_fields_changed(
     client, django_user_model, shipped_types
 ):
+    from tests.types.conftest import form_data
+
     boss = django_user_model.objects.create_superuser(email="boss@example.com", password="x")
     client.force_login(boss)
     pay_stub = shipped_types["pay_stub"]
-    fields = [spec for spec in pay_stub.fields if spec["key"] != "ytd_gross"]
-    fields.append({"key": "bonus", "label": "Bonus", "kind": "money"})
+    definition = {
+        "key": pay_stub.key,
+        "label": "Pay stub (US)",
+        "description": pay_stub.description,
+        "date_order": pay_stub.date_order,
+        "currency": pay_stub.currency,
+        "languages": pay_stub.languages,
+        "keywords": pay_stub.keywords,
+        "fields": [spec for spec in pay_stub.fields if spec["key"] != "ytd_gross"]
+        + [{"key": "bonus", "label": "Bonus", "kind": "money"}],
+    }
     response = client.post(
-        reverse("admin:extraction_documenttype_change", args=[pay_stub.pk]),
-        {
-            "key": pay_stub.key,
-            "label": "Pay stub (US)",
-            "version": pay_stub.version,
-            "description": pay_stub.description,
-            "fields": json.dumps(fields),
-            "is_active": "on",
-            "provider": "",
-        },
+        reverse("type_edit", args=[pay_stub.key]),
+        form_data(definition, based_on=pay_stub.version, is_active=True),
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 302, response.content.decode()[-2000:]
     event = events(Action.DOCUMENT_TYPE_CHANGED)[-1]
     assert (event.actor, event.role) == (boss, "admin")
     assert event.data["changes"]["label"] == {"from": "Pay stub", "to": "Pay stub (US)"}
     assert event.data["changes"]["version"]["to"] == pay_stub.version + 1
     assert event.data["fields_added"] == ["bonus"]
     assert event.data["fields_removed"] == ["ytd_gross"]
+    assert event.data["fields_changed"] == []
