@@ -249,14 +249,31 @@ def _full_year(year: int, month: int, day: int, reading: DateReading) -> int:
     return year + (2000 if year <= 68 else 1900)
 
 
-# How far from today a date of each era may lie, in years (before, after).
-_ERA_SPANS = {"": (150, 100), "past": (150, 0), "recent": (60, 10), "future": (30, 100)}
+# How far from today a date of each era may plausibly lie, in years (before, after): a date of
+# birth is in the past; a pay date or a statement's period near today; an expiry ahead. No date
+# on Attest's paperwork is before OLDEST_YEAR. A date of no declared meaning spans the widest
+# range, so that strptime's two-digit pivot (up to 2068) still reads.
+DATE_ERA_YEARS = {"past": (120, 0), "recent": (30, 2), "future": (30, 30), "": (126, 75)}
+OLDEST_YEAR = 1900
 
 
-def _plausible_years(reading: DateReading) -> tuple[int, int]:
-    today = reading.today or datetime.now(UTC).date()
-    before, after = _ERA_SPANS.get(reading.era, _ERA_SPANS[""])
-    return today.year - before, today.year + after
+def date_year_range(era: str = "", today: date | None = None) -> tuple[int, int]:
+    """The first and last year a date of ``era`` may have (see DATE_ERA_YEARS)."""
+    today = today or datetime.now(UTC).date()
+    before, after = DATE_ERA_YEARS.get(era, DATE_ERA_YEARS[""])
+    return max(today.year - before, OLDEST_YEAR), today.year + after
+
+
+class ImplausibleDate(NormalizationError):
+    """A well-formed date whose year no document of the field can carry: OCR ran a time into
+    it ("20/06/1800:05"), or a typing slip ("01/15/3026"). ``first`` and ``last`` are the years
+    it must lie between, ``year`` the one it has."""
+
+    def __init__(self, text: str, year: int, first: int, last: int):
+        super().__init__(
+            f"{text} should fall between {first} and {last}. Check the year on the document."
+        )
+        self.year, self.first, self.last = year, first, last
 
 
 def _ascii_fold(text: str) -> str:
@@ -300,13 +317,9 @@ def _checked(
     """The ISO date, or a plain refusal naming the order it was read in."""
     if short:
         year = _full_year(year, month, day, reading)
-    low, high = _plausible_years(reading)
-    if not low <= year <= high:
-        # OCR runs a time into a year ("20/06/1800:05" for 20/06/18 00:05) and typing slips
-        # ("20255"): a year no document of this field can carry is refused, never stored.
-        raise NormalizationError(
-            f"{text} has the year {year}, which is not plausible here. Check the year."
-        )
+    first, last = date_year_range(reading.era, reading.today)
+    if not first <= year <= last:
+        raise ImplausibleDate(text, year, first, last)
     try:
         return date(year, month, day).isoformat()
     except ValueError:

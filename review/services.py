@@ -32,7 +32,14 @@ from audit.services import audit_record
 from extraction.grounding import locate
 from extraction.history import RevisionAction, revision_append
 from extraction.models import Document, Field, FieldRevision
-from extraction.normalize import NormalizationError, normalize
+from extraction.normalize import (
+    DATE_ERA_YEARS,
+    OLDEST_YEAR,
+    DateReading,
+    ImplausibleDate,
+    NormalizationError,
+    normalize,
+)
 from extraction.progress import application_documents_changed
 from rules.models import Flag
 from rules.services import flags_refresh
@@ -87,19 +94,25 @@ def _lock_for_value_change(*, field: Field, actor, why: str) -> tuple[Applicatio
 
 
 def _normalized(field: Field, value: str) -> str:
+    era = _field_spec(field).get("era", "") if field.kind == "date" else ""
     try:
-        normalized = normalize(field.kind, value) if value else ""
+        normalized = normalize(field.kind, value, dates=DateReading(era=era)) if value else ""
+    except ImplausibleDate as error:
+        if DATE_ERA_YEARS.get(era, DATE_ERA_YEARS[""])[1] == 0 and error.year > error.last:
+            raise ValidationError(
+                f"{field.label} cannot be in the future; “{value}” is after today.",
+                code="out_of_range",
+            ) from error
+        raise ValidationError(
+            f"{field.label} should fall between {error.first} and {error.last}; “{value}” does "
+            "not. Check the year on the document.",
+            code="out_of_range",
+        ) from error
     except NormalizationError as error:
         raise ValidationError(str(error), code="invalid_value") from error
     if normalized:
         _check_range(field, value, normalized)
     return normalized
-
-
-# How far from today a date of each era may plausibly lie, in years (before, after). A date of
-# birth is in the past; a pay date or a statement's period near today; an expiry ahead.
-DATE_ERAS = {"past": (120, 0), "recent": (30, 2), "future": (30, 30), "": (120, 30)}
-OLDEST_YEAR = 1900
 
 
 def _field_spec(field: Field) -> dict:
@@ -124,18 +137,12 @@ def _check_range(field: Field, value: str, normalized: str) -> None:
                 code="out_of_range",
             )
     elif field.kind == "date":
-        before, after = DATE_ERAS.get(_field_spec(field).get("era", ""), DATE_ERAS[""])
-        first, last = max(today.year - before, OLDEST_YEAR), today.year + after
-        year = int(normalized[:4])
-        if after == 0 and normalized > today.isoformat():
+        # The year's range is the normalizer's (``date_year_range``); a date of the past may not
+        # be later today either.
+        era = _field_spec(field).get("era", "")
+        if DATE_ERA_YEARS.get(era, DATE_ERA_YEARS[""])[1] == 0 and normalized > today.isoformat():
             raise ValidationError(
                 f"{field.label} cannot be in the future; “{value}” is after today.",
-                code="out_of_range",
-            )
-        if not first <= year <= last:
-            raise ValidationError(
-                f"{field.label} should fall between {first} and {last}; “{value}” does not. "
-                "Check the year on the document.",
                 code="out_of_range",
             )
 

@@ -7,6 +7,7 @@ the same files' peak memory and time.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from pathlib import Path
 
@@ -158,16 +159,19 @@ def test_a_batch_goes_on_after_every_hostile_file(client_for, applicant_applicat
     )
 
     refused = [hostile for hostile in corpus() if hostile.expect == "refused"]
+    # Files the corpus stores with the same bytes (hostile names on one plain PDF) are one file
+    # uploaded twice: the second and later copies are refused as duplicates, each plainly.
+    kept = [h.data for h in corpus() if h.expect == "stored"]
+    kept += [path.read_bytes() for path in aes] + [plain_pdf()]
+    unique = {hashlib.sha256(data).hexdigest() for data in kept}
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert len(errors) == len(refused)
+    assert len(errors) == len(refused) + len(kept) - len(unique)
     for message in errors:
-        _plain(message)
+        _plain(re.sub(r"“[^”]*”", "“…”", message))  # the file names are the corpus's own
     names = set(Document.objects.values_list("original_name", flat=True))
-    assert "last.pdf" in names
     assert {path.name for path in aes} <= names
-    stored = [hostile for hostile in corpus() if hostile.expect == "stored"]
-    assert Document.objects.count() == len(stored) + len(aes) + 1
+    assert Document.objects.count() == len(unique)
 
 
 def test_a_hostile_file_name_is_shown_as_text(client_for, applicant_application):

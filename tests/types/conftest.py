@@ -17,7 +17,8 @@ def reviewer(db):
 
 
 @pytest.fixture
-def admin_user(db):
+def admin_user(db, staff_groups):
+    # staff_groups: a worker test before this one flushed the groups the migrations made.
     return AdminFactory(email="admin@example.com")
 
 
