@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         [],
     ),
     "grounding": ("Grounding a long statement", ["--pages", "1", "20", "--repeat", "1"], []),
+    "image_formats": ("Bytes of a page image: PNG, JPEG, WebP", [], []),
     "rules": ("Rule engine", ["--applications", "1000", "--repeat", "5"], []),
     "review_screens": (
         "Review screens at scale",
