@@ -3,8 +3,10 @@
 1. Pipeline overhead per page, excluding the provider's latency: render (text layer or OCR),
    size page images, build and send the request to the fake OpenAI server answering at once,
    validate, merge and ground. For a text PDF and a scan.
-2. Wall time of a 1-page and a 20-page document against the fake server at 2 s per call, read
-   in page groups in parallel under the provider limit, against the sum of the calls.
+2. Wall time of the parallel reading step alone (``read_groups``) for 1 and 20 pages against
+   the fake server at 2 s per call, against the sum of the calls. One small pre-rendered page
+   repeated: no rendering, storing, grounding or saving, so it is NOT a document's wall time;
+   ``bench.real_pipeline`` times upload to ``extracted``.
 3. Image tokens per page, as sent (sized per provider) against the page as rendered: OpenAI's
    tile formula (detail high and low) and Anthropic's width * height / 750.
 
@@ -190,7 +192,8 @@ def main() -> None:
             )
 
     print(
-        f"\n### Wall time against the fake server at {latency:g} s per call "
+        f"\n### The reading step alone (read_groups, one pre-rendered page repeated; not a "
+        f"document's wall time, see bench.real_pipeline) at {latency:g} s per call "
         f"(limit {CONCURRENCY} calls in flight)\n"
     )
     print("| pages | pages per call | calls | wall time | sum of calls | most calls at once |")

@@ -25,6 +25,13 @@ RESULTS = ROOT / "bench" / "results.md"
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "pipeline": ("Reading work per page, without an LLM", ["--repeat", "1"], []),
     "extraction": ("Extraction engine overhead, parallel pages, image tokens", ["--quick"], []),
+    "real_pipeline": (
+        "Upload to extracted through the real pipeline, against the physical limit",
+        ["--quick"],
+        [],
+    ),
+    "grounding": ("Grounding a long statement", ["--pages", "1", "20", "--repeat", "1"], []),
+    "image_formats": ("Bytes of a page image: PNG, JPEG, WebP", [], []),
     "rules": ("Rule engine", ["--applications", "1000", "--repeat", "5"], []),
     "review_screens": (
         "Review screens at scale",

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from extraction.grounding import locate, locate_rows
+from extraction.grounding import PageWords, locate, locate_rows
 from extraction.images import sized_for
 from extraction.ingest import RenderedPage
 from extraction.providers.base import PageInput, Provider
@@ -94,7 +94,7 @@ def _page_inputs(provider: Provider, pages: list[RenderedPage]) -> list[PageInpu
     ]
 
 
-def _grounded(spec_field, value: str, words: list[tuple[int, list]], date_order: str = "") -> bool:
+def _grounded(spec_field, value: str, words: PageWords, date_order: str = "") -> bool:
     if spec_field.is_rows:
         columns = [(c.key, c.kind) for c in spec_field.columns]
         rows = rows_loads(value)
@@ -167,7 +167,7 @@ def evaluate_document(
     provider_seconds = time.perf_counter() - started
     values, _ = merge_values(spec, outcomes)
     started = time.perf_counter()
-    words = [(page.number, page.words) for page in pages]
+    words = PageWords([(page.number, page.words) for page in pages])
     fields = score_document(spec, document.expected.get("fields", {}), values, words)
     score_seconds = time.perf_counter() - started
     results = [o.result for o in outcomes if o.result is not None]

@@ -13,7 +13,7 @@ from datetime import date
 from accounts.models import Role
 
 from .agreement import compare
-from .grounding import locate, locate_rows
+from .grounding import PageWords, locate, locate_rows
 from .history import RevisionAction, revision_append
 from .models import Document, Field, Page
 from .normalize import NormalizationError, normalize, normalize_rows
@@ -33,7 +33,8 @@ def fields_save(
     ``second_values``: an independent second reading, recorded beside each field as agreement
     evidence; None when there was none.
     """
-    page_words = [(page.number, page.words) for page in pages]
+    # Indexed once: every value and row of the document is grounded through it.
+    page_words = PageWords([(page.number, page.words) for page in pages])
     pages_by_number = {page.number: page for page in pages}
     existing = {field.key: field for field in document.fields.all()}
     reference = _latest_date(spec, values)

@@ -146,17 +146,20 @@ def _parse_error(error: Exception) -> ExpressionError:
 
 @lru_cache(maxsize=1024)
 def _compiled(text: str):
-    return cel.compile(text)
+    """Checked and compiled once per text: a rule's version never changes its expression, so
+    a rules run over many applications neither re-tokenises nor re-parses it. A refused
+    expression is not cached; it raises again each time."""
+    _check_bounds(text)
+    try:
+        return cel.compile(text)
+    except ValueError as error:
+        raise _parse_error(error) from None
 
 
 def compile_expression(text: str):
-    """The compiled program for ``text``; cached by text, so each expression compiles once
-    per process. Raises ExpressionError with the position of the problem."""
-    _check_bounds(text)
-    try:
-        return _compiled(text)
-    except ValueError as error:
-        raise _parse_error(error) from None
+    """The compiled program for ``text``; cached by text, so each expression is checked and
+    compiled once per process. Raises ExpressionError with the position of the problem."""
+    return _compiled(text)
 
 
 def check_expression(text: str, *, sample: dict | None = None) -> None:

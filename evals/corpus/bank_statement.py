@@ -38,7 +38,9 @@ class Row:
     amount: Decimal  # deposits positive, withdrawals negative
 
 
-def _rows(rng: random.Random, start: date, end: date, employer: str) -> list[Row]:
+def _rows(
+    rng: random.Random, start: date, end: date, employer: str, count: int | None = None
+) -> list[Row]:
     days = (end - start).days
     rows = [
         Row(
@@ -50,14 +52,23 @@ def _rows(rng: random.Random, start: date, end: date, employer: str) -> list[Row
     for payday in (rng.randint(1, 14), rng.randint(15, days)):
         rows.append(Row(start.replace(day=payday), f"DIRECT DEPOSIT {employer.upper()} PAYROLL",
                         Decimal(rng.randint(120000, 390000)) / 100))  # fmt: skip
-    for _ in range(rng.randint(5, 48)):
+    for _ in range(rng.randint(5, 48) if count is None else max(count - len(rows), 0)):
         description, low, high = rng.choice(MERCHANTS)
         amount = -Decimal(rng.randint(low * 100, high * 100)) / 100
         rows.append(Row(start.replace(day=rng.randint(1, days + 1)), description, amount))
     return sorted(rows, key=lambda r: (r.day, r.description))
 
 
-def generate(rng: random.Random, *, inject: bool, tamper: bool) -> Generated:
+def generate(
+    rng: random.Random,
+    *,
+    inject: bool,
+    tamper: bool,
+    rows: int | None = None,
+    rows_per_page: int = ROWS_PER_PAGE,
+) -> Generated:
+    """One statement; ``rows`` and ``rows_per_page`` make a long one (the benchmarks' 50 pages
+    of 1,500 rows) and leave the corpus's own draws alone when not given."""
     style = draw_style(rng)
     layout = rng.choice(LAYOUTS)
     holder, company = people.person(rng), people.employer(rng)
@@ -65,7 +76,8 @@ def generate(rng: random.Random, *, inject: bool, tamper: bool) -> Generated:
     year, month = rng.choice((2025, 2026)), rng.randint(1, 12)
     start = date(year, month, 1)
     end = date(year, month, calendar.monthrange(year, month)[1])
-    rows = _rows(rng, start, end, company.name.split()[0])
+    count = rows
+    rows = _rows(rng, start, end, company.name.split()[0], count)
     opening = Decimal(rng.randint(10000, 900000)) / 100
     deposits = sum((r.amount for r in rows if r.amount > 0), Decimal("0"))
     withdrawals = -sum((r.amount for r in rows if r.amount < 0), Decimal("0"))
@@ -92,7 +104,7 @@ def generate(rng: random.Random, *, inject: bool, tamper: bool) -> Generated:
         "number": wording(rng, NUMBER_LABELS),
         "period": wording(rng, PERIOD_LABELS),
     }
-    pages = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)]
+    pages = [rows[i : i + rows_per_page] for i in range(0, len(rows), rows_per_page)]
     pdf = Sheet(style)
     balance = opening
     for page_number, page_rows in enumerate(pages, start=1):

@@ -1,21 +1,29 @@
 """What the HTTP providers (``openai.py``, ``anthropic.py``) share.
 
-``HttpProvider`` holds the settings every such provider takes and the flow of one extraction: a
-client per call, one request, the answer validated, and when it fails the schema ONE repair
-request carrying the errors, with tokens, latency and cost summed over both calls. It maps
-httpx errors and HTTP statuses to ``ProviderError``s. A subclass says only what its API does
-differently: the endpoint, headers, the request body, how an answer is read and replayed.
+``HttpProvider`` holds the settings every such provider takes and the flow of one extraction:
+one request on the worker process's shared client, the answer validated, and when it fails the
+schema ONE repair request carrying the errors, with tokens, latency and cost summed over both
+calls. It maps httpx errors and HTTP statuses to ``ProviderError``s. A subclass says only what
+its API does differently: the endpoint, headers, the request body, how an answer is read and
+replayed.
 
 Retries are the Celery task's job: a transient failure raises ``ProviderTransientError`` at once,
 with ``retry_after`` when the server sent one. The repair request is the single exception,
 because asking again with the errors usually fixes an answer for the price of one call.
+
+One ``httpx.Client`` per provider endpoint per process (``shared_client``): its connection pool
+and TLS context (loading the CA bundle costs milliseconds) are reused by every call and every
+thread of a worker. A client made before a fork is never used by the children: each process
+makes its own, keyed by its pid.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +49,40 @@ from .pricing import call_cost
 # Enough of an error body to show what the server said, without flooding the log.
 ERROR_DETAIL_CHARS = 300
 _CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+_clients: dict[tuple[int, str, str, float], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(name: str, base_url: str, timeout_seconds: float) -> httpx.Client:
+    """This process's client for one provider endpoint, made on first use.
+
+    httpx's client is safe to share between threads. Keyed by ``os.getpid()``: after a fork
+    (Celery's prefork pool) a child finds no client of its own and makes one, so no socket or
+    TLS session is ever shared between processes; the parent's clients are forgotten in the
+    child, not closed, since their sockets are the parent's.
+    """
+    pid = os.getpid()
+    key = (pid, name, base_url, float(timeout_seconds))
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    with _clients_lock:
+        for other in [k for k in _clients if k[0] != pid]:
+            del _clients[other]
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = httpx.Client(timeout=timeout_seconds)
+        return client
+
+
+def shared_clients_close() -> None:
+    """Close this process's clients (tests, and a worker shutting down)."""
+    with _clients_lock:
+        pid = os.getpid()
+        for key in [k for k in _clients if k[0] == pid]:
+            _clients.pop(key).close()
 
 
 @dataclass(frozen=True)
@@ -149,23 +191,23 @@ class HttpProvider(Generic[A]):
         spec = request.document_type
         messages = self._messages(request)
         started = time.monotonic()
-        # A client per call: no state shared between Celery threads or forked workers.
-        with httpx.Client(timeout=self.timeout_seconds, headers=self._headers()) as client:
-            first = self._send(client, spec, messages)
+        # The process's client (pool and TLS context reused); the headers go with each request.
+        client = shared_client(self.name, self.base_url, self.timeout_seconds)
+        first = self._send(client, spec, messages)
+        try:
+            values = self._values(spec, first)
+            answers = [first]
+        except OutputInvalid as exc:
+            second = self._send(client, spec, [*messages, *self._repair_turn(first, exc)])
             try:
-                values = self._values(spec, first)
-                answers = [first]
-            except OutputInvalid as exc:
-                second = self._send(client, spec, [*messages, *self._repair_turn(first, exc)])
-                try:
-                    values = self._values(spec, second)
-                except OutputInvalid as again:
-                    raise ProviderOutputError(
-                        "The LLM's answer did not match the document type's fields, "
-                        f"even after asking it to correct itself: {again}",
-                        raw_response=second.body,
-                    ) from again
-                answers = [first, second]
+                values = self._values(spec, second)
+            except OutputInvalid as again:
+                raise ProviderOutputError(
+                    "The LLM's answer did not match the document type's fields, "
+                    f"even after asking it to correct itself: {again}",
+                    raw_response=second.body,
+                ) from again
+            answers = [first, second]
         latency_ms = int((time.monotonic() - started) * 1000)
         return self._result(values, answers, latency_ms)
 
@@ -174,7 +216,9 @@ class HttpProvider(Generic[A]):
     ) -> A:
         """POST one request; return its answer or raise the matching ProviderError."""
         try:
-            response = client.post(self.url, json=self._body(spec, messages))
+            response = client.post(
+                self.url, json=self._body(spec, messages), headers=self._headers()
+            )
         except httpx.TimeoutException as exc:
             raise ProviderTransientError(
                 f"The LLM provider did not answer within {self.timeout_seconds:g} seconds."

@@ -117,3 +117,30 @@ def test_every_expected_value_of_the_clean_samples_is_grounded(
             assert location is not None, (name, key, value)
             x0, y0, x1, y1 = location.box
             assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+
+
+def test_identical_rows_take_their_own_lines_in_order_through_one_index():
+    """The index tries only the lines that hold a row's amount, and skips the ones taken."""
+    from extraction.grounding import PageWords
+
+    tops = [round(0.01 + 0.03 * n, 3) for n in range(30)]
+    lines = [_line(top, "01/05", "COFFEE", "SHOP", "4.50") for top in tops]
+    pages = [
+        (1, [w for line in lines[:15] for w in line]),
+        (2, [w for line in lines[15:] for w in line]),
+    ]
+    rows = [{"date": "2026-01-05", "description": "Coffee Shop", "amount": "-4.50"}] * 31
+    columns = [("description", "text"), ("amount", "money")]
+
+    index = PageWords(pages)
+    found = locate_rows(rows=rows, columns=columns, pages=index)
+
+    assert found == locate_rows(rows=rows, columns=columns, pages=pages)
+    assert [(f.page, f.box[1]) for f in found[:30]] == [
+        (1 if n < 15 else 2, top) for n, top in enumerate(tops)
+    ]
+    assert found[30] is None  # a 31st purchase has no line of its own
+    # The same index grounds the document's other values.
+    assert locate(value="4.50", kind="money", pages=index) == locate(
+        value="4.50", kind="money", pages=pages
+    )

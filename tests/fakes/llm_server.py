@@ -78,6 +78,8 @@ class RecordedRequest:
     # can tell whether requests overlapped without timing the test itself.
     received_at: float = 0.0
     answered_at: float = 0.0
+    # The client's (host, port): one port for several requests means one kept-alive connection.
+    peer: tuple = ()
 
     @property
     def is_anthropic(self) -> bool:
@@ -590,6 +592,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             raw_body=raw,
+            peer=tuple(self.client_address),
         )
         reply = self.server.fake.handle(record)
         record.answered_at = time.monotonic()
