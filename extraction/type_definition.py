@@ -47,6 +47,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -73,6 +74,14 @@ FIELD_KINDS = (
     "rows",
 )
 COLUMN_KINDS = tuple(kind for kind in FIELD_KINDS if kind != "rows")
+
+# How long each list of a definition may be: far above any real type (the shipped ones have at
+# most 10 fields, 4 rules a field and 52 labels a rule), low enough that a definition can never
+# make the reader or the checker do unbounded work.
+MAX_FIELDS = 200
+MAX_RULES = 20
+MAX_PHRASES = 200
+MAX_PATTERN = 1000
 PLACES = ("right", "below", "cell")
 CHOICES = ("first", "last", "largest", "smallest")
 REGIONS = ("top", "bottom")
@@ -90,18 +99,24 @@ class ReadRule(_Strict):
     """One way the offline reader finds a field's value. Exactly one of ``labels``,
     ``pattern``, ``region`` or ``after`` says what anchors it."""
 
-    labels: list[Phrase] | dict[Language, list[Phrase]] = Field(default_factory=list)
-    exclude: list[Phrase] = Field(default_factory=list)
+    labels: (
+        Annotated[list[Phrase], Field(max_length=MAX_PHRASES)]
+        | Annotated[
+            dict[Language, Annotated[list[Phrase], Field(max_length=MAX_PHRASES)]],
+            Field(max_length=20),
+        ]
+    ) = Field(default_factory=list)
+    exclude: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
     where: list[Literal["right", "below", "cell"]] = Field(
         default_factory=lambda: ["right", "below"]
     )
     nth: int = Field(default=0, ge=0, le=9)
     choose: Literal["first", "last", "largest", "smallest"] = "first"
-    pattern: str = ""
+    pattern: str = Field(default="", max_length=MAX_PATTERN)
     region: Literal["", "top", "bottom"] = ""
     after: Key | Literal[""] = ""
     lines: int = Field(default=0, ge=0, le=200)
-    stop: list[Phrase] = Field(default_factory=list)
+    stop: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
 
     @field_validator("pattern")
     @classmethod
@@ -163,11 +178,11 @@ class FieldDefinition(_Strict):
     required: bool = False
     sensitive: bool = False
     hint: str = Field(default="", max_length=500)
-    choices: list[Phrase] = Field(default_factory=list)
-    columns: list[ColumnDefinition] = Field(default_factory=list)
+    choices: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
+    columns: list[ColumnDefinition] = Field(default_factory=list, max_length=MAX_FIELDS)
     era: Literal["", "past", "recent", "future"] = ""
     sign: Literal["", "magnitude"] = ""
-    read: list[ReadRule] = Field(default_factory=list)
+    read: list[ReadRule] = Field(default_factory=list, max_length=MAX_RULES)
 
     @model_validator(mode="after")
     def _shape_fits_kind(self) -> FieldDefinition:
@@ -196,9 +211,9 @@ class DocumentTypeDefinition(_Strict):
     description: str = ""
     date_order: Literal["", "MDY", "DMY", "YMD"] = ""
     currency: Annotated[str, StringConstraints(pattern=r"^([A-Z]{3})?$")] = ""
-    languages: list[Language] = Field(default_factory=list)
-    keywords: list[Keyword] = Field(default_factory=list)
-    fields: list[FieldDefinition] = Field(min_length=1)
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_PHRASES)
+    fields: list[FieldDefinition] = Field(min_length=1, max_length=MAX_FIELDS)
 
     @model_validator(mode="after")
     def _keys_unique_and_known(self) -> DocumentTypeDefinition:
@@ -215,6 +230,46 @@ class DocumentTypeDefinition(_Strict):
                 if rule.after == spec.key:
                     raise ValueError(f"field {spec.key}: a rule cannot come after its own field")
         return self
+
+
+# How many values (mappings, lists and scalars, each alias counted at every place it stands) a
+# type's YAML may hold. The largest shipped type holds about 1,500.
+MAX_YAML_VALUES = 50_000
+
+
+class YAMLTooLarge(yaml.YAMLError):
+    problem = f"it holds more than {MAX_YAML_VALUES:,} values once its aliases (*) are expanded"
+    problem_mark = None
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` parsed as YAML (safely). ``yaml.safe_load`` expands aliases: a few kilobytes
+    whose lists repeat one another ("billion laughs") would make the checker validate, and the
+    database store, billions of labels. The parsed value is counted as if expanded, stopping at
+    ``MAX_YAML_VALUES``, so this costs no more than that. Raises ``yaml.YAMLError``."""
+    data = yaml.safe_load(text)
+    budget = MAX_YAML_VALUES
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise YAMLTooLarge()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return data
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error in words: where, and (for anchors) why."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", "") or ""
+    because = f": {problem}" if "aliases (*)" in problem else ""
+    return f"{where}{because}"
 
 
 class DefinitionError(ValueError):

@@ -111,6 +111,12 @@ def test_a_change_is_a_new_version_and_a_repeat_or_stale_page_is_not(client_for,
     assert 'class="diff-add">+ - key: deposit' in diff
 
 
+# One row's rules sharing one list of labels: 300 x 300 labels from 6 KB of YAML.
+_ROW_LAUGHS = f"- labels: &L [{', '.join(f'l{i}' for i in range(300))}]\n" + (
+    "- labels: *L\n" * 299
+)
+
+
 @pytest.mark.parametrize(
     ("row", "change", "message"),
     [
@@ -122,6 +128,8 @@ def test_a_change_is_a_new_version_and_a_repeat_or_stale_page_is_not(client_for,
         (2, {"read": "- labels: [Rent]\n  choose: biggest"}, "choose: choose one of first"),
         (2, {"read": "- labels: [Rent]\n  wher: [right]"}, "wher: is not a known setting"),
         (2, {"read": "- labels: [Rent\n"}, "This is not valid YAML"),
+        (2, {"read": _ROW_LAUGHS}, "more than 50,000 values once its aliases (*) are expanded"),
+        (2, {"read": f"- labels: [{', '.join(f'L{i}' for i in range(201))}]"}, "at most 200"),
         (1, {"era": "past", "kind": "name"}, "era is for date fields only"),
     ],
 )
@@ -195,6 +203,16 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
     assert events()[-1].data["fields_changed"] == [exported["fields"][0]["key"]]
 
 
+def _laughs(n: int) -> bytes:
+    """A type file whose n fields share n read rules that share n labels: n³ labels."""
+    labels = ", ".join(f"l{i}" for i in range(n))
+    rules = ", ".join(["{labels: *L}"] * n)
+    text = "key: lease\nlabel: Lease\nfields:\n  - key: f0\n    label: F\n"
+    text += f"    read: &R [{{labels: &L [{labels}]}}, {rules}]\n"
+    text += "".join(f"  - {{key: f{i + 1}, label: F, read: *R}}\n" for i in range(n))
+    return text.encode()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -205,6 +223,9 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
         (b"key: lease\nlabel: [unclosed\n", "not valid YAML"),
         (b"- just a list\n", "must hold one document type"),
         (b"\xff\xfe\x00", "not UTF-8"),
+        # "Billion laughs": yaml.safe_load expands aliases, so these 60 KB would be a
+        # billion labels to check and store.
+        (_laughs(1000), "more than 50,000 values once its aliases (*) are expanded"),
     ],
 )
 def test_a_bad_yaml_import_is_refused_plainly(client_for, admin_user, content, message):
