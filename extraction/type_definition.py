@@ -44,9 +44,9 @@ Shape (YAML or JSON)::
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
+import regex
 import yaml
 from pydantic import (
     BaseModel,
@@ -124,8 +124,9 @@ class ReadRule(_Strict):
         if not pattern:
             return pattern
         try:
-            compiled = re.compile(pattern)
-        except re.error as error:
+            # The reader searches with the ``regex`` module (it has a time limit).
+            compiled = regex.compile(pattern)
+        except regex.error as error:
             raise ValueError(f"the pattern is not a valid regular expression ({error})") from None
         if "value" not in compiled.groupindex:
             raise ValueError("the pattern needs a group named value: (?P<value>...)")
