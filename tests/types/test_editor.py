@@ -407,3 +407,13 @@ def test_a_failing_llm_in_the_preview_is_said_plainly_and_the_offline_reading_st
     warning = html[html.index('data-reading="openai"') - 600 : html.index('data-reading="openai"')]
     assert 'class="notice notice-warning"' in warning
     assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("total", ["many", "", "-3", "9" * 30])
+def test_adding_a_row_to_a_tampered_form_is_no_server_error(client_for, admin_user, total):
+    response = client_for(admin_user).post(
+        reverse("type_create"),
+        {**form_data(LEASE), "add_fields": "1", "fields-TOTAL_FORMS": total},
+    )
+    assert response.status_code in (200, 400)
+    assert not DocumentType.objects.filter(key="lease").exists()
