@@ -203,6 +203,13 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
     assert events()[-1].data["fields_changed"] == [exported["fields"][0]["key"]]
 
 
+def _many_labels(rules: int, labels: int) -> bytes:
+    text = "key: lease\nlabel: Lease\nfields:\n  - key: rent\n    label: Rent\n    read:\n"
+    for rule in range(rules):
+        text += f"      - labels: [{', '.join(f'L{rule}x{i}' for i in range(labels))}]\n"
+    return text.encode()
+
+
 def _laughs(n: int) -> bytes:
     """A type file whose n fields share n read rules that share n labels: n³ labels."""
     labels = ", ".join(f"l{i}" for i in range(n))
@@ -226,6 +233,8 @@ def _laughs(n: int) -> bytes:
         # "Billion laughs": yaml.safe_load expands aliases, so these 60 KB would be a
         # billion labels to check and store.
         (_laughs(1000), "more than 50,000 values once its aliases (*) are expanded"),
+        # Without aliases, as many phrases as make reading a document take seconds.
+        (_many_labels(11, 200), "a type holds at most 2,000"),
     ],
 )
 def test_a_bad_yaml_import_is_refused_plainly(client_for, admin_user, content, message):
