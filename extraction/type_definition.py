@@ -258,12 +258,20 @@ class YAMLTooLarge(yaml.YAMLError):
     problem_mark = None
 
 
+class YAMLTooDeep(yaml.YAMLError):
+    problem = "its lists or mappings are nested too deeply"
+    problem_mark = None
+
+
 def load_yaml(text: str) -> Any:
     """``text`` parsed as YAML (safely). ``yaml.safe_load`` expands aliases: a few kilobytes
     whose lists repeat one another ("billion laughs") would make the checker validate, and the
     database store, billions of labels. The parsed value is counted as if expanded, stopping at
     ``MAX_YAML_VALUES``, so this costs no more than that. Raises ``yaml.YAMLError``."""
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:  # "[[[[...": PyYAML composes nested values recursively
+        raise YAMLTooDeep() from None
     budget = MAX_YAML_VALUES
     stack = [data]
     while stack:
@@ -280,11 +288,10 @@ def load_yaml(text: str) -> Any:
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:
-    """A YAML error in words: where, and (for anchors) why."""
+    """A YAML error in words: where, or (too large, too deep) why."""
     mark = getattr(error, "problem_mark", None)
     where = f" at line {mark.line + 1}" if mark is not None else ""
-    problem = getattr(error, "problem", "") or ""
-    because = f": {problem}" if "aliases (*)" in problem else ""
+    because = f": {error.problem}" if isinstance(error, YAMLTooLarge | YAMLTooDeep) else ""
     return f"{where}{because}"
 
 

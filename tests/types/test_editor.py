@@ -233,6 +233,7 @@ def _laughs(n: int) -> bytes:
         # "Billion laughs": yaml.safe_load expands aliases, so these 60 KB would be a
         # billion labels to check and store.
         (_laughs(1000), "more than 50,000 values once its aliases (*) are expanded"),
+        (b"key: lease\nlabel: Lease\nfields: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
         # Without aliases, as many phrases as make reading a document take seconds.
         (_many_labels(11, 200), "a type holds at most 2,000"),
     ],
