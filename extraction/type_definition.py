@@ -44,6 +44,7 @@ Shape (YAML or JSON)::
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import regex
@@ -87,6 +88,9 @@ MAX_PATTERN = 1000
 # 3-page document of 100 lines a page, so 800,000 (200 fields x 20 rules x 200) would take
 # about ten minutes.
 MAX_TYPE_PHRASES = 2000
+# The product of a pattern's counted repeats ({4}, {1,3}); see ReadRule._pattern_compiles.
+MAX_PATTERN_REPEATS = 10_000
+_COUNTED_REPEAT = re.compile(r"(?<!\\)\{(\d+)?(?:,(\d+)?)?\}")
 PLACES = ("right", "below", "cell")
 CHOICES = ("first", "last", "largest", "smallest")
 REGIONS = ("top", "bottom")
@@ -128,6 +132,17 @@ class ReadRule(_Strict):
     def _pattern_compiles(cls, pattern: str) -> str:
         if not pattern:
             return pattern
+        # ``regex`` spells counted repeats of literals out when it compiles: "((a{100}){100}){100}"
+        # takes 300 MB, one level more exhausts the memory. The counts are multiplied as if
+        # nested, whether they are or not (``\d{4}-\d{2}-\d{2}`` is 16).
+        repeats = 1
+        for low, high in _COUNTED_REPEAT.findall(pattern):
+            repeats *= max(int(low or 0), int(high or 0), 1)
+            if repeats > MAX_PATTERN_REPEATS:
+                raise ValueError(
+                    "the pattern's counted repeats ({n}) are too large together: keep them "
+                    "small (\\d{4}), or use + and *"
+                )
         try:
             # The reader searches with the ``regex`` module (it has a time limit).
             compiled = regex.compile(pattern)

@@ -124,6 +124,12 @@ _ROW_LAUGHS = f"- labels: &L [{', '.join(f'l{i}' for i in range(300))}]\n" + (
         (2, {"key": "Monthly Rent"}, "use lowercase letters, digits and underscores"),
         (2, {"read": "labels: Total"}, "read: Input should be a valid list"),
         (2, {"read": "- pattern: '(?P<value>[0-9'"}, "the pattern is not a valid regular"),
+        # Compiling this spelt 100⁴ letters out: the web process ran out of memory.
+        (
+            2,
+            {"read": "- pattern: '(?P<value>(((a{100}){100}){100}){100})'"},
+            "counted repeats ({n}) are too large together",
+        ),
         (3, {"read": "- after: landlord\n  lines: 2"}, "after names landlord, which is not a"),
         (2, {"read": "- labels: [Rent]\n  choose: biggest"}, "choose: choose one of first"),
         (2, {"read": "- labels: [Rent]\n  wher: [right]"}, "wher: is not a known setting"),
