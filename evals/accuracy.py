@@ -140,8 +140,11 @@ def type_sample_remove(*, actor, document_type: DocumentType, sample_id: int) ->
     return True
 
 
+@transaction.atomic
 def type_accuracy_start(*, actor, document_type: DocumentType) -> Job:
-    """Start the check of ``document_type``'s current version on its samples."""
+    """Start the check of ``document_type``'s current version on its samples. Under the type's
+    row lock: two admins clicking at once start one check (the job is sent on commit)."""
+    document_type = DocumentType.objects.select_for_update().get(pk=document_type.pk)
     if not document_type.samples.exists():
         raise SampleRefused("Add at least one labelled sample first.")
     # A check whose worker died stops blocking once it has been silent for a while.

@@ -77,7 +77,11 @@ def approved_fields(
 ) -> QuerySet[Field]:
     """Fields of approved applications decided in the window (the same window as the admin
     accuracy report)."""
-    fields = Field.objects.filter(document__application__status=Application.Status.APPROVED)
+    fields = Field.objects.filter(
+        document__application__status=Application.Status.APPROVED,
+        # A removed document was never reviewed: its values say nothing of the reading.
+        document__removed_at__isnull=True,
+    )
     if date_from:
         fields = fields.filter(document__application__decided_at__date__gte=date_from)
     if date_to:

@@ -18,7 +18,7 @@ from audit.services import audit_record
 
 from .models import DocumentType, DocumentTypeVersion
 from .schemas import DocumentTypeSpec
-from .type_definition import DefinitionError, definition_from_data
+from .type_definition import DefinitionError, definition_from_data, load_yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent / "document_types"
 
@@ -41,7 +41,7 @@ def shipped_document_types() -> list[dict]:
             raise CatalogError(f"{folder}: DOCUMENT_TYPES_DIRS names a folder that does not exist")
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             try:
-                data = definition_from_data(yaml.safe_load(path.read_text()))
+                data = definition_from_data(load_yaml(path.read_text()))
             except DefinitionError as error:
                 raise CatalogError(f"{path}: {'; '.join(error.messages)}") from None
             except yaml.YAMLError as error:
@@ -179,5 +179,5 @@ def document_type_audit(*, document_type: DocumentType, before: dict | None, act
 
 def shipped_spec(key: str):
     """The shipped definition of one type as a DocumentTypeSpec, without the database."""
-    data = definition_from_data(yaml.safe_load((CATALOG_DIR / f"{key}.yaml").read_text()))
+    data = definition_from_data(load_yaml((CATALOG_DIR / f"{key}.yaml").read_text()))
     return DocumentTypeSpec.from_dict(data.model_dump(mode="json", exclude_defaults=True))

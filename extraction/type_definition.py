@@ -47,6 +47,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import regex
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -73,6 +75,22 @@ FIELD_KINDS = (
     "rows",
 )
 COLUMN_KINDS = tuple(kind for kind in FIELD_KINDS if kind != "rows")
+
+# How long each list of a definition may be: far above any real type (the shipped ones have at
+# most 10 fields, 4 rules a field and 52 labels a rule), low enough that a definition can never
+# make the reader or the checker do unbounded work.
+MAX_FIELDS = 200
+MAX_RULES = 20
+MAX_PHRASES = 200
+MAX_PATTERN = 1000
+# Every label, exclusion and stop phrase of a type together: the reader searches each line of
+# a document for each. The shipped types hold at most 305 (invoice); 5,000 took 3.5 s to read a
+# 3-page document of 100 lines a page, so 800,000 (200 fields x 20 rules x 200) would take
+# about ten minutes.
+MAX_TYPE_PHRASES = 2000
+# The product of a pattern's counted repeats ({4}, {1,3}); see ReadRule._pattern_compiles.
+MAX_PATTERN_REPEATS = 10_000
+_COUNTED_REPEAT = re.compile(r"(?<!\\)\{(\d+)?(?:,(\d+)?)?\}")
 PLACES = ("right", "below", "cell")
 CHOICES = ("first", "last", "largest", "smallest")
 REGIONS = ("top", "bottom")
@@ -90,27 +108,45 @@ class ReadRule(_Strict):
     """One way the offline reader finds a field's value. Exactly one of ``labels``,
     ``pattern``, ``region`` or ``after`` says what anchors it."""
 
-    labels: list[Phrase] | dict[Language, list[Phrase]] = Field(default_factory=list)
-    exclude: list[Phrase] = Field(default_factory=list)
+    labels: (
+        Annotated[list[Phrase], Field(max_length=MAX_PHRASES)]
+        | Annotated[
+            dict[Language, Annotated[list[Phrase], Field(max_length=MAX_PHRASES)]],
+            Field(max_length=20),
+        ]
+    ) = Field(default_factory=list)
+    exclude: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
     where: list[Literal["right", "below", "cell"]] = Field(
         default_factory=lambda: ["right", "below"]
     )
     nth: int = Field(default=0, ge=0, le=9)
     choose: Literal["first", "last", "largest", "smallest"] = "first"
-    pattern: str = ""
+    pattern: str = Field(default="", max_length=MAX_PATTERN)
     region: Literal["", "top", "bottom"] = ""
     after: Key | Literal[""] = ""
     lines: int = Field(default=0, ge=0, le=200)
-    stop: list[Phrase] = Field(default_factory=list)
+    stop: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
 
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, pattern: str) -> str:
         if not pattern:
             return pattern
+        # ``regex`` spells counted repeats of literals out when it compiles: "((a{100}){100}){100}"
+        # takes 300 MB, one level more exhausts the memory. The counts are multiplied as if
+        # nested, whether they are or not (``\d{4}-\d{2}-\d{2}`` is 16).
+        repeats = 1
+        for low, high in _COUNTED_REPEAT.findall(pattern):
+            repeats *= max(int(low or 0), int(high or 0), 1)
+            if repeats > MAX_PATTERN_REPEATS:
+                raise ValueError(
+                    "the pattern's counted repeats ({n}) are too large together: keep them "
+                    "small (\\d{4}), or use + and *"
+                )
         try:
-            compiled = re.compile(pattern)
-        except re.error as error:
+            # The reader searches with the ``regex`` module (it has a time limit).
+            compiled = regex.compile(pattern)
+        except regex.error as error:
             raise ValueError(f"the pattern is not a valid regular expression ({error})") from None
         if "value" not in compiled.groupindex:
             raise ValueError("the pattern needs a group named value: (?P<value>...)")
@@ -163,11 +199,11 @@ class FieldDefinition(_Strict):
     required: bool = False
     sensitive: bool = False
     hint: str = Field(default="", max_length=500)
-    choices: list[Phrase] = Field(default_factory=list)
-    columns: list[ColumnDefinition] = Field(default_factory=list)
+    choices: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
+    columns: list[ColumnDefinition] = Field(default_factory=list, max_length=MAX_FIELDS)
     era: Literal["", "past", "recent", "future"] = ""
     sign: Literal["", "magnitude"] = ""
-    read: list[ReadRule] = Field(default_factory=list)
+    read: list[ReadRule] = Field(default_factory=list, max_length=MAX_RULES)
 
     @model_validator(mode="after")
     def _shape_fits_kind(self) -> FieldDefinition:
@@ -196,12 +232,22 @@ class DocumentTypeDefinition(_Strict):
     description: str = ""
     date_order: Literal["", "MDY", "DMY", "YMD"] = ""
     currency: Annotated[str, StringConstraints(pattern=r"^([A-Z]{3})?$")] = ""
-    languages: list[Language] = Field(default_factory=list)
-    keywords: list[Keyword] = Field(default_factory=list)
-    fields: list[FieldDefinition] = Field(min_length=1)
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_PHRASES)
+    fields: list[FieldDefinition] = Field(min_length=1, max_length=MAX_FIELDS)
 
     @model_validator(mode="after")
     def _keys_unique_and_known(self) -> DocumentTypeDefinition:
+        phrases = sum(
+            len(rule.label_phrases()) + len(rule.exclude) + len(rule.stop)
+            for spec in self.fields
+            for rule in spec.read
+        )
+        if phrases > MAX_TYPE_PHRASES:
+            raise ValueError(
+                f"the read rules hold {phrases:,} labels, exclusions and stop phrases; "
+                f"a type holds at most {MAX_TYPE_PHRASES:,}"
+            )
         keys = [spec.key for spec in self.fields]
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
@@ -215,6 +261,53 @@ class DocumentTypeDefinition(_Strict):
                 if rule.after == spec.key:
                     raise ValueError(f"field {spec.key}: a rule cannot come after its own field")
         return self
+
+
+# How many values (mappings, lists and scalars, each alias counted at every place it stands) a
+# type's YAML may hold. The largest shipped type holds about 1,500.
+MAX_YAML_VALUES = 50_000
+
+
+class YAMLTooLarge(yaml.YAMLError):
+    problem = f"it holds more than {MAX_YAML_VALUES:,} values once its aliases (*) are expanded"
+    problem_mark = None
+
+
+class YAMLTooDeep(yaml.YAMLError):
+    problem = "its lists or mappings are nested too deeply"
+    problem_mark = None
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` parsed as YAML (safely). ``yaml.safe_load`` expands aliases: a few kilobytes
+    whose lists repeat one another ("billion laughs") would make the checker validate, and the
+    database store, billions of labels. The parsed value is counted as if expanded, stopping at
+    ``MAX_YAML_VALUES``, so this costs no more than that. Raises ``yaml.YAMLError``."""
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:  # "[[[[...": PyYAML composes nested values recursively
+        raise YAMLTooDeep() from None
+    budget = MAX_YAML_VALUES
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise YAMLTooLarge()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return data
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error in words: where, or (too large, too deep) why."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    because = f": {error.problem}" if isinstance(error, YAMLTooLarge | YAMLTooDeep) else ""
+    return f"{where}{because}"
 
 
 class DefinitionError(ValueError):

@@ -14,7 +14,7 @@ import yaml
 from django import forms
 
 from .models import DocumentType, FieldKind
-from .type_definition import DefinitionError
+from .type_definition import DefinitionError, load_yaml, yaml_problem
 
 PROVIDER_CHOICES = [
     ("", "The default reader"),
@@ -146,11 +146,9 @@ class FieldForm(forms.Form):
             if not text:
                 continue
             try:
-                item[name] = yaml.safe_load(text)
+                item[name] = load_yaml(text)
             except yaml.YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                where = f" at line {mark.line + 1}" if mark is not None else ""
-                self.add_error(name, f"This is not valid YAML{where}.")
+                self.add_error(name, f"This is not valid YAML{yaml_problem(error)}.")
         return item
 
     @staticmethod

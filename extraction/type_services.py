@@ -35,7 +35,7 @@ from .providers import get_provider
 from .providers.base import PageInput, ProviderError
 from .reading import merge_values, page_groups, read_groups
 from .schemas import DocumentTypeSpec
-from .type_definition import DefinitionError, definition_from_data
+from .type_definition import DefinitionError, definition_from_data, load_yaml, yaml_problem
 from .uploads import UploadRejected, inspect_upload
 
 PROVIDERS = ("", "local", "openai", "anthropic")
@@ -171,11 +171,9 @@ def definition_from_yaml(text: str | bytes) -> dict:
         except UnicodeDecodeError:
             raise DefinitionError(["The file is not UTF-8 text; save it as UTF-8 YAML."]) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise DefinitionError([f"The file is not valid YAML{where}."]) from None
+        raise DefinitionError([f"The file is not valid YAML{yaml_problem(error)}."]) from None
     if not isinstance(data, dict):
         raise DefinitionError(["The file must hold one document type: key, label, fields, ..."])
     return canonical_definition(data)

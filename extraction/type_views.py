@@ -102,8 +102,10 @@ def _editor(request, *, document_type):
     # One more empty row of either kind, without saving.
     for prefix in ("fields", "keywords"):
         if f"add_{prefix}" in request.POST:
-            total = int(data.get(f"{prefix}-TOTAL_FORMS", "0") or 0)
-            data[f"{prefix}-TOTAL_FORMS"] = str(min(total + 1, 200))
+            total = data.get(f"{prefix}-TOTAL_FORMS", "0")
+            # A tampered count is left for the formset to refuse plainly.
+            if total.isdigit() and len(total) < 4:
+                data[f"{prefix}-TOTAL_FORMS"] = str(min(int(total) + 1, 200))
     type_form = TypeForm(data, initial=type_initial, editing=editing)
     fields = FieldFormSet(data, prefix="fields")
     keywords = KeywordFormSet(data, prefix="keywords")

@@ -91,7 +91,11 @@ def field_accuracy(
     last word), else for the applicant. Most corrected first. One query."""
     changed = FieldRevision.objects.filter(field=OuterRef("pk"), action__in=CHANGING_ACTIONS)
     last_changer = changed.order_by("-number").values("role")[:1]
-    fields = Field.objects.filter(document__application__status=Application.Status.APPROVED)
+    fields = Field.objects.filter(
+        document__application__status=Application.Status.APPROVED,
+        # A removed document was never reviewed: its values say nothing of the reading.
+        document__removed_at__isnull=True,
+    )
     if date_from:
         fields = fields.filter(document__application__decided_at__date__gte=date_from)
     if date_to:

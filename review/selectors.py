@@ -20,14 +20,19 @@ from rules.models import RULE_ERROR_PREFIX, Flag, Severity
 def application_list_for_owner(*, user) -> QuerySet[Application]:
     return (
         Application.objects.filter(owner=user)
-        .annotate(document_count=Count("documents"))
+        .annotate(document_count=Count("documents", filter=Q(documents__removed_at__isnull=True)))
         .order_by("-created_at")
     )
 
 
 def field_get_for_user(*, user, field_id: int) -> Field:
     field = (
-        Field.objects.filter(pk=field_id, document__application__in=applications_visible_to(user))
+        Field.objects.filter(
+            pk=field_id,
+            document__application__in=applications_visible_to(user),
+            # A removed document's values are kept for the trail, never changed again.
+            document__removed_at__isnull=True,
+        )
         .select_related("document__application", "page")
         .first()
     )

@@ -81,6 +81,16 @@ def _lock_for_value_change(*, field: Field, actor, why: str) -> tuple[Applicatio
         Field.objects.filter(pk=field.pk).values_list("document__application_id", flat=True).get()
     )
     application = application_lock(application=application_id)
+    # Read under the application's lock, which document_remove takes too.
+    removed = (
+        Document.all_objects.filter(pk=field.document_id, removed_at__isnull=False)
+        .values_list("original_name", flat=True)
+        .first()
+    )
+    if removed is not None:
+        raise PermissionDenied(
+            f"“{removed}” was removed from this application, so its values stay as they were."
+        )
     if actor.pk == application.owner_id:
         application = application_lock_for_edit(application=application, documents=False)
         if not application.applicant_can_change_field(field.pk):

@@ -316,3 +316,33 @@ def test_django_admin_shows_no_row_of_an_application_a_person_may_not_see(world)
                     ):
                         leaks.append(f"POST change {model.__name__} as {role} ({state})")
     assert leaks == [], leaks
+
+
+def test_staff_without_an_authenticator_reach_no_page_but_its_set_up(world, settings):
+    """With ATTEST_REQUIRE_STAFF_MFA on, every pattern (htmx or not, GET or POST, files, jobs,
+    type screens, Django admin rows) sends a reviewer or admin without TOTP to set one up;
+    only allauth's own pages and the CSP report stay open."""
+    settings.ATTEST_REQUIRE_STAFF_MFA = True
+    people, objects = world
+    setup = reverse("mfa_activate_totp")
+    opened = []
+    for role in sorted(STAFF):
+        client = _client(people, role)
+        for route, name in _patterns(get_resolver()):
+            if name.startswith(("account_", "mfa_")) or name == "csp_report":
+                continue
+            params = {
+                k: v for k, v in objects["submitted"].items() if re.search(rf"<(\w+:)?{k}>", route)
+            }
+            url = reverse(name, kwargs=params) if params else reverse(name)
+            for method in ("get", "post"):
+                for headers in ({}, {"HX-Request": "true"}):
+                    response = getattr(client, method)(url, headers=headers)
+                    sent = response.get("Location") or response.get("HX-Redirect")
+                    if sent != setup:
+                        opened.append(f"{method.upper()} {url} {headers} as {role}")
+        for prefix, _, pk in _admin_rows(objects, "submitted"):
+            url = reverse(f"{prefix}_change", args=[pk])
+            if client.get(url).get("Location") != setup:
+                opened.append(f"GET {url} as {role}")
+    assert opened == []

@@ -11,12 +11,15 @@ a missing value is for a person to enter.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
+
+import regex
 
 from extraction.normalize import (
     MONEY_IN_TEXT,
@@ -31,6 +34,13 @@ from extraction.type_definition import ReadRule
 from .base import ExtractionRequest, ExtractionResult, PageInput
 
 MODEL = "label-patterns-v1"
+# How long a definition's ``pattern`` may search one line. A pattern that backtracks
+# catastrophically ("(a|aa)+$") would otherwise hold a worker, or the admin's preview, for
+# ever; one that runs out of time gives its rule up for the document (the field is left for a
+# person) and is logged.
+PATTERN_SECONDS = 0.1
+
+logger = logging.getLogger(__name__)
 # How many lines under a label may hold its value (a blank or a label line may come between).
 LINES_BELOW = 3
 
@@ -134,6 +144,24 @@ class LocalProvider:
         )
 
 
+class PatternTooSlow(Exception):
+    """A definition's pattern ran past ``PATTERN_SECONDS`` on one line."""
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern)
+
+
+def _pattern_search(pattern: str, line: str) -> regex.Match | None:
+    """``re.search`` with a time limit (the ``regex`` module's, which also skips much of the
+    backtracking ``re`` does). Raises ``PatternTooSlow``."""
+    try:
+        return _pattern(pattern).search(line, timeout=PATTERN_SECONDS)
+    except TimeoutError:
+        raise PatternTooSlow(pattern) from None
+
+
 def _depends(spec: FieldSpec) -> bool:
     return any(rule.after for rule in spec.read)
 
@@ -152,7 +180,16 @@ def _find(
     among that rule's candidates across the document)."""
     target = Target(spec.kind, DateReading(order=date_order, era=spec.era), vocabulary)
     for rule in spec.read:
-        candidates = list(_candidates(rule, target, pages, found))
+        try:
+            candidates = list(_candidates(rule, target, pages, found))
+        except PatternTooSlow:
+            logger.warning(
+                "field %s: pattern %r ran past %ss on a line; rule skipped",
+                spec.key,
+                rule.pattern,
+                PATTERN_SECONDS,
+            )
+            continue
         # Only where no label is printed as written, one misread by OCR ("Anount due").
         if not candidates and rule.label_phrases():
             candidates = list(_candidates(rule, replace(target, fuzzy=True), pages, found))
@@ -200,7 +237,7 @@ def _read_line(
     rule: ReadRule, target: Target, lines: list[str], index: int, line: str
 ) -> Iterator[tuple[str, str]]:
     if rule.pattern:
-        match = re.search(rule.pattern, line)
+        match = _pattern_search(rule.pattern, line)
         if match and _valid(target, match.group("value")):
             yield match.group("value").strip(), "(pattern)"
         return
@@ -248,7 +285,7 @@ def _in_region(rule: ReadRule, target: Target, number: int, lines: list[str]) ->
         if any(_label_regex(phrase).search(line) for phrase in rule.exclude):
             continue
         if rule.pattern:
-            match = re.search(rule.pattern, line)
+            match = _pattern_search(rule.pattern, line)
             value = _unlabelled(target, match.group("value")) if match else None
         else:
             value = _unlabelled(target, line)

@@ -7,6 +7,8 @@ unlabelled regions, lines under another field) each pinned by what it reads.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from extraction.catalog import shipped_document_types, shipped_spec
@@ -372,3 +374,31 @@ def test_a_loose_match_is_never_another_label_of_the_type():
     values = _read(spec, "Employee name: Ana Ruiz\n")
 
     assert values == {"employee": "Ana Ruiz", "employer": None}
+
+
+# Catastrophic-backtracking patterns (each takes 2ⁿ steps in ``re`` on n letters and a stop):
+# the reader gives such a rule up within its time limit, never hangs a worker or the admin's
+# preview, and still reads the other fields.
+HOSTILE_PATTERNS = (r"^(?P<value>(\w+\s?)+)$", r"^(?P<value>(a|aa)+)$")
+
+
+def test_a_backtracking_pattern_cannot_hang_the_reader():
+    spec = _spec(
+        [
+            {
+                "key": "company",
+                "label": "Company",
+                "kind": "name",
+                "read": [
+                    *({"pattern": p, "region": "top", "lines": 200} for p in HOSTILE_PATTERNS),
+                    *({"pattern": p} for p in HOSTILE_PATTERNS),
+                ],
+            },
+            {"key": "total", "label": "Total", "kind": "money", "read": [{"labels": ["Total"]}]},
+        ]
+    )
+    page = "\n".join(["a" * 40 + "!"] * 200 + ["Total 12.50"])
+    started = time.monotonic()
+    values = _read(spec, page, page)
+    assert time.monotonic() - started < 10
+    assert values == {"company": None, "total": "12.50"}

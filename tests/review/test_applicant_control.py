@@ -27,7 +27,7 @@ from review.services import (
 )
 from review.versions import application_version
 from tests.builders import pdf_bytes, upload
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, FlagFactory, UserFactory
 from tests.review.races import race
 
 from .conftest import build_document, confirm_as_applicant
@@ -203,3 +203,35 @@ def test_a_first_submission_has_no_reply_box(client_for, applicant, application,
     application_submit(application=application, actor=applicant, reply="ignored")
     event = _events(application, Action.APPLICATION_SUBMITTED).get()
     assert "reply" not in event.data
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_typed_text_is_no_server_error(
+    client_for, applicant, reviewer, application, document, submitted
+):
+    """PostgreSQL stores no NUL (``\\x00``) in text or jsonb: a reason, reply or note holding
+    one was a 500 there. It is taken out; the rest of what was typed is kept."""
+    client = client_for(applicant)
+    url = reverse("application_detail", args=[application.pk])
+    other, _, fields = build_document(application)
+    response = client.post(url, {"remove": other.pk, "reason": "Wrong\x00 month"})
+    assert response.status_code == 302
+    assert _events(application, Action.DOCUMENT_REMOVED).get().data["reason"] == "Wrong month"
+    # A value's reason (the document still in it), and a reply to a request for changes.
+    field = document.fields.get(key="gross_pay")
+    client.post(
+        reverse("field_update", args=[field.pk]), {"value": "4,100.00", "reason": "Bo\x00nus"}
+    )
+    assert field.revisions.order_by("-number").first().reason == "Bonus"
+    # The reviewer's bulk waiver note.
+    flags = [FlagFactory(application=submitted), FlagFactory(application=submitted)]
+    page = reverse("review_application", args=[submitted.pk])
+    response = client_for(reviewer).post(
+        page,
+        {"waive_selected": "1", "flag": [f.pk for f in flags], "note": "Checked\x00 by phone"},
+    )
+    assert response.status_code == 302
+    assert {e.data["note"] for e in _events(submitted, Action.FLAG_WAIVED)} == {"Checked by phone"}
+    # Withdrawing, last.
+    assert client.post(url, {"withdraw": "1", "reason": "Not\x00 needed"}).status_code == 302
+    assert _events(application, Action.APPLICATION_WITHDRAWN).get().data["reason"] == "Not needed"

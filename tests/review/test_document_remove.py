@@ -7,11 +7,21 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
+from applications.models import Application
 from audit.models import Action, AuditEvent
-from extraction.models import Document, Field
+from evals.real_traffic import approved_fields
+from extraction.models import Document, Field, FieldRevision
 from extraction.services import document_upload
-from review.services import application_submission_problems, application_submit, document_remove
+from review.reports import field_accuracy
+from review.selectors import application_list_for_owner
+from review.services import (
+    application_submission_problems,
+    application_submit,
+    document_remove,
+    field_correct,
+)
 from review.versions import application_version
 from tests.builders import pdf_bytes, upload
 from tests.factories import ApplicationFactory, UserFactory
@@ -138,3 +148,38 @@ def test_remove_racing_submit_never_submits_a_removed_document(staff_groups):
         assert removed != (submitted is not None and submitted.data["documents"] == 2), outcomes
         if submitted:
             assert submitted.data["documents"] == application.documents.count()
+
+
+@pytest.mark.django_db
+def test_a_removed_documents_values_cannot_be_changed_from_a_stale_page(
+    client_for, applicant, application, document
+):
+    other, _, fields = build_document(application)
+    field = fields[0]
+    document_remove(document=other, actor=applicant)
+    revisions = FieldRevision.objects.filter(field=field).count()
+    # The document's page, open in another tab before the removal, sends a correction.
+    response = client_for(applicant).post(
+        reverse("field_update", args=[field.pk]), {"value": "01/16/2026", "reason": "typo"}
+    )
+    assert FieldRevision.objects.filter(field=field).count() == revisions
+    assert response.status_code == 404
+    with pytest.raises(PermissionDenied, match="was removed"):
+        field_correct(field=field, value="01/16/2026", actor=applicant, reason="typo")
+    assert FieldRevision.objects.filter(field=field).count() == revisions
+
+
+@pytest.mark.django_db
+def test_a_removed_document_counts_in_no_list_or_accuracy_figure(
+    client_for, applicant, application, document
+):
+    other, _, _ = build_document(application)
+    document_remove(document=other, actor=applicant)
+    # My applications counts the documents still in it.
+    assert application_list_for_owner(user=applicant).get(pk=application.pk).document_count == 1
+    # Never reviewed, its values would count as read right in the accuracy figures.
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.APPROVED, decided_at=timezone.now()
+    )
+    assert sum(row.total for row in field_accuracy()) == document.fields.count()
+    assert set(approved_fields()) == set(document.fields.all())

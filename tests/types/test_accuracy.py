@@ -10,12 +10,19 @@ from django.urls import reverse
 from applications.services import application_create
 from audit.models import Action, AuditEvent
 from core.models import Job
-from evals.accuracy import ACCURACY_JOB, type_accuracy_run, type_sample_add
+from evals.accuracy import (
+    ACCURACY_JOB,
+    SampleRefused,
+    type_accuracy_run,
+    type_accuracy_start,
+    type_sample_add,
+)
 from evals.models import TypeSample
 from extraction.models import Document
 from extraction.type_services import document_type_save, documents_per_version
 from tests.extraction.conftest import upload_and_read
-from tests.factories import UserFactory
+from tests.factories import AdminFactory, UserFactory
+from tests.review.races import race
 from tests.waiting import wait_for
 
 from .conftest import LEASE, form_data
@@ -217,3 +224,30 @@ def test_a_second_click_on_check_starts_no_second_job(client_for, admin_user, le
     response = client.post(url, {"measure": "1"}, follow=True)
     assert "already running" in response.content.decode()
     assert Job.objects.filter(kind=ACCURACY_JOB).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_starting_a_check_at_once_start_one(staff_groups):
+    """The check-then-start was not under a lock: both clicks saw no running check."""
+    for round_ in range(6):
+        admin = AdminFactory(email=f"admin{round_}@example.com")
+        document_type, _ = document_type_save(
+            actor=admin, data={**LEASE, "key": f"lease{round_}"}, create=True
+        )
+        type_sample_add(
+            actor=admin,
+            document_type=document_type,
+            data=lease_pdf(),
+            filename="a.pdf",
+            expected=RIGHT,
+        )
+        outcomes = race(
+            lambda t=document_type, a=admin: type_accuracy_start(actor=a, document_type=t),
+            lambda t=document_type, a=admin: type_accuracy_start(actor=a, document_type=t),
+        )
+        # The loser is told plainly (SampleRefused, the screen's message), never an error.
+        kinds = sorted(
+            "refused" if isinstance(value, SampleRefused) else kind for kind, value in outcomes
+        )
+        assert kinds == ["ok", "refused"], outcomes
+        assert Job.objects.filter(arguments__type_key=document_type.key).count() == 1

@@ -111,6 +111,12 @@ def test_a_change_is_a_new_version_and_a_repeat_or_stale_page_is_not(client_for,
     assert 'class="diff-add">+ - key: deposit' in diff
 
 
+# One row's rules sharing one list of labels: 300 x 300 labels from 6 KB of YAML.
+_ROW_LAUGHS = f"- labels: &L [{', '.join(f'l{i}' for i in range(300))}]\n" + (
+    "- labels: *L\n" * 299
+)
+
+
 @pytest.mark.parametrize(
     ("row", "change", "message"),
     [
@@ -118,10 +124,18 @@ def test_a_change_is_a_new_version_and_a_repeat_or_stale_page_is_not(client_for,
         (2, {"key": "Monthly Rent"}, "use lowercase letters, digits and underscores"),
         (2, {"read": "labels: Total"}, "read: Input should be a valid list"),
         (2, {"read": "- pattern: '(?P<value>[0-9'"}, "the pattern is not a valid regular"),
+        # Compiling this spelt 100⁴ letters out: the web process ran out of memory.
+        (
+            2,
+            {"read": "- pattern: '(?P<value>(((a{100}){100}){100}){100})'"},
+            "counted repeats ({n}) are too large together",
+        ),
         (3, {"read": "- after: landlord\n  lines: 2"}, "after names landlord, which is not a"),
         (2, {"read": "- labels: [Rent]\n  choose: biggest"}, "choose: choose one of first"),
         (2, {"read": "- labels: [Rent]\n  wher: [right]"}, "wher: is not a known setting"),
         (2, {"read": "- labels: [Rent\n"}, "This is not valid YAML"),
+        (2, {"read": _ROW_LAUGHS}, "more than 50,000 values once its aliases (*) are expanded"),
+        (2, {"read": f"- labels: [{', '.join(f'L{i}' for i in range(201))}]"}, "at most 200"),
         (1, {"era": "past", "kind": "name"}, "era is for date fields only"),
     ],
 )
@@ -195,6 +209,23 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
     assert events()[-1].data["fields_changed"] == [exported["fields"][0]["key"]]
 
 
+def _many_labels(rules: int, labels: int) -> bytes:
+    text = "key: lease\nlabel: Lease\nfields:\n  - key: rent\n    label: Rent\n    read:\n"
+    for rule in range(rules):
+        text += f"      - labels: [{', '.join(f'L{rule}x{i}' for i in range(labels))}]\n"
+    return text.encode()
+
+
+def _laughs(n: int) -> bytes:
+    """A type file whose n fields share n read rules that share n labels: n³ labels."""
+    labels = ", ".join(f"l{i}" for i in range(n))
+    rules = ", ".join(["{labels: *L}"] * n)
+    text = "key: lease\nlabel: Lease\nfields:\n  - key: f0\n    label: F\n"
+    text += f"    read: &R [{{labels: &L [{labels}]}}, {rules}]\n"
+    text += "".join(f"  - {{key: f{i + 1}, label: F, read: *R}}\n" for i in range(n))
+    return text.encode()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -205,6 +236,12 @@ def test_yaml_round_trip_and_import_audited(client_for, admin_user, shipped_type
         (b"key: lease\nlabel: [unclosed\n", "not valid YAML"),
         (b"- just a list\n", "must hold one document type"),
         (b"\xff\xfe\x00", "not UTF-8"),
+        # "Billion laughs": yaml.safe_load expands aliases, so these 60 KB would be a
+        # billion labels to check and store.
+        (_laughs(1000), "more than 50,000 values once its aliases (*) are expanded"),
+        (b"key: lease\nlabel: Lease\nfields: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        # Without aliases, as many phrases as make reading a document take seconds.
+        (_many_labels(11, 200), "a type holds at most 2,000"),
     ],
 )
 def test_a_bad_yaml_import_is_refused_plainly(client_for, admin_user, content, message):
@@ -386,3 +423,13 @@ def test_a_failing_llm_in_the_preview_is_said_plainly_and_the_offline_reading_st
     warning = html[html.index('data-reading="openai"') - 600 : html.index('data-reading="openai"')]
     assert 'class="notice notice-warning"' in warning
     assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("total", ["many", "", "-3", "9" * 30])
+def test_adding_a_row_to_a_tampered_form_is_no_server_error(client_for, admin_user, total):
+    response = client_for(admin_user).post(
+        reverse("type_create"),
+        {**form_data(LEASE), "add_fields": "1", "fields-TOTAL_FORMS": total},
+    )
+    assert response.status_code in (200, 400)
+    assert not DocumentType.objects.filter(key="lease").exists()
