@@ -379,10 +379,11 @@ EXTRACTION_IMAGE_MAX_PIXELS = env.json(
 # Uploads are inspected (in the web request) in a child process with this address-space cap.
 PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
 # Pages are rendered, and scans read by OCR, in a child with this one. Higher: RapidOCR's ONNX
-# runtime reserves about 1.2 GB of address space (RLIMIT_AS counts reserved, not resident,
-# memory), and 8 of 8 receipt photos failed OCR under 768 MB. Decoding stays bounded by the
-# stream and pixel limits below whatever this is.
-RENDER_MEMORY_LIMIT_MB = env.int("RENDER_MEMORY_LIMIT_MB", default=1536)
+# runtime reserves about 1.2 GB of address space before a page (RLIMIT_AS counts reserved, not
+# resident, memory) and more for a whole letter page: 8 of 8 receipt photos failed OCR under
+# 768 MB, and a full-page scan of the generated corpus under 1536 MB (read at 2048). Decoding
+# stays bounded by the stream and pixel limits below whatever this is.
+RENDER_MEMORY_LIMIT_MB = env.int("RENDER_MEMORY_LIMIT_MB", default=2048)
 # Inspecting one upload (in the web request) may take this long before it is refused.
 PARSE_TIME_LIMIT_SECONDS = env.float("PARSE_TIME_LIMIT_SECONDS", default=30.0)
 # Rendering: the longest wait for the next page (OCR of one dense page included).

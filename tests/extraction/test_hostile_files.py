@@ -100,7 +100,7 @@ def test_a_bomb_stored_before_the_upload_check_fails_plainly_and_keeps_the_origi
     document_process(document_id=document.pk)
 
     document.refresh_from_db()
-    # Under the 1536 MB rendering cap (OCR needs it) the bombs of the corpus render as blank
+    # Under the 2048 MB rendering cap (OCR needs it) the bombs of the corpus render as blank
     # pages, so the document waits for typing in; under a smaller cap the child is ended and
     # the document fails. Either way the reason is plain and nothing reached the worker.
     assert (document.status, document.reason_code) in {
