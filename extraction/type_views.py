@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +25,7 @@ from .type_forms import (
     definition_errors_place,
 )
 from .type_services import (
+    YAML_MAX_BYTES,
     TypeChangeRefused,
     document_type_import,
     document_type_preview,
@@ -38,11 +39,19 @@ from .type_services import (
 admin_required = permission_required("applications.audit_history", raise_exception=True)
 
 
+def _with_document_counts(types):
+    """Each type with the number of documents read as it that are still part of their
+    application (a removed document is kept, but not counted)."""
+    return types.annotate(
+        document_count=Count("documents", filter=Q(documents__removed_at__isnull=True))
+    )
+
+
 @login_required
 @admin_required
 @require_GET
 def type_list_view(request):
-    types = DocumentType.objects.annotate(document_count=Count("documents")).order_by("label")
+    types = _with_document_counts(DocumentType.objects.all()).order_by("label")
     page = Paginator(types, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -251,7 +260,8 @@ def type_import_view(request):
     try:
         saved, version = document_type_import(
             actor=request.user,
-            text=form.cleaned_data["file"].read(),
+            # One byte past the limit is enough to refuse it: a big upload is never read whole.
+            text=form.cleaned_data["file"].read(YAML_MAX_BYTES + 1),
             note=form.cleaned_data["note"],
         )
     except DefinitionError as error:
@@ -260,9 +270,7 @@ def type_import_view(request):
             "types/list.html",
             {
                 "page_obj": None,
-                "rows": DocumentType.objects.annotate(document_count=Count("documents")).order_by(
-                    "label"
-                )[:50],
+                "rows": _with_document_counts(DocumentType.objects.all()).order_by("label")[:50],
                 "nav": "types",
                 "import_form": form,
                 "import_errors": error.messages,

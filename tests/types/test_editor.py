@@ -242,6 +242,8 @@ def _laughs(n: int) -> bytes:
         (b"key: lease\nlabel: Lease\nfields: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
         # Without aliases, as many phrases as make reading a document take seconds.
         (_many_labels(11, 200), "a type holds at most 2,000"),
+        # Over the size limit: refused after reading one byte past it, never read whole.
+        (b"# " + b"x" * (3 * 1024 * 1024) + b"\n", "larger than 256 KB"),
     ],
 )
 def test_a_bad_yaml_import_is_refused_plainly(client_for, admin_user, content, message):
