@@ -63,7 +63,9 @@ def type_sample_add(
     *, actor, document_type: DocumentType, data: bytes, filename: str, expected: dict[str, Any]
 ) -> TypeSample:
     """Store a labelled sample after the upload's own checks (a hostile file is refused with
-    the upload's plain message). ``expected``: field key -> value shown, or None for none."""
+    the upload's plain message). ``expected``: field key -> value shown, or None for none.
+    Under the type's row lock, so that two samples added at once cannot pass the limit."""
+    document_type = DocumentType.objects.select_for_update().get(pk=document_type.pk)
     if document_type.samples.count() >= MAX_SAMPLES:
         raise SampleRefused(f"A type keeps at most {MAX_SAMPLES} samples; remove one first.")
     try:
