@@ -52,6 +52,7 @@ class Action(models.TextChoices):
     DOCUMENT_TYPE_CHANGED = "document_type.changed", "Document type changed"
     DOCUMENT_TYPE_SAMPLE_ADDED = "document_type.sample_added", "Labelled sample added"
     DOCUMENT_TYPE_SAMPLE_REMOVED = "document_type.sample_removed", "Labelled sample removed"
+    DOCUMENT_TYPE_ACCURACY_STARTED = "document_type.accuracy_started", "Accuracy check started"
 
 
 class AuditEventQuerySet(models.QuerySet):

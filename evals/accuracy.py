@@ -159,7 +159,7 @@ def type_accuracy_start(*, actor, document_type: DocumentType) -> Job:
     )
     if running is not None:  # a second click, or another admin's check: one at a time
         raise SampleRefused("A check of this type is already running; its progress shows below.")
-    return job_start(
+    job = job_start(
         kind=ACCURACY_JOB,
         label=f"Accuracy of {document_type.label} v{document_type.version}",
         started_by=actor,
@@ -167,6 +167,21 @@ def type_accuracy_start(*, actor, document_type: DocumentType) -> Job:
         # By name: the task module imports this one, and a service must not import its tasks.
         enqueue=lambda job_id: current_app.send_task(ACCURACY_TASK, args=[job_id]),
     )
+    # A check may send every sample to a paid LLM: who started it is part of the record.
+    audit_record(
+        action=Action.DOCUMENT_TYPE_ACCURACY_STARTED,
+        actor=actor,
+        role=actor.role,
+        subject=document_type,
+        data={
+            "key": document_type.key,
+            "version": document_type.version,
+            "job": job.pk,
+            "samples": document_type.samples.count(),
+            "readers": readers(document_type),
+        },
+    )
+    return job
 
 
 def type_accuracy_jobs(document_type: DocumentType):

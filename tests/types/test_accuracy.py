@@ -251,3 +251,32 @@ def test_two_admins_starting_a_check_at_once_start_one(staff_groups):
         )
         assert kinds == ["ok", "refused"], outcomes
         assert Job.objects.filter(arguments__type_key=document_type.key).count() == 1
+        started = AuditEvent.objects.filter(
+            action=Action.DOCUMENT_TYPE_ACCURACY_STARTED, data__key=document_type.key
+        )
+        assert [event.actor_id for event in started] == [admin.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_samples_added_at_once_never_pass_the_limit(staff_groups, monkeypatch):
+    """The count-then-add is under the type's row lock: one of two samples sent at once at the
+    last free place is refused plainly."""
+    monkeypatch.setattr("evals.accuracy.MAX_SAMPLES", 2)
+    for round_ in range(5):
+        admin = AdminFactory(email=f"admin{round_}@example.com")
+        document_type, _ = document_type_save(
+            actor=admin, data={**LEASE, "key": f"lease{round_}"}, create=True
+        )
+
+        def add(t=document_type, a=admin, n=0):
+            return type_sample_add(
+                actor=a, document_type=t, data=lease_pdf(), filename=f"{n}.pdf", expected=RIGHT
+            )
+
+        add()
+        outcomes = race(lambda: add(n=1), lambda: add(n=2))
+        kinds = sorted(
+            "refused" if isinstance(value, SampleRefused) else kind for kind, value in outcomes
+        )
+        assert kinds == ["ok", "refused"], outcomes
+        assert TypeSample.objects.filter(document_type=document_type).count() == 2
