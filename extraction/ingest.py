@@ -82,7 +82,7 @@ def render_pages(
         "first": first,
         # The child is a fresh interpreter that reads settings from the environment; the
         # parent's own value wins (a test's or an admin's override included).
-        "ocr_engine": ocr.engine_name(),
+        "ocr_engine": ocr.engine_name(media_type),
     }
     try:
         for header, png in sandbox.run("render", data=data, options=options, limits=limits):

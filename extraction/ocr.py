@@ -54,13 +54,22 @@ def tesseract_path() -> str | None:
     return shutil.which("tesseract")
 
 
-def engine_name() -> str:
-    """The engine in use: EXTRACTION_OCR_ENGINE, where "auto" (the default) is Tesseract when
-    its program is installed and RapidOCR otherwise (see the README's OCR figures for why)."""
+# Camera photos (receipts, IDs held up to a phone). On the 50 real receipt photos the offline
+# reader takes 98 % of dates and totals from RapidOCR's words and 66 % / 76 % from Tesseract's;
+# on flat scans and rendered pages Tesseract reads as well or better (README, "OCR engines").
+PHOTO_MEDIA_TYPES = frozenset({"image/jpeg", "image/heic", "image/heif", "image/webp"})
+
+
+def engine_name(media_type: str = "") -> str:
+    """The engine for a file of ``media_type``: EXTRACTION_OCR_ENGINE, where "auto" (the
+    default) is RapidOCR for camera photos and, for scans and rendered pages, Tesseract when its
+    program is installed and RapidOCR otherwise (see the README's OCR figures for why)."""
     from django.conf import settings
 
     name = getattr(settings, "EXTRACTION_OCR_ENGINE", "auto") or "auto"
     if name == "auto":
+        if media_type.split(";")[0].strip().lower() in PHOTO_MEDIA_TYPES:
+            return "rapidocr"
         return "tesseract" if tesseract_path() else "rapidocr"
     return name
 

@@ -264,7 +264,8 @@ EXTRACTION_DATE_ORDER = env("EXTRACTION_DATE_ORDER", default="MDY")
 # `manage.py sync_document_types` (and `make run`) beside the shipped ones: a team's own types,
 # kept in git. A file there with a shipped type's key replaces the shipped definition.
 DOCUMENT_TYPES_DIRS = env.list("DOCUMENT_TYPES_DIRS", default=[])
-# OCR for scans and photos: "auto" (Tesseract where installed, else RapidOCR), "rapidocr"
+# OCR for scans and photos: "auto" (RapidOCR for camera photos; for scans, Tesseract where
+# installed, else RapidOCR: extraction.ocr.engine_name), "rapidocr"
 # (ships with the Python packages), "tesseract" (Debian's tesseract-ocr) or "none".
 # Figures: `python -m bench.ocr` and `python -m bench.evals` (README, "OCR engines").
 EXTRACTION_OCR_ENGINE = env("EXTRACTION_OCR_ENGINE", default="auto")

@@ -18,7 +18,7 @@ needs_ocr = pytest.mark.skipif(not ocr.availability()[0], reason="no OCR engine 
 def _without_tesseract(monkeypatch, tmp_path):
     """No OCR, here and in the sandboxed child that renders pages (a fresh interpreter, which
     reads its settings from the environment)."""
-    monkeypatch.setattr(ocr, "engine_name", lambda: "none")
+    monkeypatch.setattr(ocr, "engine_name", lambda media_type="": "none")
     monkeypatch.setenv("EXTRACTION_OCR_ENGINE", "none")
     monkeypatch.setenv("PATH", str(tmp_path))
 
@@ -203,3 +203,24 @@ def test_unreadable_files_raise_a_plain_language_error(data, media_type):
         _pages(data, media_type)
     assert caught.value.message.endswith(".")
     assert "Traceback" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("media_type", "with_tesseract", "engine"),
+    [
+        ("image/jpeg", True, "rapidocr"),
+        ("image/heic", True, "rapidocr"),
+        ("image/png", True, "tesseract"),
+        ("application/pdf", True, "tesseract"),
+        ("image/png", False, "rapidocr"),
+    ],
+)
+def test_auto_reads_camera_photos_with_rapidocr_and_scans_with_tesseract_where_installed(
+    monkeypatch, settings, media_type, with_tesseract, engine
+):
+    settings.EXTRACTION_OCR_ENGINE = "auto"
+    monkeypatch.setattr(
+        ocr, "tesseract_path", lambda: "/usr/bin/tesseract" if with_tesseract else None
+    )
+
+    assert ocr.engine_name(media_type) == engine
