@@ -474,26 +474,36 @@ def flag_waive(*, flag: Flag, actor, note: str) -> Flag:
             raise FlagNotOpen(
                 f"Flag “{flag.title}” was not waived. {_flag_state(flag)}", code="not_open"
             )
-        flag.move_to(Flag.Status.WAIVED)
-        flag.note = note
-        flag.resolved_by = actor
-        flag.resolved_at = timezone.now()
-        flag.save()
+        _waive(flag, actor=actor, note=note, when=timezone.now())
         _risk_score_update(application)
-        audit_record(
-            action=Action.FLAG_WAIVED,
-            actor=actor,
-            role=actor_role(actor),
-            application=application,
-            subject=flag,
-            data={
-                "rule": flag.rule_key,
-                "title": flag.title,
-                "severity": flag.severity,
-                "note": note,
-            },
-        )
+        _waived_event(flag, actor=actor, application=application, note=note)
     return flag
+
+
+def _waive(flag: Flag, *, actor, note: str, when) -> None:
+    """Move one open, locked flag to waived in ``actor``'s name."""
+    flag.move_to(Flag.Status.WAIVED)
+    flag.note = note
+    flag.resolved_by = actor
+    flag.resolved_at = when
+    flag.save()
+
+
+def _waived_event(flag: Flag, *, actor, application, note: str, **extra) -> None:
+    audit_record(
+        action=Action.FLAG_WAIVED,
+        actor=actor,
+        role=actor_role(actor),
+        application=application,
+        subject=flag,
+        data={
+            "rule": flag.rule_key,
+            "title": flag.title,
+            "severity": flag.severity,
+            "note": note,
+            **extra,
+        },
+    )
 
 
 def flags_waive(*, application: Application | int, flag_ids, actor, note: str) -> list[Flag]:
@@ -540,26 +550,11 @@ def flags_waive(*, application: Application | int, flag_ids, actor, note: str) -
             )
         now = timezone.now()
         for flag in flags:
-            flag.move_to(Flag.Status.WAIVED)
-            flag.note = note
-            flag.resolved_by = actor
-            flag.resolved_at = now
-            flag.save()
+            _waive(flag, actor=actor, note=note, when=now)
         _risk_score_update(locked)
         for flag in flags:
-            audit_record(
-                action=Action.FLAG_WAIVED,
-                actor=actor,
-                role=actor_role(actor),
-                application=locked,
-                subject=flag,
-                data={
-                    "rule": flag.rule_key,
-                    "title": flag.title,
-                    "severity": flag.severity,
-                    "note": note,
-                    "together_with": len(flags),
-                },
+            _waived_event(
+                flag, actor=actor, application=locked, note=note, together_with=len(flags)
             )
     return flags
 
