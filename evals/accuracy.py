@@ -88,20 +88,29 @@ def type_sample_add(
     )
     sample.file.save(f"{sample.sha256[:16]}.{inspected.extension}", ContentFile(data), save=False)
     sample.save()
+    _type_event(
+        Action.DOCUMENT_TYPE_SAMPLE_ADDED,
+        actor=actor,
+        document_type=document_type,
+        **_sample_data(sample),
+        expected=shown_answers(document_type, answers),
+    )
+    return sample
+
+
+def _sample_data(sample: TypeSample) -> dict[str, Any]:
+    return {"sample": sample.pk, "file": sample.original_name, "sha256": sample.sha256}
+
+
+def _type_event(action: str, *, actor, document_type: DocumentType, **data: Any) -> None:
+    """One audit event about ``document_type``'s samples or checks, in ``actor``'s name."""
     audit_record(
-        action=Action.DOCUMENT_TYPE_SAMPLE_ADDED,
+        action=action,
         actor=actor,
         role=actor.role,
         subject=document_type,
-        data={
-            "key": document_type.key,
-            "sample": sample.pk,
-            "file": sample.original_name,
-            "sha256": sample.sha256,
-            "expected": shown_answers(document_type, answers),
-        },
+        data={"key": document_type.key, **data},
     )
-    return sample
 
 
 def shown_answers(document_type: DocumentType, answers: dict[str, Any]) -> dict[str, Any]:
@@ -123,17 +132,11 @@ def type_sample_remove(*, actor, document_type: DocumentType, sample_id: int) ->
     sample = document_type.samples.select_for_update().filter(pk=sample_id).first()
     if sample is None:  # removed already (a second click), or another type's
         return False
-    audit_record(
-        action=Action.DOCUMENT_TYPE_SAMPLE_REMOVED,
+    _type_event(
+        Action.DOCUMENT_TYPE_SAMPLE_REMOVED,
         actor=actor,
-        role=actor.role,
-        subject=document_type,
-        data={
-            "key": document_type.key,
-            "sample": sample.pk,
-            "file": sample.original_name,
-            "sha256": sample.sha256,
-        },
+        document_type=document_type,
+        **_sample_data(sample),
     )
     name = sample.file.name
     storage = sample.file.storage
@@ -168,18 +171,14 @@ def type_accuracy_start(*, actor, document_type: DocumentType) -> Job:
         enqueue=lambda job_id: current_app.send_task(ACCURACY_TASK, args=[job_id]),
     )
     # A check may send every sample to a paid LLM: who started it is part of the record.
-    audit_record(
-        action=Action.DOCUMENT_TYPE_ACCURACY_STARTED,
+    _type_event(
+        Action.DOCUMENT_TYPE_ACCURACY_STARTED,
         actor=actor,
-        role=actor.role,
-        subject=document_type,
-        data={
-            "key": document_type.key,
-            "version": document_type.version,
-            "job": job.pk,
-            "samples": document_type.samples.count(),
-            "readers": readers(document_type),
-        },
+        document_type=document_type,
+        version=document_type.version,
+        job=job.pk,
+        samples=document_type.samples.count(),
+        readers=readers(document_type),
     )
     return job
 
