@@ -62,6 +62,15 @@ SEVERITY_ICONS = {
 }
 
 
+def _posted_flag(request, name: str, application):
+    """The flag whose id the form posted under ``name``; 404 unless the user may see it and it
+    belongs to ``application`` (a forged id of another application's flag)."""
+    flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST[name]))
+    if flag.application_id != application.pk:
+        raise Http404("No such flag.")
+    return flag
+
+
 def _int(value) -> int:
     try:
         return int(value)
@@ -295,9 +304,7 @@ def _review_application(request, application):
                 messages.success(request, f"{application.reference} is open for review again.")
             return redirect("review_application", application_id=application.pk)
         if "reopen_flag" in request.POST:
-            flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["reopen_flag"]))
-            if flag.application_id != application.pk:
-                raise Http404("No such flag.")
+            flag = _posted_flag(request, "reopen_flag", application)
             try:
                 flag_reopen(flag=flag, actor=request.user, note=request.POST.get("note", ""))
             except (ValidationError, PermissionDenied) as error:
@@ -355,9 +362,7 @@ def _review_application(request, application):
                 )
                 return redirect("review_application", application_id=application.pk)
         elif "waive" in request.POST:
-            flag = flag_get_for_staff(user=request.user, flag_id=_int(request.POST["waive"]))
-            if flag.application_id != application.pk:
-                raise Http404("No such flag.")
+            flag = _posted_flag(request, "waive", application)
             try:
                 flag_waive(flag=flag, actor=request.user, note=request.POST.get("note", ""))
             except (ValidationError, PermissionDenied) as error:
