@@ -121,7 +121,7 @@ def _normalized(field: Field, value: str) -> str:
     except NormalizationError as error:
         raise ValidationError(str(error), code="invalid_value") from error
     if normalized:
-        _check_range(field, value, normalized)
+        _check_range(field, value, normalized, era)
     return normalized
 
 
@@ -134,7 +134,7 @@ def _field_spec(field: Field) -> dict:
     return next((spec for spec in document_type or [] if spec.get("key") == field.key), {})
 
 
-def _check_range(field: Field, value: str, normalized: str) -> None:
+def _check_range(field: Field, value: str, normalized: str, era: str) -> None:
     """A value of the right kind that no document could show: a tax year of 20255, a pay date
     in 2206. Refused with the range it must lie in."""
     today = timezone.localdate()
@@ -146,15 +146,17 @@ def _check_range(field: Field, value: str, normalized: str) -> None:
                 f"“{value}” is not.",
                 code="out_of_range",
             )
-    elif field.kind == "date":
-        # The year's range is the normalizer's (``date_year_range``); a date of the past may not
-        # be later today either.
-        era = _field_spec(field).get("era", "")
-        if DATE_ERA_YEARS.get(era, DATE_ERA_YEARS[""])[1] == 0 and normalized > today.isoformat():
-            raise ValidationError(
-                f"{field.label} cannot be in the future; “{value}” is after today.",
-                code="out_of_range",
-            )
+    # The year's range is the normalizer's (``date_year_range``); a date of the past may not be
+    # later today either.
+    elif (
+        field.kind == "date"
+        and DATE_ERA_YEARS.get(era, DATE_ERA_YEARS[""])[1] == 0
+        and normalized > today.isoformat()
+    ):
+        raise ValidationError(
+            f"{field.label} cannot be in the future; “{value}” is after today.",
+            code="out_of_range",
+        )
 
 
 def _value_event(*, field: Field, previous: str, value: str) -> dict:
