@@ -336,7 +336,7 @@ def _after(rule: ReadRule, target: Target, pages: Pages, anchor: Found) -> Itera
             if any(_label_regex(phrase).search(line) for phrase in rule.stop):
                 break
             # A company's registration number under its name is not part of its address.
-            if _REGISTRATION.fullmatch(line.strip()) or _REGISTRATION_LINE.fullmatch(line.strip()):
+            if _REGISTRATION_LINE.fullmatch(line.strip()):
                 continue
             taken.append(" ".join(line.split()))
         value = _shaped(target, " ".join(taken)) if taken else None
