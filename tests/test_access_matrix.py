@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from applications.models import Application
 from core.models import Job
+from extraction.catalog import document_type_version_add
+from extraction.models import DocumentType
 from rules.models import Rule
 from rules.selectors import RULE_JOBS
 from rules.services import rules_sync
@@ -202,10 +204,18 @@ def world(staff_groups, shipped_types):
     job = Job.objects.create(
         kind=sorted(RULE_JOBS)[0], label="Back-test", started_by=people["admin"]
     )
+    # A type of the world's own at version 1, so that /types/lease/versions/1/ exists
+    # whatever versions the shipped types have reached.
+    lease = DocumentType.objects.create(
+        key="lease",
+        label="Lease",
+        version=1,
+        fields=[{"key": "tenant_name", "label": "Tenant", "kind": "name"}],
+    )
+    document_type_version_add(document_type=lease, actor=None, source="shipped")
     for state in objects.values():
-        # The receipt type is at version 1: its version page is /types/receipt/versions/1/.
         state.update(
-            {"key": key, "job_id": job.pk, "uidb36": "1", "token": "x-y", "type_key": "receipt"}
+            {"key": key, "job_id": job.pk, "uidb36": "1", "token": "x-y", "type_key": "lease"}
         )
     return people, objects
 
