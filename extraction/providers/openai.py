@@ -29,7 +29,12 @@ IMAGE_DETAILS = ("auto", "low", "high")
 class OpenAIProvider(HttpProvider[Answer]):
     name = "openai"
     settings_prefix = "LLM"
-    settings_options = (*HttpProvider.settings_options, "image_detail", "max_tokens_param")
+    settings_options = (
+        *HttpProvider.settings_options,
+        "image_detail",
+        "max_tokens_param",
+        "temperature",
+    )
     base_url_hint = "Set it to the server's /v1 URL."
     settings_hint = "Check the LLM_* settings for this server."
     endpoint = "chat/completions"
@@ -39,6 +44,7 @@ class OpenAIProvider(HttpProvider[Answer]):
         *,
         image_detail: str = "auto",
         max_tokens_param: str = "max_completion_tokens",
+        temperature: float | None = None,
         **options: Any,
     ):
         super().__init__(**options)
@@ -53,6 +59,9 @@ class OpenAIProvider(HttpProvider[Answer]):
             )
         self.image_detail = image_detail
         self.max_tokens_param = max_tokens_param
+        # Not sent unless set: OpenAI's reasoning models (the GPT-5 family) refuse any value
+        # but the default, while a local server (Ollama, vLLM) reads best at 0.
+        self.temperature = temperature
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -66,10 +75,9 @@ class OpenAIProvider(HttpProvider[Answer]):
         return build_messages(request, image_detail=self.image_detail)
 
     def _body(self, spec: DocumentTypeSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "temperature": 0,
             self.max_tokens_param: self.max_tokens,
             "response_format": {
                 "type": "json_schema",
@@ -80,6 +88,9 @@ class OpenAIProvider(HttpProvider[Answer]):
                 },
             },
         }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
 
     def _repair_turn(self, answer: Answer, error: OutputInvalid) -> list[dict[str, Any]]:
         return [

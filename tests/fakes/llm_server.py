@@ -3,9 +3,10 @@
 
 Tests and benchmarks point a provider's base URL at it, so the real HTTP client, headers, status
 handling and JSON parsing all run. Every request body is checked against its request contract
-(``contracts/``: OpenAI's official schema; for Anthropic, one written from its documentation,
-plus the headers and turn rules the documentation states); a body the real API would refuse gets
-a 400 here too, and is kept in ``rejected``.
+(``contracts/``: OpenAI's official schema, with unknown keys forbidden; for Anthropic, the
+official SDK's own request type through pydantic, ``sdk_contracts``, plus the version header and
+turn rules the documentation states); a body the real API would refuse gets a 400 here too, and
+is kept in ``rejected``.
 
 Behaviour is scripted per test with a queue (``answer``, ``delay``, ``status``, ``reset``,
 ``broken_json``, ``schema_invalid``, ``refusal``, ``empty``, ``truncated``); each request to a
@@ -33,11 +34,15 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import best_match, by_relevance
+
+from . import sdk_contracts
+
+# A missing required key explains a failure better than the unknown-key error it also causes
+# (properties of a failed ``allOf`` part count as unevaluated).
+_RELEVANCE = by_relevance(weak=frozenset({"anyOf", "oneOf", "unevaluatedProperties"}))
 
 OPENAI_CONTRACT = "openai-chat-completions-request.schema.json"
-ANTHROPIC_CONTRACT = "anthropic-messages-request.schema.json"
-ANTHROPIC_VERSION = "2023-06-01"
 OPENAI_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
 DEFAULT_TOKENS_IN = 1200
@@ -54,14 +59,47 @@ def contracts_dir() -> Path:
 
 @lru_cache(maxsize=4)
 def contract_validator(name: str = OPENAI_CONTRACT) -> jsonschema.Draft202012Validator:
+    """The contract's validator, with unknown keys forbidden (``closed``)."""
     path = contracts_dir() / name
     if not path.is_file():
         raise FileNotFoundError(
             f"Request contract {path} not found. Set ATTEST_CONTRACTS_DIR to the folder holding it."
         )
-    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema = closed(json.loads(path.read_text(encoding="utf-8")))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def closed(schema: Any, *, in_all_of: bool = False) -> Any:
+    """``schema`` with unknown keys forbidden wherever it describes an object.
+
+    The OpenAPI description leaves ``additionalProperties`` unset on most objects (and the real
+    API refuses an unknown parameter with a 400 all the same), so a misspelt or removed key
+    would pass a plain validation. Each object schema gains ``unevaluatedProperties: false``,
+    which, unlike ``additionalProperties``, sees the properties declared by ``allOf`` parts; a
+    direct ``allOf`` part is left open, since its siblings declare the rest. Objects that state
+    ``additionalProperties`` themselves (free maps such as ``metadata``, the answer's own JSON
+    schema) keep what they state.
+    """
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "allOf":
+            out[key] = [closed(part, in_all_of=True) for part in value]
+        elif key in ("properties", "$defs", "patternProperties"):
+            out[key] = {name: closed(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "required", "examples", "default"):
+            out[key] = value
+        else:
+            out[key] = closed(value)
+    describes_object = "properties" in schema or "allOf" in schema
+    states_its_own = "additionalProperties" in schema or "unevaluatedProperties" in schema
+    if describes_object and not states_its_own and not in_all_of:
+        out["unevaluatedProperties"] = False
+    return out
 
 
 @dataclass
@@ -172,7 +210,7 @@ class FakeLLMServer:
     def start(self) -> FakeLLMServer:
         # Fail here, loudly, when a contract file is missing.
         contract_validator(OPENAI_CONTRACT)
-        contract_validator(ANTHROPIC_CONTRACT)
+        sdk_contracts.warm_up()
         self._stopping.clear()
         self._httpd = _Server((self._host, 0), _Handler)
         self._httpd.fake = self
@@ -455,7 +493,9 @@ class FakeLLMServer:
         if not isinstance(record.body, dict):
             record.rejected = "The body is not a JSON object."
             return Reply(status=400, payload=_error_payload(record.rejected, 400, record))
-        error = best_match(contract_validator(OPENAI_CONTRACT).iter_errors(record.body))
+        error = best_match(
+            contract_validator(OPENAI_CONTRACT).iter_errors(record.body), key=_RELEVANCE
+        )
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(body)"
             record.rejected = f"{where}: {error.message}"
@@ -489,23 +529,35 @@ _PAGE_NUMBER = re.compile(r'<page_text page="(\d+)">')
 def _anthropic_problem(record: RecordedRequest) -> str | None:
     """Why the Messages API would refuse this request, or None.
 
-    The body's shape comes from the contract; the rest from the documentation: the version
-    header, turns that start with the user and alternate, every tool_result answering a
-    tool_use of the turn before, and a forced tool that exists.
+    The version header is the installed SDK's; the body's shape is the SDK's request type; the
+    rest comes from the documentation: turns that start with the user and alternate, every
+    tool_result answering a tool_use of the turn before, and a forced tool that exists.
     """
     version = record.headers.get("anthropic-version")
-    if version != ANTHROPIC_VERSION:
-        return f"anthropic-version header is {version!r}; expected {ANTHROPIC_VERSION!r}."
+    expected = sdk_contracts.anthropic_api_version()
+    if version != expected:
+        return f"anthropic-version header is {version!r}; expected {expected!r}."
     if "json" not in record.headers.get("content-type", ""):
         return "content-type must be application/json."
-    if not isinstance(record.body, dict):
+    return messages_problem(record.body)
+
+
+def messages_problem(body: Any, *, model_in_body: bool = True) -> str | None:
+    """Why the Messages API would refuse this body: the SDK's request type, then the turn
+    rules the documentation states. On Vertex and Bedrock the model is in the URL and the
+    body carries ``anthropic_version`` instead (``model_in_body=False``)."""
+    if not isinstance(body, dict):
         return "The body is not a JSON object."
-    error = best_match(contract_validator(ANTHROPIC_CONTRACT).iter_errors(record.body))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-        return f"{where}: {error.message}"
-    messages = record.body["messages"]
-    if messages[0]["role"] != "user":
+    if not model_in_body:
+        if "model" in body:
+            return "model: not allowed in the body here (it is part of the URL)."
+        body = {**body, "model": "in-the-url"}
+    problem = sdk_contracts.anthropic_request_problem(body)
+    if problem is not None:
+        return problem
+    record_body = body
+    messages = record_body["messages"]
+    if not messages or messages[0]["role"] != "user":
         return "messages: the first message must use the user role."
     for before, after in zip(messages, messages[1:], strict=False):
         if before["role"] == after["role"]:
@@ -518,8 +570,8 @@ def _anthropic_problem(record: RecordedRequest) -> str | None:
         for block in after["content"] if isinstance(after["content"], list) else []:
             if block.get("type") == "tool_result" and block["tool_use_id"] not in used:
                 return "messages: a tool_result must answer a tool_use of the previous turn."
-    choice = record.body.get("tool_choice") or {}
-    names = {tool["name"] for tool in record.body.get("tools", [])}
+    choice = record_body.get("tool_choice") or {}
+    names = {tool["name"] for tool in record_body.get("tools", [])}
     if choice.get("type") == "tool" and choice.get("name") not in names:
         return f"tool_choice: no tool named {choice.get('name')!r}."
     return None

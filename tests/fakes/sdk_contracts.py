@@ -1,0 +1,97 @@
+"""Request contracts taken from the providers' own SDK types (test environment only).
+
+Anthropic publishes no machine-readable description of its Messages API, but its Python SDK
+(``anthropic``, a dev dependency) is generated from the API's own specification and defines
+every request body as ``TypedDict``s: ``MessageCreateParamsNonStreaming`` is exactly what
+``POST /v1/messages`` takes. ``anthropic_request_problem`` validates a body against it through
+pydantic, with unknown keys forbidden at every level, so that a removed parameter
+(``temperature``), a misspelt one or a block of the wrong shape fails as the real API fails it.
+
+Two things stand in the way and are handled here:
+
+- pydantic validates ``Iterable[...]`` fields lazily (items are checked when consumed), so the
+  validated value is drained recursively;
+- the SDK's TypedDicts and its response models (accepted back as content blocks) allow extra
+  keys by default; each is given ``extra="forbid"`` once, in this process only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing_extensions import is_typeddict
+
+# The version the installed SDK sends (anthropic._constants.ANTHROPIC_API_VERSION).
+_lock = threading.Lock()
+
+
+def _forbid_extra_keys(package: str) -> None:
+    """Give every TypedDict and response model of ``package`` ``extra="forbid"``."""
+    module = importlib.import_module(package)
+    models: list[type[BaseModel]] = []
+    for info in pkgutil.iter_modules(module.__path__):
+        if info.ispkg:
+            continue
+        sub = importlib.import_module(f"{package}.{info.name}")
+        for value in vars(sub).values():
+            if not isinstance(value, type) or not value.__module__.startswith(package):
+                continue
+            if is_typeddict(value):
+                config = dict(value.__dict__.get("__pydantic_config__") or {})
+                value.__pydantic_config__ = {**config, "extra": "forbid"}  # type: ignore[attr-defined]
+            elif issubclass(value, BaseModel) and value.model_config.get("extra") != "forbid":
+                value.model_config = {**value.model_config, "extra": "forbid"}
+                models.append(value)
+    # Twice: a model rebuilt before a model it holds would keep the nested one's old schema.
+    for _ in range(2):
+        for model in models:
+            model.model_rebuild(force=True)
+
+
+@lru_cache(maxsize=1)
+def _anthropic_adapter() -> TypeAdapter:
+    with _lock:
+        _forbid_extra_keys("anthropic.types")
+        from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+
+        return TypeAdapter(MessageCreateParamsNonStreaming)
+
+
+def anthropic_api_version() -> str:
+    """The ``anthropic-version`` the installed SDK sends."""
+    from anthropic._constants import ANTHROPIC_API_VERSION
+
+    return ANTHROPIC_API_VERSION
+
+
+def _drain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _drain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, Iterator)):
+        return [_drain(item) for item in value]
+    return value
+
+
+def anthropic_request_problem(body: Any) -> str | None:
+    """Why the SDK's ``MessageCreateParamsNonStreaming`` refuses ``body``, or None."""
+    if not isinstance(body, dict):
+        return "The body is not a JSON object."
+    adapter = _anthropic_adapter()
+    try:
+        _drain(adapter.validate_python(body))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"]) or "(body)"
+        return f"{where}: {first['msg']} ({exc.error_count()} problems in all)"
+    return None
+
+
+def warm_up() -> None:
+    """Build the validators now (a few seconds, once per process) rather than mid-request."""
+    _anthropic_adapter()
