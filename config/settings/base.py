@@ -345,6 +345,40 @@ ANTHROPIC_EXTRA_HEADERS = env.json(
 )
 # Price per million tokens, by model, as LLM_PRICES.
 ANTHROPIC_PRICES = env.json("ANTHROPIC_PRICES", default=default_prices("anthropic"))
+# --- Extraction through cloud vendors: AWS Bedrock, Google Vertex AI (README: "Cloud providers")
+# AWS Bedrock's Converse API, signed with SigV4; credentials from botocore's usual chain
+# (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], AWS_PROFILE, instance roles).
+BEDROCK_REGION = env("BEDROCK_REGION", default=env("AWS_REGION", default=""))
+# Blank: https://bedrock-runtime.<BEDROCK_REGION>.amazonaws.com; set for a VPC endpoint.
+BEDROCK_BASE_URL = env("BEDROCK_BASE_URL", default="")
+# A named profile of ~/.aws/config; blank: the default chain.
+BEDROCK_PROFILE = env("BEDROCK_PROFILE", default="")
+# A model id, inference profile or ARN: "us.anthropic.claude-haiku-4-5-20251001-v1:0".
+BEDROCK_MODEL = env("BEDROCK_MODEL", default="")
+BEDROCK_TIMEOUT_SECONDS = env.float("BEDROCK_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
+BEDROCK_MAX_TOKENS = env.int("BEDROCK_MAX_TOKENS", default=LLM_MAX_TOKENS)
+BEDROCK_EXTRA_HEADERS = env.json("BEDROCK_EXTRA_HEADERS", default={})
+# Price per million tokens by model id, as LLM_PRICES (none verified here: see price_table.py).
+BEDROCK_PRICES = env.json("BEDROCK_PRICES", default=default_prices("bedrock"))
+# Google Vertex AI: Gemini (generateContent) or Claude (rawPredict), chosen by VERTEX_PUBLISHER;
+# credentials from google-auth's application default credentials
+# (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, the metadata server).
+VERTEX_PROJECT = env("VERTEX_PROJECT", default=env("GOOGLE_CLOUD_PROJECT", default=""))
+VERTEX_LOCATION = env("VERTEX_LOCATION", default="us-central1")
+VERTEX_PUBLISHER = env("VERTEX_PUBLISHER", default="google")  # "google" or "anthropic"
+# Blank: https://<location>-aiplatform.googleapis.com (aiplatform.googleapis.com for "global").
+VERTEX_BASE_URL = env("VERTEX_BASE_URL", default="")
+VERTEX_MODEL = env("VERTEX_MODEL", default="")
+VERTEX_TIMEOUT_SECONDS = env.float("VERTEX_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
+VERTEX_MAX_TOKENS = env.int("VERTEX_MAX_TOKENS", default=LLM_MAX_TOKENS)
+VERTEX_EXTRA_HEADERS = env.json("VERTEX_EXTRA_HEADERS", default={})
+VERTEX_PRICES = env.json("VERTEX_PRICES", default=default_prices("vertex"))
+# Claude on Vertex takes the version in the body; Anthropic's Vertex documentation names this one.
+VERTEX_ANTHROPIC_VERSION = env("VERTEX_ANTHROPIC_VERSION", default="vertex-2023-10-16")
+# A fixed OAuth access token instead of application default credentials (short-lived; tests and
+# one-off runs only).
+VERTEX_ACCESS_TOKEN = env("VERTEX_ACCESS_TOKEN", default="")
+
 # Pages sent to an LLM in one call; the calls of one document run in parallel. 0: all in one.
 EXTRACTION_PAGES_PER_CALL = env.int("EXTRACTION_PAGES_PER_CALL", default=4)
 # Calls in flight per provider across every worker (a Redis semaphore); others wait their turn.

@@ -95,3 +95,56 @@ def anthropic_request_problem(body: Any) -> str | None:
 def warm_up() -> None:
     """Build the validators now (a few seconds, once per process) rather than mid-request."""
     _anthropic_adapter()
+
+
+# --- AWS Bedrock: botocore's own service model -------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _converse_shape() -> Any:
+    from botocore.session import get_session
+
+    return get_session().get_service_model("bedrock-runtime").operation_model("Converse")
+
+
+def _from_wire(shape: Any, value: Any) -> Any:
+    """A JSON wire value as botocore's Python parameters: blobs travel base64-encoded."""
+    if shape is None:
+        return value
+    kind = shape.type_name
+    if (
+        kind == "structure"
+        and isinstance(value, dict)
+        and not getattr(shape, "is_document_type", False)
+    ):
+        return {k: _from_wire(shape.members.get(k), v) for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_from_wire(shape.member, v) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _from_wire(shape.value, v) for k, v in value.items()}
+    if kind == "blob" and isinstance(value, str):
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            return value  # left a string: the validator reports the wrong type
+    return value
+
+
+def bedrock_converse_problem(body: Any, model_id: str) -> str | None:
+    """Why Bedrock's Converse would refuse this body, by botocore's service model for
+    ``bedrock-runtime`` (unknown keys, wrong types, missing required members), or None."""
+    from botocore.validate import ParamValidator
+
+    if not isinstance(body, dict):
+        return "The body is not a JSON object."
+    operation = _converse_shape()
+    if "modelId" in body:
+        return "modelId: part of the URL, not the body."
+    params = _from_wire(operation.input_shape, {**body, "modelId": model_id})
+    report = ParamValidator().validate(params, operation.input_shape)
+    if report.has_errors():
+        return report.generate_report()
+    return None
