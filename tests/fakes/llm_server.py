@@ -251,6 +251,8 @@ class FakeLLMServer:
         self.aws_session_token = aws_session_token
         self.aws_region = aws_region
         self.google_token = google_token
+        # Public keys (PEM) of the service accounts whose signed assertions /token accepts.
+        self.google_service_account_keys: list[bytes] = []
         self.model = model
         self.latency = latency
         self.requests: list[RecordedRequest] = []
@@ -556,7 +558,9 @@ class FakeLLMServer:
             self.requests.append(record)
         route = _ROUTES.get((record.method, record.path))
         if route is not None:
-            record.wire = "anthropic" if record.path == ANTHROPIC_PATH else "openai"
+            record.wire = {ANTHROPIC_PATH: "anthropic", "/token": "oauth"}.get(
+                record.path, "openai"
+            )
         else:
             for method, pattern, wire, handler in _PATTERN_ROUTES:
                 match = pattern.match(record.path) if method == record.method else None
@@ -655,6 +659,37 @@ class FakeLLMServer:
             return Reply(status=400, payload=_error_payload(problem, 400, record))
         return self._scripted(record)
 
+    def _token(self, record: RecordedRequest) -> Reply:
+        """Google's OAuth token endpoint for a service account (the ``token_uri`` of its key
+        file): the JWT assertion must be signed by a trusted key, for this endpoint and the
+        cloud-platform scope; the answer is ``google_token``."""
+        import google.auth.jwt
+
+        form = urllib.parse.parse_qs(record.raw_body.decode("utf-8", "replace"))
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            return Reply(status=400, payload={"error": "unsupported_grant_type"})
+        # google-auth addresses the assertion to Google's token endpoint whatever token_uri is.
+        audience = "https://oauth2.googleapis.com/token"
+        claims = None
+        for key in self.google_service_account_keys:
+            try:
+                claims = google.auth.jwt.decode(
+                    form.get("assertion", [""])[0], certs=key, audience=audience
+                )
+                break
+            except ValueError:
+                continue
+        if claims is None:
+            return Reply(
+                status=400,
+                payload={"error": "invalid_grant", "error_description": "Invalid JWT Signature."},
+            )
+        if "https://www.googleapis.com/auth/cloud-platform" not in claims.get("scope", ""):
+            return Reply(status=400, payload={"error": "invalid_scope"})
+        return Reply(
+            payload={"access_token": self.google_token, "expires_in": 3600, "token_type": "Bearer"}
+        )
+
     def _scripted(self, record: RecordedRequest) -> Reply:
         with self._lock:
             behaviour = self._queue.popleft() if self._queue else None
@@ -666,6 +701,7 @@ class FakeLLMServer:
 _ROUTES: dict[tuple[str, str], Callable[[FakeLLMServer, RecordedRequest], Reply]] = {
     ("POST", OPENAI_PATH): FakeLLMServer._chat_completions,
     ("POST", ANTHROPIC_PATH): FakeLLMServer._messages,
+    ("POST", "/token"): FakeLLMServer._token,
 }
 _PATTERN_ROUTES: list[
     tuple[str, re.Pattern[str], str, Callable[[FakeLLMServer, RecordedRequest], Reply]]
