@@ -280,6 +280,8 @@ LLM_IMAGE_DETAIL = env("LLM_IMAGE_DETAIL", default="auto")
 LLM_MAX_TOKENS_PARAM = env("LLM_MAX_TOKENS_PARAM", default="max_completion_tokens")
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=2048)
 LLM_EXTRA_HEADERS = env.json("LLM_EXTRA_HEADERS", default={})
+# Azure OpenAI deployment URLs only (.../openai/deployments/<name>): sent as ?api-version=.
+LLM_API_VERSION = env("LLM_API_VERSION", default="")
 # Blank: no temperature is sent (OpenAI's reasoning models refuse any but the default); set 0
 # for a local server (Ollama, vLLM, llama.cpp) to read deterministically.
 LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=None)

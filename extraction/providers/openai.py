@@ -1,7 +1,17 @@
 """OpenAI-compatible Chat Completions provider.
 
-One client serves OpenAI, Azure OpenAI (v1 API), vLLM, Ollama, LM Studio, llama.cpp server,
-OpenRouter and other servers that speak ``POST {base_url}/chat/completions``. Page images go as
+One client serves OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio, llama.cpp server, OpenRouter
+and other servers that speak ``POST {base_url}/chat/completions``.
+
+Azure OpenAI, two ways (README, "Azure OpenAI"):
+
+- the v1 API: ``LLM_BASE_URL=https://<resource>.openai.azure.com/openai/v1``, ``LLM_MODEL`` the
+  *deployment name* (not the OpenAI model name), the key as ``LLM_API_KEY`` (sent as a bearer
+  token, which v1 accepts) or as an ``api-key`` header through ``LLM_EXTRA_HEADERS``; no
+  api-version;
+- a deployment URL: ``LLM_BASE_URL=https://<resource>.openai.azure.com/openai/deployments/
+  <deployment>`` with ``LLM_API_VERSION`` (say ``2024-10-21``), sent as ``?api-version=``;
+  the deployment in the URL chooses the model, whatever ``LLM_MODEL`` says. Page images go as
 PNG data URLs, the document type's strict JSON schema as structured output.
 
 The flow (one repair request for an answer that is not valid JSON or does not match the schema,
@@ -12,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from typing import Any
 
 import httpx
@@ -34,6 +45,7 @@ class OpenAIProvider(HttpProvider[Answer]):
         "image_detail",
         "max_tokens_param",
         "temperature",
+        "api_version",
     )
     base_url_hint = "Set it to the server's /v1 URL."
     settings_hint = "Check the LLM_* settings for this server."
@@ -45,6 +57,7 @@ class OpenAIProvider(HttpProvider[Answer]):
         image_detail: str = "auto",
         max_tokens_param: str = "max_completion_tokens",
         temperature: float | None = None,
+        api_version: str = "",
         **options: Any,
     ):
         super().__init__(**options)
@@ -62,6 +75,16 @@ class OpenAIProvider(HttpProvider[Answer]):
         # Not sent unless set: OpenAI's reasoning models (the GPT-5 family) refuse any value
         # but the default, while a local server (Ollama, vLLM) reads best at 0.
         self.temperature = temperature
+        # Azure OpenAI's deployment URLs (.../openai/deployments/<name>) need ?api-version=;
+        # its v1 API (.../openai/v1) and every other server need none.
+        self.api_version = api_version
+
+    @property
+    def url(self) -> str:
+        url = f"{self.base_url}/{self.endpoint}"
+        if self.api_version:
+            url += "?" + urllib.parse.urlencode({"api-version": self.api_version})
+        return url
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -49,6 +49,9 @@ GEMINI_CONTRACT = "vertex-generate-content-request.schema.json"
 # 2.14 fills in its own API version instead; the documented value is the one checked here.
 VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
 SIGV4_MAX_SKEW_SECONDS = 300
+# Azure OpenAI data-plane api-versions the fake accepts on deployment URLs: the GA version and
+# a later preview, from Azure's API version lifecycle page (a sample, not the full list).
+AZURE_API_VERSIONS = frozenset({"2024-10-21", "2025-04-01-preview"})
 # Test-only credentials the fake accepts by default (never real ones).
 FAKE_AWS_KEY_ID = "AKIDFAKEATTEST"
 FAKE_AWS_SECRET = "fake-secret-for-tests-only"  # noqa: S105
@@ -251,6 +254,9 @@ class FakeLLMServer:
         self.aws_session_token = aws_session_token
         self.aws_region = aws_region
         self.google_token = google_token
+        # Azure OpenAI: the resource's key and its deployments (name -> model).
+        self.azure_api_key = "azure-fake-key"  # noqa: S105
+        self.azure_deployments = {"attest-reader": "gpt-5.4-mini"}
         # Public keys (PEM) of the service accounts whose signed assertions /token accepts.
         self.google_service_account_keys: list[bytes] = []
         self.model = model
@@ -659,6 +665,41 @@ class FakeLLMServer:
             return Reply(status=400, payload=_error_payload(problem, 400, record))
         return self._scripted(record)
 
+    def _azure(self, record: RecordedRequest) -> Reply:
+        """Azure OpenAI, as its two URL forms behave: ``/openai/v1/chat/completions`` names the
+        deployment in ``model`` and needs no api-version; ``/openai/deployments/{name}/chat/
+        completions`` names it in the URL and needs a known ``api-version``. The key comes as
+        ``api-key`` (either form) or as a bearer token (v1 only)."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(record.raw_path).query)
+        by_url = "deployment" in record.params
+        key_ok = record.headers.get("api-key") == self.azure_api_key or (
+            not by_url and record.headers.get("authorization") == f"Bearer {self.azure_api_key}"
+        )
+        if not key_ok:
+            message = "Access denied due to invalid subscription key or wrong API endpoint."
+            return Reply(status=401, payload=_error_payload(message, 401, record))
+        if by_url:
+            version = (query.get("api-version") or [""])[0]
+            if version not in AZURE_API_VERSIONS:
+                return Reply(
+                    status=404 if not version else 400,
+                    payload=_error_payload(
+                        f"API version {version!r} is not supported."
+                        if version
+                        else "Resource not found (api-version is required).",
+                        404 if not version else 400,
+                        record,
+                    ),
+                )
+            deployment = record.params["deployment"]
+        else:
+            deployment = (record.body or {}).get("model") if isinstance(record.body, dict) else ""
+        if deployment not in self.azure_deployments:
+            message = f"The API deployment {deployment!r} does not exist (DeploymentNotFound)."
+            return Reply(status=404, payload=_error_payload(message, 404, record))
+        record.params["deployment"] = deployment
+        return self._chat_completions(record)
+
     def _token(self, record: RecordedRequest) -> Reply:
         """Google's OAuth token endpoint for a service account (the ``token_uri`` of its key
         file): the JWT assertion must be signed by a trusted key, for this endpoint and the
@@ -724,6 +765,15 @@ _PATTERN_ROUTES: list[
         ),
         "vertex-anthropic",
         FakeLLMServer._vertex,
+    ),
+]
+_PATTERN_ROUTES += [
+    ("POST", re.compile(r"^/openai/v1/chat/completions$"), "openai", FakeLLMServer._azure),
+    (
+        "POST",
+        re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions$"),
+        "openai",
+        FakeLLMServer._azure,
     ),
 ]
 _PAGE_NUMBER = re.compile(r'<page_text page="(\d+)">')
