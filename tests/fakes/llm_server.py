@@ -604,12 +604,9 @@ class FakeLLMServer:
         if not isinstance(record.body, dict):
             record.rejected = "The body is not a JSON object."
             return Reply(status=400, payload=_error_payload(record.rejected, 400, record))
-        error = best_match(
-            contract_validator(OPENAI_CONTRACT).iter_errors(record.body), key=_RELEVANCE
-        )
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-            record.rejected = f"{where}: {error.message}"
+        problem = schema_problem(OPENAI_CONTRACT, record.body)
+        if problem is not None:
+            record.rejected = problem
             return Reply(status=400, payload=_error_payload(record.rejected, 400, record))
         return self._scripted(record)
 
@@ -1029,11 +1026,51 @@ def gemini_problem(body: Any) -> str | None:
     """Why Vertex AI's generateContent would refuse this body (the closed contract), or None."""
     if not isinstance(body, dict):
         return "The body is not a JSON object."
-    error = best_match(contract_validator(GEMINI_CONTRACT).iter_errors(body), key=_RELEVANCE)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-        return f"{where}: {error.message}"
-    return None
+    return schema_problem(GEMINI_CONTRACT, body)
+
+
+def schema_problem(contract: str, body: Any) -> str | None:
+    """Why ``body`` breaks the (closed) contract, or None.
+
+    One unknown key inside a ``oneOf`` member fails every member, and a failed ``allOf`` part
+    leaves its properties unevaluated at the top; the telling error is the unknown-key error
+    that lists the fewest keys, the deepest first. Otherwise, jsonschema's best match.
+    """
+    errors = list(contract_validator(contract).iter_errors(body))
+    if not errors:
+        return None
+    unknown = [
+        e
+        for e in _error_tree(errors)
+        if e.validator == "unevaluatedProperties"
+        and e.validator_value is False
+        # Declared keys reported as unexpected: an artifact of another failure (a missing
+        # required key fails the allOf part that declares them), not an unknown key.
+        and not set(re.findall(r"'([^']+)'", e.message)) & _declared(e.schema)
+    ]
+    if unknown:
+        error = min(unknown, key=lambda e: (len(e.message.split("', '")), -len(e.absolute_path)))
+    else:
+        error = best_match(errors, key=_RELEVANCE)
+    where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+    return f"{where}: {error.message}"
+
+
+def _declared(schema: Any) -> set[str]:
+    """The property names a schema declares, itself or through its composition parts."""
+    if not isinstance(schema, dict):
+        return set()
+    names = set(schema.get("properties", {}))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, []):
+            names |= _declared(part)
+    return names
+
+
+def _error_tree(errors: Any) -> Any:
+    for error in errors:
+        yield error
+        yield from _error_tree(error.context or [])
 
 
 def _converse(

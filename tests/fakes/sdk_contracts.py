@@ -86,10 +86,23 @@ def anthropic_request_problem(body: Any) -> str | None:
     try:
         _drain(adapter.validate_python(body))
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = _telling_error(exc.errors())
         where = "/".join(str(p) for p in first["loc"]) or "(body)"
         return f"{where}: {first['msg']} ({exc.error_count()} problems in all)"
     return None
+
+
+def _telling_error(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error that says what is wrong. A block of a union is tried against every member, so
+    one unknown key yields errors from each member; the member that failed only for unknown
+    keys is the one the body meant, and its error names the key."""
+    branches: dict[tuple, list[dict[str, Any]]] = {}
+    for error in errors:
+        branches.setdefault(tuple(error["loc"][:-1]), []).append(error)
+    extra_only = [b for b in branches.values() if all(e["type"] == "extra_forbidden" for e in b)]
+    if extra_only:
+        return min(extra_only, key=len)[0]
+    return errors[0]
 
 
 def warm_up() -> None:
