@@ -242,3 +242,17 @@ def test_settings_choose_region_model_and_the_regional_endpoint(settings):
         "https://bedrock-runtime.eu-central-1.amazonaws.com"
         "/model/eu.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse"
     )
+
+
+def test_parallel_calls_are_each_signed_and_accepted(fake_llm):
+    """Page groups are read in parallel threads sharing one credentials object."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    provider = make_provider(fake_llm)
+    fake_llm.latency = 0.05
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: provider.extract(make_request()), range(8)))
+
+    assert len(results) == 8 and len(fake_llm.requests) == 8
+    assert fake_llm.max_overlap() > 1  # they really overlapped
+    assert fake_llm.rejected == []

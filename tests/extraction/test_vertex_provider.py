@@ -271,3 +271,37 @@ def test_settings_choose_the_publisher_and_the_regional_endpoint(settings):
 def test_an_empty_project_is_a_config_error(fake_llm):
     with pytest.raises(ProviderConfigError, match="VERTEX_PROJECT"):
         gemini(fake_llm, project="")
+
+
+# --- concurrency and expiry ---------------------------------------------------------------------
+
+
+def test_parallel_calls_share_one_token_exchange(fake_llm):
+    """Page groups are read in parallel threads: one token for all, every call accepted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    provider = gemini(fake_llm)
+    fake_llm.latency = 0.05
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: provider.extract(make_request()), range(8)))
+
+    assert len(results) == 8
+    assert [r.wire for r in fake_llm.requests].count("oauth") == 1
+    assert len(model_requests(fake_llm)) == 8
+    assert fake_llm.rejected == []
+
+
+def test_an_expired_token_is_refreshed_before_the_next_call(fake_llm):
+    import datetime
+
+    from extraction.providers import vertex
+
+    provider = gemini(fake_llm)
+    provider.extract(make_request())
+    (credentials,) = vertex._credentials.values()
+    # google-auth keeps expiry as naive UTC.
+    credentials.expiry = datetime.datetime(2000, 1, 1)  # noqa: DTZ001
+
+    provider.extract(make_request())
+
+    assert [r.wire for r in fake_llm.requests] == ["oauth", "gemini", "oauth", "gemini"]

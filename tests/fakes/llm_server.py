@@ -1,5 +1,8 @@
 """A fake LLM provider: a real HTTP server on loopback that speaks OpenAI's Chat Completions
-(``POST /v1/chat/completions``) and Anthropic's Messages API (``POST /v1/messages``).
+(``POST /v1/chat/completions``), Anthropic's Messages API (``POST /v1/messages``), Azure
+OpenAI's two URL forms, AWS Bedrock's Converse (SigV4 re-verified), Google Vertex AI's Gemini
+``generateContent`` and Claude ``rawPredict`` (bearer token checked) and Google's OAuth token
+endpoint for service accounts.
 
 Tests and benchmarks point a provider's base URL at it, so the real HTTP client, headers, status
 handling and JSON parsing all run. Every request body is checked against its request contract
