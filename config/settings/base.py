@@ -8,7 +8,7 @@ from pathlib import Path
 
 import environ
 
-from extraction.providers.price_table import default_prices
+from config.provider_prices import default_prices
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -286,7 +286,7 @@ LLM_API_VERSION = env("LLM_API_VERSION", default="")
 # for a local server (Ollama, vLLM, llama.cpp) to read deterministically.
 LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=None)
 # Price per million tokens, by model: {"gpt-5.4-mini": {"input": "0.75", "output": "4.50"}}.
-# Defaults: extraction/providers/price_table.py (one dated, sourced row per model).
+# Defaults: config/provider_prices.py (one dated, sourced row per model).
 LLM_PRICES = env.json("LLM_PRICES", default=default_prices("openai"))
 # Page images are rendered so that their long side is at most this many pixels.
 PAGE_IMAGE_MAX_PIXELS = env.int("PAGE_IMAGE_MAX_PIXELS", default=1600)
@@ -360,7 +360,7 @@ BEDROCK_MODEL = env("BEDROCK_MODEL", default="")
 BEDROCK_TIMEOUT_SECONDS = env.float("BEDROCK_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
 BEDROCK_MAX_TOKENS = env.int("BEDROCK_MAX_TOKENS", default=LLM_MAX_TOKENS)
 BEDROCK_EXTRA_HEADERS = env.json("BEDROCK_EXTRA_HEADERS", default={})
-# Price per million tokens by model id, as LLM_PRICES (none verified here: see price_table.py).
+# Price per million tokens by model id, as LLM_PRICES (none verified: config/provider_prices.py).
 BEDROCK_PRICES = env.json("BEDROCK_PRICES", default=default_prices("bedrock"))
 # Google Vertex AI: Gemini (generateContent) or Claude (rawPredict), chosen by VERTEX_PUBLISHER;
 # credentials from google-auth's application default credentials

@@ -5,7 +5,7 @@ This is the one table to edit when a vendor changes a price or a model is retire
 them. ``checked`` is the day the row was last compared with its ``source``; ``verified`` is
 False where the only source found was a third party rather than the vendor's own page, so the
 figure is shown but should be confirmed before it is relied on. A model missing from the table
-costs 0 (``pricing.call_cost``), never a guess.
+costs 0 (``extraction.providers.pricing.call_cost``), never a guess.
 
 Plain data only: settings import it, so it imports nothing from the project.
 """
