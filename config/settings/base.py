@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from config.provider_prices import default_prices
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -271,22 +273,21 @@ DOCUMENT_TYPES_DIRS = env.list("DOCUMENT_TYPES_DIRS", default=[])
 EXTRACTION_OCR_ENGINE = env("EXTRACTION_OCR_ENGINE", default="auto")
 LLM_BASE_URL = env("LLM_BASE_URL", default="https://api.openai.com/v1")
 LLM_API_KEY = env("LLM_API_KEY", default="")
-LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
+LLM_MODEL = env("LLM_MODEL", default="gpt-5.4-mini")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
 LLM_IMAGE_DETAIL = env("LLM_IMAGE_DETAIL", default="auto")
 # Ollama reads only max_tokens; OpenAI's newer models want max_completion_tokens.
 LLM_MAX_TOKENS_PARAM = env("LLM_MAX_TOKENS_PARAM", default="max_completion_tokens")
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=2048)
 LLM_EXTRA_HEADERS = env.json("LLM_EXTRA_HEADERS", default={})
-# Price per million tokens, by model: {"gpt-4o-mini": {"input": "0.15", "output": "0.60"}}.
-LLM_PRICES = env.json(
-    "LLM_PRICES",
-    default={
-        "gpt-4o-mini": {"input": "0.15", "output": "0.60"},
-        "gpt-4o": {"input": "2.50", "output": "10.00"},
-        "gpt-4.1-mini": {"input": "0.40", "output": "1.60"},
-    },
-)
+# Azure OpenAI deployment URLs only (.../openai/deployments/<name>): sent as ?api-version=.
+LLM_API_VERSION = env("LLM_API_VERSION", default="")
+# Blank: no temperature is sent (OpenAI's reasoning models refuse any but the default); set 0
+# for a local server (Ollama, vLLM, llama.cpp) to read deterministically.
+LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=None)
+# Price per million tokens, by model: {"gpt-5.4-mini": {"input": "0.75", "output": "4.50"}}.
+# Defaults: config/provider_prices.py (one dated, sourced row per model).
+LLM_PRICES = env.json("LLM_PRICES", default=default_prices("openai"))
 # Page images are rendered so that their long side is at most this many pixels.
 PAGE_IMAGE_MAX_PIXELS = env.int("PAGE_IMAGE_MAX_PIXELS", default=1600)
 # A document left in `processing` longer than this is handed back to the queue.
@@ -337,7 +338,7 @@ ANTHROPIC_BASE_URL = env(
 ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default=LLM_API_KEY if _LLM_IS_ANTHROPIC else "")
 ANTHROPIC_MODEL = env(
     "ANTHROPIC_MODEL",
-    default=(env("LLM_MODEL", default="") if _LLM_IS_ANTHROPIC else "") or "claude-haiku-4-5",
+    default=(env("LLM_MODEL", default="") if _LLM_IS_ANTHROPIC else "") or "claude-haiku-5-5",
 )
 ANTHROPIC_TIMEOUT_SECONDS = env.float("ANTHROPIC_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
 ANTHROPIC_MAX_TOKENS = env.int("ANTHROPIC_MAX_TOKENS", default=LLM_MAX_TOKENS)
@@ -345,13 +346,41 @@ ANTHROPIC_EXTRA_HEADERS = env.json(
     "ANTHROPIC_EXTRA_HEADERS", default=LLM_EXTRA_HEADERS if _LLM_IS_ANTHROPIC else {}
 )
 # Price per million tokens, by model, as LLM_PRICES.
-ANTHROPIC_PRICES = env.json(
-    "ANTHROPIC_PRICES",
-    default={
-        "claude-haiku-4-5": {"input": "1.00", "output": "5.00"},
-        "claude-sonnet-4-5": {"input": "3.00", "output": "15.00"},
-    },
-)
+ANTHROPIC_PRICES = env.json("ANTHROPIC_PRICES", default=default_prices("anthropic"))
+# --- Extraction through cloud vendors: AWS Bedrock, Google Vertex AI (README: "Cloud providers")
+# AWS Bedrock's Converse API, signed with SigV4; credentials from botocore's usual chain
+# (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], AWS_PROFILE, instance roles).
+BEDROCK_REGION = env("BEDROCK_REGION", default=env("AWS_REGION", default=""))
+# Blank: https://bedrock-runtime.<BEDROCK_REGION>.amazonaws.com; set for a VPC endpoint.
+BEDROCK_BASE_URL = env("BEDROCK_BASE_URL", default="")
+# A named profile of ~/.aws/config; blank: the default chain.
+BEDROCK_PROFILE = env("BEDROCK_PROFILE", default="")
+# A model id, inference profile or ARN: "us.anthropic.claude-haiku-4-5-20251001-v1:0".
+BEDROCK_MODEL = env("BEDROCK_MODEL", default="")
+BEDROCK_TIMEOUT_SECONDS = env.float("BEDROCK_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
+BEDROCK_MAX_TOKENS = env.int("BEDROCK_MAX_TOKENS", default=LLM_MAX_TOKENS)
+BEDROCK_EXTRA_HEADERS = env.json("BEDROCK_EXTRA_HEADERS", default={})
+# Price per million tokens by model id, as LLM_PRICES (none verified: config/provider_prices.py).
+BEDROCK_PRICES = env.json("BEDROCK_PRICES", default=default_prices("bedrock"))
+# Google Vertex AI: Gemini (generateContent) or Claude (rawPredict), chosen by VERTEX_PUBLISHER;
+# credentials from google-auth's application default credentials
+# (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, the metadata server).
+VERTEX_PROJECT = env("VERTEX_PROJECT", default=env("GOOGLE_CLOUD_PROJECT", default=""))
+VERTEX_LOCATION = env("VERTEX_LOCATION", default="us-central1")
+VERTEX_PUBLISHER = env("VERTEX_PUBLISHER", default="google")  # "google" or "anthropic"
+# Blank: https://<location>-aiplatform.googleapis.com (aiplatform.googleapis.com for "global").
+VERTEX_BASE_URL = env("VERTEX_BASE_URL", default="")
+VERTEX_MODEL = env("VERTEX_MODEL", default="")
+VERTEX_TIMEOUT_SECONDS = env.float("VERTEX_TIMEOUT_SECONDS", default=LLM_TIMEOUT_SECONDS)
+VERTEX_MAX_TOKENS = env.int("VERTEX_MAX_TOKENS", default=LLM_MAX_TOKENS)
+VERTEX_EXTRA_HEADERS = env.json("VERTEX_EXTRA_HEADERS", default={})
+VERTEX_PRICES = env.json("VERTEX_PRICES", default=default_prices("vertex"))
+# Claude on Vertex takes the version in the body; Anthropic's Vertex documentation names this one.
+VERTEX_ANTHROPIC_VERSION = env("VERTEX_ANTHROPIC_VERSION", default="vertex-2023-10-16")
+# A fixed OAuth access token instead of application default credentials (short-lived; tests and
+# one-off runs only).
+VERTEX_ACCESS_TOKEN = env("VERTEX_ACCESS_TOKEN", default="")
+
 # Pages sent to an LLM in one call; the calls of one document run in parallel. 0: all in one.
 EXTRACTION_PAGES_PER_CALL = env.int("EXTRACTION_PAGES_PER_CALL", default=4)
 # Calls in flight per provider across every worker (a Redis semaphore); others wait their turn.

@@ -21,7 +21,15 @@ def get_provider(name: str | None = None) -> Provider:
         from .anthropic import AnthropicProvider
 
         return AnthropicProvider.from_settings()
+    if name == "bedrock":
+        from .bedrock import BedrockProvider
+
+        return BedrockProvider.from_settings()
+    if name == "vertex":
+        from .vertex import vertex_provider_from_settings
+
+        return vertex_provider_from_settings()
     raise ProviderConfigError(
-        f"Unknown extraction provider '{name}'. "
-        "Set EXTRACTION_PROVIDER to 'local', 'openai' or 'anthropic'."
+        f"Unknown extraction provider '{name}'. Set EXTRACTION_PROVIDER to 'local', 'openai', "
+        "'anthropic', 'bedrock' or 'vertex'."
     )

@@ -1,6 +1,8 @@
 """Anthropic Messages API provider, over httpx (no SDK).
 
-``POST {base_url}/messages`` with ``x-api-key`` and ``anthropic-version: 2023-06-01``. Pages go
+``POST {base_url}/messages`` with ``x-api-key`` and ``anthropic-version: 2026-10-21`` (the
+version the official SDK, anthropic 2.14, sends; no sampling parameters: the current request
+type has no ``temperature``, ``top_p`` or ``top_k``, and current models refuse them). Pages go
 as base64 PNG image blocks beside their text; structured output is a forced tool call whose
 ``input_schema`` is the document type's JSON schema, so the answer arrives as the tool's input.
 
@@ -25,7 +27,7 @@ from extraction.schemas import DocumentTypeSpec, OutputInvalid, validate_output
 from .base import ExtractionRequest, ProviderConfigError, ProviderOutputError
 from .http import Answer, HttpProvider, page_blocks, parse_values
 
-API_VERSION = "2023-06-01"
+API_VERSION = "2026-10-21"
 TOOL_NAME = "record_fields"
 
 
@@ -63,24 +65,12 @@ class AnthropicProvider(HttpProvider[_Message]):
 
     def _messages(self, request: ExtractionRequest) -> list[dict[str, Any]]:
         """One user turn: an overview, then each page's text and its image block."""
-        return [{"role": "user", "content": page_blocks(request, _image_block)}]
+        return [{"role": "user", "content": page_blocks(request, image_block)}]
 
     def _body(self, spec: DocumentTypeSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             "model": self.model,
-            "max_tokens": self.max_tokens,
-            "temperature": 0,
-            "system": SYSTEM_PROMPT,
-            "messages": messages,
-            "tools": [
-                {
-                    "name": TOOL_NAME,
-                    "description": f"Record the fields of this {spec.label} as printed, "
-                    "null where a value is not shown.",
-                    "input_schema": spec.json_schema(),
-                }
-            ],
-            "tool_choice": {"type": "tool", "name": TOOL_NAME},
+            **messages_body(spec, messages, max_tokens=self.max_tokens),
         }
 
     def _read(self, response: httpx.Response) -> _Message:
@@ -162,7 +152,29 @@ class AnthropicProvider(HttpProvider[_Message]):
         ]
 
 
-def _image_block(image_png: bytes) -> dict[str, Any]:
+def messages_body(
+    spec: DocumentTypeSpec, messages: list[dict[str, Any]], *, max_tokens: int
+) -> dict[str, Any]:
+    """A Messages API body without ``model``: the system prompt, the turns and the forced tool
+    whose ``input_schema`` is the type's JSON schema. Shared with Claude on Vertex AI, where
+    the model is part of the URL."""
+    return {
+        "max_tokens": max_tokens,
+        "system": SYSTEM_PROMPT,
+        "messages": messages,
+        "tools": [
+            {
+                "name": TOOL_NAME,
+                "description": f"Record the fields of this {spec.label} as printed, "
+                "null where a value is not shown.",
+                "input_schema": spec.json_schema(),
+            }
+        ],
+        "tool_choice": {"type": "tool", "name": TOOL_NAME},
+    }
+
+
+def image_block(image_png: bytes) -> dict[str, Any]:
     return {
         "type": "image",
         "source": {

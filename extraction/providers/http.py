@@ -1,4 +1,4 @@
-"""What the HTTP providers (``openai.py``, ``anthropic.py``) share.
+"""What the HTTP providers (``openai.py``, ``anthropic.py``, ``bedrock.py``, ``vertex.py``) share.
 
 ``HttpProvider`` holds the settings every such provider takes and the flow of one extraction:
 one request on the worker process's shared client, the answer validated, and when it fails the
@@ -185,6 +185,25 @@ class HttpProvider(Generic[A]):
     def _bad_url_message(self, exc: httpx.UnsupportedProtocol | httpx.InvalidURL) -> str:
         return f"{self.settings_prefix}_BASE_URL '{self.base_url}' is not a valid http(s) URL."
 
+    def _request_headers(self, payload: bytes) -> dict[str, str]:
+        """The headers of one request carrying ``payload``; a cloud provider adds its
+        credentials here (a SigV4 signature, an OAuth token), fresh for each request."""
+        return self._headers()
+
+    def _auth_message(self, status: int) -> str:
+        """What to check when the server refuses the credentials (401/403)."""
+        prefix = self.settings_prefix
+        if status == 401:
+            return (
+                f"The LLM provider rejected the API key (401). Check {prefix}_API_KEY."
+                if self.api_key
+                else f"The LLM provider wants an API key (401). Set {prefix}_API_KEY."
+            )
+        return (
+            "The LLM provider refused access (403): the API key may lack permission "
+            f"for model '{self.model}'. Check {prefix}_API_KEY and {prefix}_MODEL."
+        )
+
     # --- the shared flow -----------------------------------------------------------------------
 
     def extract(self, request: ExtractionRequest) -> ExtractionResult:
@@ -215,10 +234,11 @@ class HttpProvider(Generic[A]):
         self, client: httpx.Client, spec: DocumentTypeSpec, messages: list[dict[str, Any]]
     ) -> A:
         """POST one request; return its answer or raise the matching ProviderError."""
+        # The exact bytes sent, so that a provider that signs the request (Bedrock) signs them.
+        payload = json.dumps(self._body(spec, messages)).encode()
+        headers = self._request_headers(payload)
         try:
-            response = client.post(
-                self.url, json=self._body(spec, messages), headers=self._headers()
-            )
+            response = client.post(self.url, content=payload, headers=headers)
         except httpx.TimeoutException as exc:
             raise ProviderTransientError(
                 f"The LLM provider did not answer within {self.timeout_seconds:g} seconds."
@@ -243,17 +263,8 @@ class HttpProvider(Generic[A]):
                 raw_response=response.text,
             )
         prefix = self.settings_prefix
-        if status == 401:
-            message = (
-                f"The LLM provider rejected the API key (401). Check {prefix}_API_KEY."
-                if self.api_key
-                else f"The LLM provider wants an API key (401). Set {prefix}_API_KEY."
-            )
-        elif status == 403:
-            message = (
-                "The LLM provider refused access (403): the API key may lack permission "
-                f"for model '{self.model}'. Check {prefix}_API_KEY and {prefix}_MODEL."
-            )
+        if status in (401, 403):
+            message = self._auth_message(status)
         elif status == 404:
             message = (
                 f"The LLM provider has no model '{self.model}' or no endpoint {self.url} (404). "
@@ -323,11 +334,14 @@ def parse_values(spec: DocumentTypeSpec, content: str) -> dict[str, str | None]:
 
 
 def error_detail(response: httpx.Response) -> str:
-    """The server's own error message: ``{"error": {"message": ...}}`` (OpenAI's shape, and
-    Anthropic's ``{"type": "error", "error": {...}}``) or ``{"error": "..."}``."""
+    """The server's own error message: ``{"error": {"message": ...}}`` (OpenAI's shape, Google's,
+    and Anthropic's ``{"type": "error", "error": {...}}``), ``{"error": "..."}``, or AWS's
+    ``{"message": ...}``."""
     try:
-        error = response.json().get("error")
+        data = response.json()
+        error = data.get("error")
         message = error.get("message") if isinstance(error, dict) else error
+        message = message or data.get("message") or data.get("Message")
     except (ValueError, AttributeError):
         message = None
     return str(message)[:ERROR_DETAIL_CHARS] if message else ""

@@ -1,7 +1,17 @@
 """OpenAI-compatible Chat Completions provider.
 
-One client serves OpenAI, Azure OpenAI (v1 API), vLLM, Ollama, LM Studio, llama.cpp server,
-OpenRouter and other servers that speak ``POST {base_url}/chat/completions``. Page images go as
+One client serves OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio, llama.cpp server, OpenRouter
+and other servers that speak ``POST {base_url}/chat/completions``.
+
+Azure OpenAI, two ways (README, "Azure OpenAI"):
+
+- the v1 API: ``LLM_BASE_URL=https://<resource>.openai.azure.com/openai/v1``, ``LLM_MODEL`` the
+  *deployment name* (not the OpenAI model name), the key as ``LLM_API_KEY`` (sent as a bearer
+  token, which v1 accepts) or as an ``api-key`` header through ``LLM_EXTRA_HEADERS``; no
+  api-version;
+- a deployment URL: ``LLM_BASE_URL=https://<resource>.openai.azure.com/openai/deployments/
+  <deployment>`` with ``LLM_API_VERSION`` (say ``2024-10-21``), sent as ``?api-version=``;
+  the deployment in the URL chooses the model, whatever ``LLM_MODEL`` says. Page images go as
 PNG data URLs, the document type's strict JSON schema as structured output.
 
 The flow (one repair request for an answer that is not valid JSON or does not match the schema,
@@ -12,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from typing import Any
 
 import httpx
@@ -29,7 +40,13 @@ IMAGE_DETAILS = ("auto", "low", "high")
 class OpenAIProvider(HttpProvider[Answer]):
     name = "openai"
     settings_prefix = "LLM"
-    settings_options = (*HttpProvider.settings_options, "image_detail", "max_tokens_param")
+    settings_options = (
+        *HttpProvider.settings_options,
+        "image_detail",
+        "max_tokens_param",
+        "temperature",
+        "api_version",
+    )
     base_url_hint = "Set it to the server's /v1 URL."
     settings_hint = "Check the LLM_* settings for this server."
     endpoint = "chat/completions"
@@ -39,6 +56,8 @@ class OpenAIProvider(HttpProvider[Answer]):
         *,
         image_detail: str = "auto",
         max_tokens_param: str = "max_completion_tokens",
+        temperature: float | None = None,
+        api_version: str = "",
         **options: Any,
     ):
         super().__init__(**options)
@@ -53,6 +72,19 @@ class OpenAIProvider(HttpProvider[Answer]):
             )
         self.image_detail = image_detail
         self.max_tokens_param = max_tokens_param
+        # Not sent unless set: OpenAI's reasoning models (the GPT-5 family) refuse any value
+        # but the default, while a local server (Ollama, vLLM) reads best at 0.
+        self.temperature = temperature
+        # Azure OpenAI's deployment URLs (.../openai/deployments/<name>) need ?api-version=;
+        # its v1 API (.../openai/v1) and every other server need none.
+        self.api_version = api_version
+
+    @property
+    def url(self) -> str:
+        url = f"{self.base_url}/{self.endpoint}"
+        if self.api_version:
+            url += "?" + urllib.parse.urlencode({"api-version": self.api_version})
+        return url
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -66,10 +98,9 @@ class OpenAIProvider(HttpProvider[Answer]):
         return build_messages(request, image_detail=self.image_detail)
 
     def _body(self, spec: DocumentTypeSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "temperature": 0,
             self.max_tokens_param: self.max_tokens,
             "response_format": {
                 "type": "json_schema",
@@ -80,6 +111,9 @@ class OpenAIProvider(HttpProvider[Answer]):
                 },
             },
         }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
 
     def _repair_turn(self, answer: Answer, error: OutputInvalid) -> list[dict[str, Any]]:
         return [

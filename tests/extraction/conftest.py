@@ -76,6 +76,9 @@ def llm_settings(settings, fake_llm):
     settings.ANTHROPIC_MODEL = "claude-haiku-4-5"
     settings.ANTHROPIC_TIMEOUT_SECONDS = 5
     settings.EXTRACTION_SECOND_PROVIDER = ""
+    # Test prices, so that costs never depend on the shipped table (config/provider_prices.py).
+    settings.LLM_PRICES = {"gpt-4o-mini": {"input": "0.15", "output": "0.60"}}
+    settings.ANTHROPIC_PRICES = {"claude-haiku-4-5": {"input": "1.00", "output": "5.00"}}
     return settings
 
 

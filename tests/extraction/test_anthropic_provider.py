@@ -26,6 +26,7 @@ from tests.extraction.provider_helpers import (
     provider_factory,
 )
 from tests.fakes import FakeLLMServer
+from tests.fakes.sdk_contracts import anthropic_api_version
 
 PRICES = {"claude-test": {"input": "1.00", "output": "5.00"}}
 make_provider = provider_factory(
@@ -56,10 +57,12 @@ def test_request_sends_the_documented_headers_and_required_max_tokens(fake_llm):
     request = fake_llm.requests[0]
     assert request.path == "/v1/messages"
     assert request.headers["x-api-key"] == "sk-ant-test"
-    assert request.headers["anthropic-version"] == API_VERSION == "2023-06-01"
+    # The version the official SDK sends (anthropic 2.14: anthropic._constants).
+    assert request.headers["anthropic-version"] == API_VERSION == anthropic_api_version()
     assert "authorization" not in request.headers
     assert request.body["max_tokens"] == 321
-    assert request.body["temperature"] == 0
+    # The current request type has no sampling parameters at all.
+    assert not {"temperature", "top_p", "top_k"} & set(request.body)
 
 
 def test_structured_output_is_a_forced_tool_whose_input_schema_is_the_types_schema(fake_llm):

@@ -14,13 +14,11 @@ def test_the_vendored_openai_contract_matches_the_shared_one():
     assert (contracts_dir() / OPENAI_CONTRACT).read_bytes() == SHARED.read_bytes()
 
 
-def test_the_anthropic_request_contract_is_a_valid_json_schema():
-    """No official schema exists; the hand-written one must at least compile and have teeth."""
-    from tests.fakes.llm_server import ANTHROPIC_CONTRACT, contract_validator
+def test_the_anthropic_contract_is_the_sdks_request_type_with_unknown_keys_forbidden():
+    """The SDK's ``MessageCreateParamsNonStreaming``, checked at every level."""
+    from tests.fakes.sdk_contracts import anthropic_request_problem
 
-    validator = contract_validator(ANTHROPIC_CONTRACT)
-
-    assert validator.is_valid(
-        {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
-    )
-    assert not validator.is_valid({"model": "m", "messages": []})
+    good = {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
+    assert anthropic_request_problem(good) is None
+    assert anthropic_request_problem({"model": "m", "messages": []}) is not None
+    assert "temperature" in anthropic_request_problem({**good, "temperature": 0})

@@ -97,16 +97,24 @@ def test_each_page_is_sent_as_text_then_a_png_data_url(fake_llm):
     assert any('<page_text page="2">\nsecond page words\n</page_text>' in t for t in texts)
 
 
-def test_request_asks_for_strict_json_schema_output_at_temperature_zero(fake_llm):
+def test_request_asks_for_strict_json_schema_output_without_a_temperature(fake_llm):
+    """OpenAI's reasoning models refuse any temperature but the default: none is sent."""
     make_provider(fake_llm).extract(make_request())
 
     body = fake_llm.requests[0].body
     assert body["model"] == "test-model"
-    assert body["temperature"] == 0
+    assert "temperature" not in body
     assert body["response_format"] == {
         "type": "json_schema",
         "json_schema": {"name": "pay_stub_v1", "strict": True, "schema": SPEC.json_schema()},
     }
+
+
+def test_a_configured_temperature_is_sent_for_local_servers(fake_llm):
+    make_provider(fake_llm, temperature=0).extract(make_request())
+
+    assert fake_llm.requests[0].body["temperature"] == 0
+    assert fake_llm.rejected == []
 
 
 def test_system_prompt_treats_the_document_as_data_and_forbids_guessing(fake_llm):

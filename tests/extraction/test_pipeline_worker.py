@@ -35,7 +35,7 @@ def openai_worker(start_worker, fake_llm, **extra):
         EXTRACTION_PROVIDER="openai",
         LLM_BASE_URL=fake_llm.base_url,
         LLM_API_KEY="sk-test",
-        LLM_MODEL="gpt-4o-mini",
+        LLM_MODEL="gpt-5.4-mini",  # priced in the shipped table
         LLM_TIMEOUT_SECONDS="5",
         **extra,
     )
