@@ -40,6 +40,14 @@ class CallerRateThrottle(SimpleRateThrottle):
     def __init__(self):
         super().__init__(rate=settings.API_RATE_LIMIT)
 
+    def allow_request(self, request) -> bool:
+        # The setting is read on every request, so that a change (or a test) takes effect
+        # without a restart.
+        if self.rate != settings.API_RATE_LIMIT:
+            self.rate = settings.API_RATE_LIMIT
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
     def get_cache_key(self, request) -> str | None:
         caller = getattr(request, "auth", None)
         if caller is None:

@@ -113,7 +113,7 @@ def api_key_revoke(*, key: ApiKey, actor) -> ApiKey:
 def api_key_authenticate(token: str) -> ApiKey:
     """The active key ``token`` belongs to, or ApiError 401 (unknown, malformed or revoked).
     The hash is compared in constant time; last use is recorded at most once a minute."""
-    parts = (token or "").split("_")
+    parts = (token or "").split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise ApiError(401, "key_invalid", "This API key is not valid. Check it and try again.")
     key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()

@@ -17,7 +17,6 @@ from django.http import FileResponse, Http404
 from ninja import Header, NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import Field as PydanticField
 
 from applications.claims import ApplicationClosed, ClaimHeldByOther, NotAStaffMember
 from applications.models import Application
@@ -146,6 +145,8 @@ def _http_error(request, exc: HttpError):
             "csrf_failed",
             "Signed-in writes need the CSRF token in the X-CSRFToken header.",
         )
+    if exc.status_code == 400:
+        return _error(request, 400, "bad_request", f"The request could not be read: {exc}.")
     return _error(request, exc.status_code, "error", str(exc))
 
 
@@ -187,7 +188,7 @@ def list_applications(
     created_after: Query[datetime | None] = None,
     created_before: Query[datetime | None] = None,
     cursor: Query[Text(200) | None] = None,
-    limit: Query[Annotated[int, PydanticField(ge=1, le=100)]] = 20,
+    limit: int = Query(20, ge=1, le=100),
 ):
     """The applications the caller may see, newest first, one page at a time: pass the
     answer's `next_cursor` as `cursor` for the next page (null on the last)."""
@@ -427,7 +428,7 @@ def application_events(
     request,
     application_id: Id,
     cursor: Query[Text(200) | None] = None,
-    limit: Query[Annotated[int, PydanticField(ge=1, le=200)]] = 50,
+    limit: int = Query(50, ge=1, le=200),
 ):
     """Every event of the application's trail, oldest first (admins, as on the History
     screen)."""
