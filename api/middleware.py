@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import logging
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ class ApiErrorShapeMiddleware:
         return shaped
 
     def process_exception(self, request, exception):
-        if not request.path.startswith(API_PREFIX):
+        # Not found and not allowed become 404 and 403 the usual way (then shaped above).
+        if not request.path.startswith(API_PREFIX) or isinstance(
+            exception, Http404 | PermissionDenied
+        ):
             return None
         logger.exception("API request failed: %s %s", request.method, request.path)
         return error_response(500)

@@ -260,7 +260,7 @@ def _field(field, *, unmasked: bool) -> dict:
     }
 
 
-def _page(page) -> dict:
+def page_out(page) -> dict:
     return {
         "number": page.number,
         "width": page.width,
@@ -282,7 +282,7 @@ def document_out(document, *, unmasked: bool) -> dict:
         "status": document.status,
         "reason": document.reason,
         "created_at": document.created_at,
-        "pages": [_page(page) for page in document.pages.all()],
+        "pages": [page_out(page) for page in document.pages.all()],
         "fields": [_field(field, unmasked=unmasked) for field in document.fields.all()],
     }
 
@@ -304,7 +304,7 @@ def _flag(flag, *, staff: bool) -> dict:
     }
 
 
-def _decision(decision, *, staff: bool) -> dict:
+def decision_out(decision, *, staff: bool) -> dict:
     # The applicant reads a request for changes' note (it tells them what to do); other notes
     # and the reviewer's name are for staff.
     shows_note = staff or decision.kind == Decision.Kind.REQUEST_CHANGES
@@ -318,7 +318,7 @@ def _decision(decision, *, staff: bool) -> dict:
 
 
 def application_out(application, detail: dict, *, staff: bool, unmasked: bool, version) -> dict:
-    decisions = [_decision(d, staff=staff) for d in detail["decisions"]]
+    decisions = [decision_out(d, staff=staff) for d in detail["decisions"]]
     return {
         **application_summary(application),
         "documents": [document_out(d, unmasked=unmasked) for d in detail["documents"]],

@@ -84,9 +84,7 @@ def test_no_credentials_wrong_key_and_revoked_key_are_refused_with_401(world):
     assert_error(forged.get(url), 401, "key_invalid")
     assert_error(world.client("key:revoked").get(url), 401, "key_revoked")
     # A revoked key is refused everywhere, writes included.
-    assert_error(
-        post_json(world.client("key:revoked"), url, create_payload()), 401, "key_revoked"
-    )
+    assert_error(post_json(world.client("key:revoked"), url, create_payload()), 401, "key_revoked")
     assert not Application.objects.filter(owner__email="new.applicant@example.com").exists()
 
 
@@ -102,9 +100,7 @@ def test_a_key_without_the_scope_is_refused_with_403(world):
         assert_error(post_json(world.client(f"key:{key}"), url, decision), 403, "scope_missing")
     assert world.submitted.decisions.count() == 0
     # The decide scope alone reads (with read) but does not write.
-    assert_error(
-        upload(world.client("key:decide"), world.submitted.pk), 403, "scope_missing"
-    )
+    assert_error(upload(world.client("key:decide"), world.submitted.pk), 403, "scope_missing")
 
 
 def test_keys_are_stored_hashed_and_used_keys_remember_when(world):
@@ -298,10 +294,14 @@ def test_the_applicant_uploads_with_the_session_and_the_csrf_token(world):
 
 def test_uploads_are_checked_like_the_form(world):
     client = world.client("owner")
-    assert_error(upload(client, world.draft.pk, data=b"not a document"), 422, "upload_unsupported_type")
+    assert_error(
+        upload(client, world.draft.pk, data=b"not a document"), 422, "upload_unsupported_type"
+    )
     first = upload(client, world.draft.pk, data=png_bytes(text="one"))
     assert first.status_code == 201
-    assert_error(upload(client, world.draft.pk, data=png_bytes(text="one")), 422, "upload_duplicate")
+    assert_error(
+        upload(client, world.draft.pk, data=png_bytes(text="one")), 422, "upload_duplicate"
+    )
     no_file = client.post(f"{API}/applications/{world.draft.pk}/documents", {})
     assert_error(no_file, 422, "invalid")
     typed = client.post(
@@ -365,7 +365,9 @@ def test_the_trail_is_for_admins_as_on_the_history_screen(world):
         assert_error(world.client(who).get(events_url), 404)
     # An admin's key sees the creation event of an application it can see.
     admin_key = world.client("key:admin")
-    created = post_json(admin_key, f"{API}/applications", create_payload(applicant_email="x@example.com"))
+    created = post_json(
+        admin_key, f"{API}/applications", create_payload(applicant_email="x@example.com")
+    )
     data = body(admin_key.get(f"{API}/applications/{body(created)['id']}/events"))
     assert [e["action"] for e in data["items"]] == ["application.created"]
     assert data["items"][0]["actor"]["email"] == "admin@example.com"
@@ -382,13 +384,17 @@ def _version(world, who="key:decide") -> str:
 def test_a_decision_goes_through_the_review_service_and_names_the_key(world):
     url = f"{API}/applications/{world.submitted.pk}/decision"
     client = world.client("key:decide")
-    assert_error(post_json(client, url, {"kind": "reject", "version": _version(world)}), 422, "note_required")
+    assert_error(
+        post_json(client, url, {"kind": "reject", "version": _version(world)}), 422, "note_required"
+    )
     assert_error(
         post_json(client, url, {"kind": "reject", "version": "stale", "note": "No."}),
         409,
         "stale_version",
     )
-    response = post_json(client, url, {"kind": "reject", "version": _version(world), "note": "Forged."})
+    response = post_json(
+        client, url, {"kind": "reject", "version": _version(world), "note": "Forged."}
+    )
     assert response.status_code == 201, response.content
     assert body(response)["kind"] == "reject"
     world.submitted.refresh_from_db()
