@@ -91,7 +91,7 @@ IdempotencyKey = Annotated[
         "nothing twice and get the first answer.",
     ),
 ]
-ERRORS = {code: Error for code in (401, 403, 404, 409, 422, 429)}
+ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 # --- Errors: one shape everywhere -----------------------------------------------------------
