@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from accounts.models import User
 
@@ -20,8 +21,14 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Staff accounts only: a key acts for an organisation's reviewer or admin, never as an
-        # applicant.
-        self.fields["user"].queryset = User.objects.filter(is_active=True, is_staff=True).order_by(
-            "email"
+        # Reviewers and admins only (by their role's permission, as ``User.role`` decides): a
+        # key acts for an organisation's staff, never as an applicant.
+        may_review = (
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="review_application")
+            | Q(user_permissions__codename="review_application")
         )
+        self.fields["user"].queryset = (
+            User.objects.filter(may_review, is_active=True).distinct().order_by("email")
+        )
+        self.fields["user"].label_from_instance = lambda user: user.email

@@ -16,15 +16,18 @@ admin_required = permission_required("applications.audit_history", raise_excepti
 KEYS_PER_PAGE = 50
 
 
+# The new key's secret waits in the admin's session for the one page that shows it, so that
+# reloading that page neither shows it again nor creates a second key.
+SECRET_SESSION_KEY = "api_key_secret"
+
+
 @login_required
 @admin_required
 @require_http_methods(["GET", "POST"])
 def api_key_list(request):
-    """Every key, newest first, and the form that creates one. A new key's secret is in this
-    one answer only (not stored, not redirected to)."""
+    """Every key, newest first, and the form that creates one. A new key's secret is shown on
+    the next page only, then forgotten."""
     form = ApiKeyForm(request.POST or None, initial={"user": request.user.pk})
-    secret = None
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
             created, secret = api_key_create(
@@ -36,16 +39,24 @@ def api_key_list(request):
         except ValueError as error:
             form.add_error(None, str(error))
         else:
-            form = ApiKeyForm(initial={"user": request.user.pk})
+            request.session[SECRET_SESSION_KEY] = {"id": created.pk, "secret": secret}
+            return redirect("api_key_list")
+    shown = request.session.pop(SECRET_SESSION_KEY, None) if request.method == "GET" else None
+    created = ApiKey.objects.filter(pk=shown["id"]).first() if shown else None
     keys = ApiKey.objects.select_related("user", "created_by", "revoked_by")
     page_obj = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
     response = render(
         request,
         "api/keys.html",
-        {"form": form, "page_obj": page_obj, "secret": secret, "created": created, "nav": "api"},
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "secret": shown["secret"] if created else None,
+            "created": created,
+            "nav": "api",
+        },
     )
-    if secret:
-        response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -293,7 +293,7 @@ def application_create_for_applicant(
         applicant, link, created = user_find_or_invite(
             email=email, full_name=applicant_name or stated_name
         )
-        if applicant.pk == caller.user.pk or applicant.is_staff:
+        if applicant.pk == caller.user.pk or applicant.is_staff or applicant.is_reviewer:
             raise ApiError(
                 422,
                 "invalid",

@@ -20,13 +20,15 @@ def test_an_admin_creates_a_key_that_is_shown_once_and_works(world):
         reverse("api_key_list"),
         {"name": "Lender portal", "user": world.people["reviewer"].pk, "scopes": ["read", "write"]},
     )
-    assert page.status_code == 200
+    assert page.status_code == 302
+    page = admin.get(page["Location"])
     assert page["Cache-Control"] == "no-store"
     secret = re.search(r'id="new-api-key">([^<]+)<', page.content.decode()).group(1)
     key = ApiKey.objects.get(name="Lender portal")
     assert key.scopes == ["read", "write"] and key.user == world.people["reviewer"]
     assert secret not in key.secret_hash
-    # Never again: the list shows its prefix only.
+    # Never again: the list shows its prefix only, and the session has forgotten it.
+    assert "api_key_secret" not in admin.session
     listing = admin.get(reverse("api_key_list")).content.decode()
     assert key.prefix in listing and secret not in listing
     event = AuditEvent.objects.get(action=Action.API_KEY_CREATED, subject_id=str(key.pk))
