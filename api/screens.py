@@ -18,7 +18,7 @@ KEYS_PER_PAGE = 50
 
 # The new key's secret waits in the admin's session for the one page that shows it, so that
 # reloading that page neither shows it again nor creates a second key.
-SECRET_SESSION_KEY = "api_key_secret"
+NEW_KEY_SESSION_NAME = "api_key_secret"
 
 
 @login_required
@@ -39,9 +39,9 @@ def api_key_list(request):
         except ValueError as error:
             form.add_error(None, str(error))
         else:
-            request.session[SECRET_SESSION_KEY] = {"id": created.pk, "secret": secret}
+            request.session[NEW_KEY_SESSION_NAME] = {"id": created.pk, "secret": secret}
             return redirect("api_key_list")
-    shown = request.session.pop(SECRET_SESSION_KEY, None) if request.method == "GET" else None
+    shown = request.session.pop(NEW_KEY_SESSION_NAME, None) if request.method == "GET" else None
     created = ApiKey.objects.filter(pk=shown["id"]).first() if shown else None
     keys = ApiKey.objects.select_related("user", "created_by", "revoked_by")
     page_obj = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
