@@ -14,8 +14,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test import Client
+from django.utils import timezone
 
-from api.models import IdempotencyRecord
+from api import services
+from api.models import ApiKey, IdempotencyRecord
 from applications.models import Application
 from extraction.models import Document
 from tests.factories import png_bytes
@@ -122,3 +124,38 @@ def test_a_refused_upload_releases_its_key_for_the_corrected_retry(world):
     status, stored = _upload(world, world.draft.pk, png_bytes(text="fixed"), "retry-key")
     assert status == 201
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_a_retry_while_the_first_request_still_works_is_told_to_come_back(world, monkeypatch):
+    monkeypatch.setattr(services, "WAIT_SECONDS", 0.2)
+    record = IdempotencyRecord.objects.create(
+        caller=f"key:{_key_id('write')}",
+        key="busy",
+        fingerprint=services.fingerprint(
+            "POST",
+            f"{API}/applications",
+            {
+                "applicant_email": "race@example.com",
+                "applicant_name": "",
+                "stated_name": "Rae Race",
+                "stated_employer": "",
+                "stated_monthly_income": None,
+                "title": "",
+            },
+        ),
+        created_at=timezone.now(),
+    )
+    status, answer = _create(world, "write", "busy")
+    assert status == 409 and answer["code"] == "idempotency_in_progress", answer
+    assert Application.objects.filter(owner__email="race@example.com").count() == 0
+    # A claim abandoned by a crashed worker (older than STALE_AFTER) is taken over.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - services.STALE_AFTER * 2
+    )
+    status, answer = _create(world, "write", "busy")
+    assert status == 201, answer
+    assert Application.objects.filter(owner__email="race@example.com").count() == 1
+
+
+def _key_id(name: str) -> int:
+    return ApiKey.objects.get(name=name).pk
