@@ -82,3 +82,11 @@ def test_only_admins_reach_the_keys_screen(world):
         assert client.post(reverse("api_key_revoke", args=[key.pk])).status_code == 403
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_key_events_read_on_the_history_screen_and_its_export(world):
+    admin = world.client("admin")
+    history = admin.get(reverse("revision_history"))
+    assert history.status_code == 200
+    assert b"API key created" in history.content and b"API key revoked" in history.content
+    assert admin.get(reverse("revision_history_export")).status_code == 200
