@@ -10,7 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.core.validators import validate_email
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -91,7 +96,7 @@ IdempotencyKey = Annotated[
         "nothing twice and get the first answer.",
     ),
 ]
-ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 422, 429)}
+ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 # --- Errors: one shape everywhere -----------------------------------------------------------
@@ -156,6 +161,21 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return _error(
+        request,
+        413,
+        "too_large",
+        "The request body is too large. Send documents as multipart uploads, one file at a time.",
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc):
+    return _error(request, 400, "bad_request", "The request could not be read.")
 
 
 @api.exception_handler(Exception)
@@ -313,7 +333,7 @@ UPLOAD_BODY = {
 
 @api.post(
     "/applications/{application_id}/documents",
-    response={201: UploadOut, 200: UploadOut, 413: Error, **ERRORS},
+    response={201: UploadOut, 200: UploadOut, **ERRORS},
     url_name="documents",
     summary="Upload a document",
     tags=["documents"],

@@ -271,6 +271,8 @@ def test_a_bad_body_is_a_422_in_the_error_shape(world):
     )
     not_json = client.post(f"{API}/applications", data="{", content_type="application/json")
     assert_error(not_json, 400, "bad_request")
+    huge = create_payload(title="x" * 6_000_000)
+    assert_error(post_json(client, f"{API}/applications", huge), 413, "too_large")
     # NUL characters never reach the database.
     ok = post_json(client, f"{API}/applications", create_payload(stated_name="Nia\x00 New"))
     assert ok.status_code == 201 and body(ok)["stated_name"] == "Nia New"
