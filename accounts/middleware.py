@@ -6,6 +6,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
@@ -14,6 +15,8 @@ from django_htmx.http import HttpResponseClientRedirect
 # for first) and the browser's CSP reports stay open to staff without one.
 OPEN_URL_PREFIXES = ("account_", "mfa_")
 OPEN_URL_NAMES = frozenset({"csp_report"})
+# URL namespaces that answer in JSON (the REST API): told, not redirected.
+JSON_NAMESPACES = frozenset({"api"})
 SETUP_MESSAGE = (
     "Reviewers and admins sign in with a code from an authenticator app as well as their "
     "password. Set one up to continue."
@@ -48,6 +51,8 @@ class StaffMFAMiddleware:
         if not staff_must_set_up_mfa(request.user):
             return None
         url = reverse("mfa_activate_totp")
+        if match and match.namespace in JSON_NAMESPACES:
+            return JsonResponse({"code": "mfa_required", "message": SETUP_MESSAGE}, status=403)
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(url)
         messages.warning(request, SETUP_MESSAGE, fail_silently=True)

@@ -81,7 +81,13 @@ def application_create(
     stated_employer: str = "",
     stated_monthly_income: Decimal | None = None,
     title: str = "",
+    actor=None,
+    via: str = "",
 ) -> Application:
+    """Create an application owned by ``owner``. ``actor`` is who created it when not the
+    owner (an integration's API key acting on the applicant's behalf); ``via`` names the
+    channel in the trail ("api key ab12cd34")."""
+    actor = actor or owner
     with transaction.atomic():
         application = Application.objects.create(
             owner=owner,
@@ -92,14 +98,15 @@ def application_create(
         )
         audit_record(
             action=Action.APPLICATION_CREATED,
-            actor=owner,
-            role=Role.APPLICANT,
+            actor=actor,
+            role=Role.APPLICANT if actor == owner else (getattr(actor, "role", "") or ""),
             application=application,
             subject=application,
             data={
                 "stated_name": application.stated_name,
                 "stated_employer": application.stated_employer,
                 "stated_monthly_income": application.stated_monthly_income,
+                **({"owner": owner.email, "via": via} if actor != owner else {}),
             },
         )
     return application

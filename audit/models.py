@@ -53,6 +53,10 @@ class Action(models.TextChoices):
     DOCUMENT_TYPE_SAMPLE_ADDED = "document_type.sample_added", "Labelled sample added"
     DOCUMENT_TYPE_SAMPLE_REMOVED = "document_type.sample_removed", "Labelled sample removed"
     DOCUMENT_TYPE_ACCURACY_STARTED = "document_type.accuracy_started", "Accuracy check started"
+    # API keys (api/): created and revoked by an admin, used for a decision
+    API_KEY_CREATED = "api_key.created", "API key created"
+    API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    API_KEY_USED = "api_key.used", "API key used for a decision"
 
 
 class AuditEventQuerySet(models.QuerySet):

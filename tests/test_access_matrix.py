@@ -9,10 +9,17 @@ redirect to a sign-in page or a server error; "denied" is 403, 404, 405 or that 
 
 Django admin is covered the same way: the change and history pages of every registered model,
 for a row of the draft and a row of the submitted application.
+
+The REST API's routes (django-ninja, namespace ``api``) are patterns like any other: the
+signed-in people above call them with the session cookie, a POST carries a valid body
+(``API_POST_BODIES``) so that the answer is about access rather than about the body, and 401
+counts as denied. ``test_no_api_route_leaks_to_a_key_it_is_not_for`` walks them again with API
+keys of each scope, and a revoked one (``KEY_RULES``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -22,6 +29,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api.models import ApiKey
+from api.services import api_key_create, api_key_revoke
 from applications.models import Application
 from core.models import Job
 from extraction.catalog import document_type_version_add
@@ -29,7 +38,7 @@ from extraction.models import DocumentType
 from rules.models import Rule
 from rules.selectors import RULE_JOBS
 from rules.services import rules_sync
-from tests.factories import AdminFactory, ReviewerFactory, UserFactory
+from tests.factories import AdminFactory, ReviewerFactory, UserFactory, png_bytes
 from tests.review.conftest import build_document
 
 pytestmark = pytest.mark.django_db
@@ -159,17 +168,87 @@ RULES: dict[str, Rule_] = {
     "type_version": both({"admin"}, set()),
     "type_accuracy": both({"admin"}, {"admin"}),
     "type_accuracy_job": both({"admin"}, set()),
+    # API keys: created, listed and revoked by admins only (api/screens.py).
+    "api_key_list": both({"admin"}, {"admin"}),
+    "api_key_revoke": both(set(), {"admin"}),
+    # The REST API (api/views.py), with the session cookie: the screens' rules.
+    # Anyone signed in lists what they may see and creates an application of their own.
+    "api:applications": both(SIGNED_IN, SIGNED_IN),
+    "api:application": Rule_(frozenset(OWNER), frozenset(OWNER | STAFF), frozenset(), frozenset()),
+    # Uploads: the applicant only (on a submitted application, told it is locked: 409).
+    "api:documents": Rule_(frozenset(), frozenset(), frozenset(OWNER), frozenset(OWNER)),
+    "api:document_pages": PRIVATE_FILE,
+    "api:page_image": PRIVATE_FILE,
+    # The trail: admins, drafts included, as on the History screen.
+    "api:application_events": both({"admin"}, set()),
+    # Decisions: reviewers on a submitted application (this body's version is stale: 409).
+    "api:decision": Rule_(frozenset(), frozenset(), frozenset(), frozenset(STAFF)),
+    # The OpenAPI description and its docs page are public; unknown /api/ paths are 404.
+    "api:openapi-json": both(set(ROLES), set()),
+    "api:openapi-view": both(set(ROLES), set()),
+    "api_not_found": both(set(), set()),
+    # /api/v1/ itself: nothing there (ninja's root, used to build paths), 404.
+    "api:api-root": both(set(), set()),
 }
 
 
-def _patterns(resolver: URLResolver, prefix: str = ""):
+def _api_body(name: str, *, key: bool = False) -> dict:
+    """A valid body for a POST to an API route, so that its answer is about access (a key
+    creates an application for an applicant by e-mail; a signed-in person one of their own)."""
+    if name == "api:documents":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"data": {"file": SimpleUploadedFile("m.png", png_bytes(text="matrix"))}}
+    bodies = {
+        "api:applications": {"stated_name": "Matrix"}
+        | ({"applicant_email": "applicant@example.com"} if key else {}),
+        "api:decision": {"kind": "reject", "version": "stale", "note": "Matrix"},
+    }
+    if name in bodies:
+        return {"data": json.dumps(bodies[name]), "content_type": "application/json"}
+    return {}
+
+
+# API keys, each acting as a reviewer (or the admin) with the scopes its name says.
+KEY_ROLES = ("key_read", "key_write", "key_decide", "key_admin", "key_revoked")
+ACTIVE_KEYS = {"key_read", "key_write", "key_decide", "key_admin"}
+KEY_RULES: dict[str, Rule_] = {
+    "api:applications": Rule_(
+        frozenset(ACTIVE_KEYS),
+        frozenset(ACTIVE_KEYS),
+        frozenset({"key_write", "key_admin"}),
+        frozenset({"key_write", "key_admin"}),
+    ),
+    # A key sees what its user sees: submitted applications, not an applicant's draft.
+    "api:application": Rule_(frozenset(), frozenset(ACTIVE_KEYS), frozenset(), frozenset()),
+    # Only the applicant, or the integration that created the application, uploads.
+    "api:documents": both(set(), set()),
+    "api:document_pages": Rule_(frozenset(), frozenset(ACTIVE_KEYS), frozenset(), frozenset()),
+    "api:page_image": Rule_(frozenset(), frozenset(ACTIVE_KEYS), frozenset(), frozenset()),
+    "api:application_events": both({"key_admin"}, set()),
+    "api:decision": Rule_(
+        frozenset(), frozenset(), frozenset(), frozenset({"key_decide", "key_admin"})
+    ),
+    "api:openapi-json": both(set(KEY_ROLES), set()),
+    "api:openapi-view": both(set(KEY_ROLES), set()),
+    "api_not_found": both(set(), set()),
+    "api:api-root": both(set(), set()),
+    # A key opens no screen: the screens know only sessions.
+    "api_key_list": both(set(), set()),
+    "api_key_revoke": both(set(), set()),
+}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    """(route, name) of every named pattern; a namespaced one as "namespace:name"."""
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             if getattr(pattern, "app_name", None) == "admin":
                 continue
-            yield from _patterns(pattern, prefix + str(pattern.pattern))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _patterns(pattern, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + str(pattern.pattern), pattern.name
+            yield prefix + str(pattern.pattern), namespace + pattern.name
 
 
 @pytest.fixture
@@ -213,9 +292,21 @@ def world(staff_groups, shipped_types):
         fields=[{"key": "tenant_name", "label": "Tenant", "kind": "name"}],
     )
     document_type_version_add(document_type=lease, actor=None, source="shipped")
+    # An API key of the admin's, for the revoke screen (its own test revokes keys).
+    api_key, _ = api_key_create(
+        name="Matrix", scopes=["read"], user=people["reviewer"], actor=people["admin"]
+    )
     for state in objects.values():
         state.update(
-            {"key": key, "job_id": job.pk, "uidb36": "1", "token": "x-y", "type_key": "lease"}
+            {
+                "key": key,
+                "job_id": job.pk,
+                "uidb36": "1",
+                "token": "x-y",
+                "type_key": "lease",
+                "key_id": api_key.pk,
+                "rest": "nowhere",
+            }
         )
     return people, objects
 
@@ -232,7 +323,7 @@ def _judge(response) -> str:
     if code >= 500:
         return "error"
     location = response.get("Location", "") if code in (301, 302) else ""
-    if code in (403, 404, 405) or "login" in location:
+    if code in (401, 403, 404, 405) or "login" in location:
         return "denied"
     return "allowed"
 
@@ -258,7 +349,8 @@ def test_no_url_leaks_to_a_person_it_is_not_for(world):
                 client = _client(people, role)
                 for method in ("get", "post"):
                     allowed = getattr(rule, f"{method}_{state}")
-                    outcome = _judge(getattr(client, method)(url))
+                    body = _api_body(name) if method == "post" else {}
+                    outcome = _judge(getattr(client, method)(url, **body))
                     label = f"{method.upper()} {url} as {role} ({state})"
                     if outcome == "error":
                         errors.append(label)
@@ -348,6 +440,14 @@ def test_staff_without_an_authenticator_reach_no_page_but_its_set_up(world, sett
             for method in ("get", "post"):
                 for headers in ({}, {"HX-Request": "true"}):
                     response = getattr(client, method)(url, headers=headers)
+                    if name.startswith("api:"):
+                        # The REST API answers in JSON: told, not redirected.
+                        told = response.status_code == 403 and (
+                            json.loads(response.content).get("code") == "mfa_required"
+                        )
+                        if not told:
+                            opened.append(f"{method.upper()} {url} as {role}")
+                        continue
                     sent = response.get("Location") or response.get("HX-Redirect")
                     if sent != setup:
                         opened.append(f"{method.upper()} {url} {headers} as {role}")
@@ -356,3 +456,52 @@ def test_staff_without_an_authenticator_reach_no_page_but_its_set_up(world, sett
             if client.get(url).get("Location") != setup:
                 opened.append(f"GET {url} as {role}")
     assert opened == []
+
+
+def test_every_api_route_has_a_key_rule():
+    names = {name for _, name in _patterns(get_resolver()) if name.startswith("api")}
+    missing = sorted(names - set(KEY_RULES))
+    assert not missing, f"Add these API URL names to KEY_RULES: {missing}"
+
+
+def test_no_api_route_leaks_to_a_key_it_is_not_for(world):
+    """Every API route (and the key screens) x key of each scope x GET and POST x (draft,
+    submitted): leaks, server errors and wrong refusals are 0. A revoked key opens nothing
+    but the public OpenAPI description."""
+    people, objects = world
+    secrets = {}
+    for role, scopes, user in (
+        ("key_read", ["read"], people["reviewer"]),
+        ("key_write", ["read", "write"], people["reviewer"]),
+        ("key_decide", ["read", "decide"], people["reviewer"]),
+        ("key_admin", ["read", "write", "decide"], people["admin"]),
+        ("key_revoked", ["read", "write", "decide"], people["admin"]),
+    ):
+        key, secrets[role] = api_key_create(name=role, scopes=scopes, user=user, actor=user)
+        if role == "key_revoked":
+            api_key_revoke(key=key, actor=people["admin"])
+    leaks, errors, refused = [], [], []
+    for route, name in _patterns(get_resolver()):
+        if name not in KEY_RULES:
+            continue
+        rule = KEY_RULES[name]
+        for state in ("draft", "submitted"):
+            params = {k: v for k, v in objects[state].items() if re.search(rf"<(\w+:)?{k}>", route)}
+            url = reverse(name, kwargs=params) if params else reverse(name)
+            for role in KEY_ROLES:
+                client = Client(headers={"Authorization": f"Bearer {secrets[role]}"})
+                for method in ("get", "post"):
+                    allowed = getattr(rule, f"{method}_{state}")
+                    body = _api_body(name, key=True) if method == "post" else {}
+                    outcome = _judge(getattr(client, method)(url, **body))
+                    label = f"{method.upper()} {url} as {role} ({state})"
+                    if outcome == "error":
+                        errors.append(label)
+                    elif outcome == "allowed" and role not in allowed:
+                        leaks.append(label)
+                    elif outcome == "denied" and role in allowed:
+                        refused.append(label)
+    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 5
+    assert leaks == [], f"{len(leaks)} leaks: {leaks}"
+    assert errors == [], f"{len(errors)} server errors: {errors}"
+    assert refused == [], f"{len(refused)} refusals: {refused}"

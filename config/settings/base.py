@@ -46,10 +46,14 @@ INSTALLED_APPS = [
     "rules",
     "review",
     "evals",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every answer under /api/ in the API's error shape (api/middleware.py).
+    "api.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -256,6 +260,10 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- REST API (api/, docs/api.md) ------------------------------------------------------------
+# Requests per key (or signed-in person) per period, counted in the cache above: "120/min".
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="120/min")
 
 # --- Extraction --------------------------------------------------------------------------------
 EXTRACTION_PROVIDER = env("EXTRACTION_PROVIDER", default="local")
