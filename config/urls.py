@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("review.urls")),
     path("rules/", include("rules.urls")),
     path("", include("evals.urls")),
+    path("webhooks/", include("webhooks.urls")),
 ]

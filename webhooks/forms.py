@@ -1,0 +1,20 @@
+from django import forms
+
+from .models import Event
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(
+        label="Receiver URL",
+        max_length=500,
+        help_text="An https:// address of your system that accepts a POST with a JSON body.",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/attest/webhooks"}),
+    )
+    description = forms.CharField(label="Description", max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        label="Events",
+        choices=Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
+    is_active = forms.BooleanField(label="Active: send deliveries", required=False, initial=True)
