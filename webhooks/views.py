@@ -22,7 +22,7 @@ from .tasks import deliveries_enqueue
 admin_required = permission_required("applications.audit_history", raise_exception=True)
 DELIVERIES_PER_PAGE = 50
 # The session key that carries a new secret to the one page that shows it after creation.
-NEW_SECRET = "webhooks.new_secret"
+NEW_SECRET = "webhooks.new_secret"  # noqa: S105 - a session key
 
 
 def _form_errors(form, error: ValidationError) -> None:
