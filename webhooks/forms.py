@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import Event
+from .safety import url_check
 
 
 class EndpointForm(forms.Form):
@@ -18,3 +19,8 @@ class EndpointForm(forms.Form):
         error_messages={"required": "Choose at least one event."},
     )
     is_active = forms.BooleanField(label="Active: send deliveries", required=False, initial=True)
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        url_check(url)  # its ValidationError is the field's error, in plain words
+        return url
