@@ -18,7 +18,7 @@ from review.exports import (
     applications_export_rows,
 )
 from review.services import field_correct
-from tests.factories import AdminFactory, ReviewerFactory, UserFactory
+from tests.factories import AdminFactory, UserFactory
 from tests.webhooks.helpers import decide, in_review
 
 pytestmark = pytest.mark.django_db
