@@ -31,6 +31,8 @@ from rules.selectors import RULE_JOBS
 from rules.services import rules_sync
 from tests.factories import AdminFactory, ReviewerFactory, UserFactory
 from tests.review.conftest import build_document
+from webhooks.models import Delivery, Endpoint
+from webhooks.signing import secret_new
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +161,17 @@ RULES: dict[str, Rule_] = {
     "type_version": both({"admin"}, set()),
     "type_accuracy": both({"admin"}, {"admin"}),
     "type_accuracy_job": both({"admin"}, set()),
+    # Exports of approved applications: staff who may view the application (a submitted one
+    # that is not approved answers with a redirect to its review page), never the applicant.
+    "application_export": Rule_(frozenset(), frozenset(STAFF), frozenset(), frozenset()),
+    "approved_export": both(STAFF, set()),
+    # Webhooks: endpoints, their secret, deliveries and resending are for admins only.
+    "webhook_list": both({"admin"}, set()),
+    "webhook_create": both({"admin"}, {"admin"}),
+    "webhook_detail": both({"admin"}, {"admin"}),
+    "webhook_secret": both(set(), {"admin"}),
+    "webhook_delivery": both({"admin"}, set()),
+    "webhook_resend": both(set(), {"admin"}),
 }
 
 
@@ -213,9 +226,28 @@ def world(staff_groups, shipped_types):
         fields=[{"key": "tenant_name", "label": "Tenant", "kind": "name"}],
     )
     document_type_version_add(document_type=lease, actor=None, source="shipped")
+    endpoint = Endpoint.objects.create(
+        url="http://127.0.0.1:9/hooks", secret=secret_new(), events=["application.decided"]
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        event_type="application.decided",
+        source="matrix",
+        message_id="msg_matrix",
+        body="{}",
+        next_attempt_at=timezone.now(),
+    )
     for state in objects.values():
         state.update(
-            {"key": key, "job_id": job.pk, "uidb36": "1", "token": "x-y", "type_key": "lease"}
+            {
+                "key": key,
+                "job_id": job.pk,
+                "uidb36": "1",
+                "token": "x-y",
+                "type_key": "lease",
+                "endpoint_id": endpoint.pk,
+                "delivery_id": delivery.pk,
+            }
         )
     return people, objects
 
