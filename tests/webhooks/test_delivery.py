@@ -231,3 +231,24 @@ def test_reading_a_document_sends_document_read_or_needs_manual_entry(
     assert data["document"]["document_type"] == "pay_stub"
     assert data["document"]["status"] == document.status
     assert "stub.pdf" not in delivery.body
+
+
+def test_the_sweep_finds_deliveries_whose_task_was_lost(endpoint, people):
+    from webhooks.services import deliveries_due
+
+    applicant, reviewer = people
+    decide(in_review(applicant), reviewer)
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    # Just due: its task is presumably on its way.
+    assert deliveries_due(grace_seconds=120) == []
+    Delivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert deliveries_due(grace_seconds=120) == [delivery.pk]
+    # A worker died mid-attempt: found once its lease ran out.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENDING, lease_until=timezone.now() + timedelta(seconds=30)
+    )
+    assert deliveries_due(grace_seconds=120) == []
+    Delivery.objects.filter(pk=delivery.pk).update(lease_until=timezone.now())
+    assert deliveries_due(grace_seconds=120) == [delivery.pk]
