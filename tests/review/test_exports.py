@@ -157,3 +157,16 @@ def test_the_export_reads_a_batch_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         rows = list(applications_export_rows(Application.objects.all()))
     assert len(rows) == 1 + 6 * 3
+
+
+def test_the_review_page_of_an_approved_application_offers_the_export(
+    client_for, approved, reviewer
+):
+    export = reverse("application_export", args=[approved.pk])
+    page = client_for(reviewer).get(reverse("review_application", args=[approved.pk]))
+    assert f"{export}?format=csv" in page.content.decode()
+    pending = in_review(UserFactory(email="fourth@example.com"))
+    page = client_for(reviewer).get(reverse("review_application", args=[pending.pk]))
+    assert reverse("application_export", args=[pending.pk]) not in page.content.decode()
+    queue = client_for(reviewer).get(reverse("review_queue")).content.decode()
+    assert reverse("approved_export") + "?format=csv" in queue
