@@ -53,6 +53,12 @@ class Action(models.TextChoices):
     DOCUMENT_TYPE_SAMPLE_ADDED = "document_type.sample_added", "Labelled sample added"
     DOCUMENT_TYPE_SAMPLE_REMOVED = "document_type.sample_removed", "Labelled sample removed"
     DOCUMENT_TYPE_ACCURACY_STARTED = "document_type.accuracy_started", "Accuracy check started"
+    # Webhooks: where Attest sends events, and with which secret
+    WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Webhook endpoint added"
+    WEBHOOK_ENDPOINT_CHANGED = "webhook.endpoint_changed", "Webhook endpoint changed"
+    WEBHOOK_SECRET_SHOWN = "webhook.secret_shown", "Webhook secret shown"
+    WEBHOOK_SECRET_REPLACED = "webhook.secret_replaced", "Webhook secret replaced"
+    WEBHOOK_DELIVERY_RESENT = "webhook.delivery_resent", "Webhook delivery sent again"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -23,6 +23,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from applications.claims import actor_role
+from audit.models import Action
+from audit.services import audit_record
+
 from .models import Attempt, Delivery, Endpoint, Event
 from .safety import url_check
 from .signing import secret_new, signed_headers
@@ -44,34 +48,68 @@ def endpoint_create(*, url: str, events, description: str = "", actor=None) -> E
     (``webhooks.safety``) or no events."""
     url = url.strip()
     url_check(url)
-    return Endpoint.objects.create(
-        url=url,
-        events=_clean_events(events),
-        description=description.strip(),
-        secret=secret_new(),
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
+    with transaction.atomic():
+        endpoint = Endpoint.objects.create(
+            url=url,
+            events=_clean_events(events),
+            description=description.strip(),
+            secret=secret_new(),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _audit(Action.WEBHOOK_ENDPOINT_CREATED, endpoint, actor, url=url, events=endpoint.events)
+    return endpoint
+
+
+def _audit(action: str, subject, actor, **data) -> None:
+    """An admin's change to where events go, in the trail (never the secret itself)."""
+    audit_record(action=action, actor=actor, role=actor_role(actor), subject=subject, data=data)
 
 
 def endpoint_update(
-    *, endpoint: Endpoint, url: str, events, description: str = "", is_active: bool = True
+    *,
+    endpoint: Endpoint,
+    url: str,
+    events,
+    description: str = "",
+    is_active: bool = True,
+    actor=None,
 ) -> Endpoint:
-    """Change where and what an endpoint receives; the secret stays."""
-    url = url.strip()
-    url_check(url)
-    endpoint.url = url
-    endpoint.events = _clean_events(events)
-    endpoint.description = description.strip()
-    endpoint.is_active = is_active
-    endpoint.save()
+    """Change where and what an endpoint receives; the secret stays. Each changed setting is
+    in the trail with its old and new value; saving the same settings records nothing."""
+    new = {
+        "url": url.strip(),
+        "events": _clean_events(events),
+        "description": description.strip(),
+        "is_active": is_active,
+    }
+    url_check(new["url"])
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        changes = {
+            name: {"from": getattr(endpoint, name), "to": value}
+            for name, value in new.items()
+            if getattr(endpoint, name) != value
+        }
+        if changes:
+            for name, value in new.items():
+                setattr(endpoint, name, value)
+            endpoint.save()
+            _audit(Action.WEBHOOK_ENDPOINT_CHANGED, endpoint, actor, changes=changes)
     return endpoint
 
 
-def endpoint_rotate_secret(*, endpoint: Endpoint) -> Endpoint:
+def endpoint_rotate_secret(*, endpoint: Endpoint, actor=None) -> Endpoint:
     """A new secret from now on; attempts already signed keep the old one."""
-    endpoint.secret = secret_new()
-    endpoint.save(update_fields=["secret", "updated_at"])
+    with transaction.atomic():
+        endpoint.secret = secret_new()
+        endpoint.save(update_fields=["secret", "updated_at"])
+        _audit(Action.WEBHOOK_SECRET_REPLACED, endpoint, actor, url=endpoint.url)
     return endpoint
+
+
+def endpoint_secret_shown(*, endpoint: Endpoint, actor) -> None:
+    """Record that an admin asked to see the secret again (who could have copied it)."""
+    _audit(Action.WEBHOOK_SECRET_SHOWN, endpoint, actor, url=endpoint.url)
 
 
 def message_body(*, event_type: str, data: dict, at=None) -> str:
@@ -284,6 +322,15 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
                 resent_at=timezone.now(),
             )
         )
+        if updated:
+            _audit(
+                Action.WEBHOOK_DELIVERY_RESENT,
+                delivery,
+                actor,
+                message_id=delivery.message_id,
+                endpoint=delivery.endpoint_id,
+                previous_status=delivery.status,
+            )
     if not updated:
         raise ValidationError(
             "An attempt is being made right now; look again in a few seconds.", code="sending"

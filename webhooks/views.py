@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .forms import EndpointForm
 from .models import Delivery, Endpoint
-from .services import delivery_resend, endpoint_create, endpoint_rotate_secret, endpoint_update
+from .services import (
+    delivery_resend,
+    endpoint_create,
+    endpoint_rotate_secret,
+    endpoint_secret_shown,
+    endpoint_update,
+)
 from .tasks import deliveries_enqueue
 
 admin_required = permission_required("applications.audit_history", raise_exception=True)
@@ -90,6 +96,7 @@ def webhook_detail_view(request, endpoint_id: int):
                     events=data["events"],
                     description=data["description"],
                     is_active=data["is_active"],
+                    actor=request.user,
                 )
             except ValidationError as error:
                 _form_errors(form, error)
@@ -128,10 +135,12 @@ def webhook_secret_view(request, endpoint_id: int):
     """POST ``reveal``: show the secret once more on the next page; ``rotate``: a new one."""
     endpoint = get_object_or_404(Endpoint, pk=endpoint_id)
     if "rotate" in request.POST:
-        endpoint_rotate_secret(endpoint=endpoint)
+        endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
         messages.success(
             request, "A new signing secret is in use from now on. Give it to the receiver."
         )
+    else:
+        endpoint_secret_shown(endpoint=endpoint, actor=request.user)
     request.session[NEW_SECRET] = endpoint.pk
     return redirect("webhook_detail", endpoint_id=endpoint.pk)
 

@@ -3,9 +3,12 @@ and their attempts, and resending one."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from tests.factories import AdminFactory, ReviewerFactory, UserFactory
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.services import delivery_send
@@ -90,6 +93,30 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once_then_on_demand(clien
     assert endpoint.secret != old
     assert endpoint.secret in client.get(detail).content.decode()
 
+    client.post(
+        detail,
+        {"url": "http://127.0.0.1:9/other", "events": [Event.DOCUMENT_READ], "is_active": "on"},
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.url == "http://127.0.0.1:9/other" and endpoint.events == [Event.DOCUMENT_READ]
+
+    # Every change to where events go is in the audit trail, in the admin's name, and no
+    # secret (old or new) is copied into it.
+    events = list(AuditEvent.objects.filter(action__startswith="webhook."))
+    assert [event.action for event in events] == [
+        "webhook.endpoint_created",
+        "webhook.secret_shown",
+        "webhook.secret_replaced",
+        "webhook.endpoint_changed",
+    ]
+    assert {event.actor_id for event in events} == {admin.pk}
+    assert events[-1].data["changes"]["url"] == {
+        "from": "http://127.0.0.1:9/hooks",
+        "to": "http://127.0.0.1:9/other",
+    }
+    trail = json.dumps([event.data for event in events])
+    assert old not in trail and endpoint.secret not in trail
+
 
 def test_a_refused_url_is_a_plain_error_and_nothing_is_saved(client_for, admin, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
@@ -117,3 +144,5 @@ def test_an_admin_sees_deliveries_and_attempts_and_resends_one(client_for, admin
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING and delivery.resent_by == admin
+    resent = AuditEvent.objects.get(action="webhook.delivery_resent")
+    assert resent.actor == admin and resent.data["message_id"] == delivery.message_id
