@@ -57,6 +57,12 @@ class Action(models.TextChoices):
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     API_KEY_USED = "api_key.used", "API key used for a decision"
+    # Webhooks: where Attest sends events, and with which secret
+    WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Webhook endpoint added"
+    WEBHOOK_ENDPOINT_CHANGED = "webhook.endpoint_changed", "Webhook endpoint changed"
+    WEBHOOK_SECRET_SHOWN = "webhook.secret_shown", "Webhook secret shown"
+    WEBHOOK_SECRET_REPLACED = "webhook.secret_replaced", "Webhook secret replaced"
+    WEBHOOK_DELIVERY_RESENT = "webhook.delivery_resent", "Webhook delivery sent again"
 
 
 class AuditEventQuerySet(models.QuerySet):

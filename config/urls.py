@@ -18,4 +18,5 @@ urlpatterns = [
     path("rules/", include("rules.urls")),
     path("", include("evals.urls")),
     path("", include("api.urls")),
+    path("webhooks/", include("webhooks.urls")),
 ]

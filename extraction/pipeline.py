@@ -45,7 +45,7 @@ from .providers.base import (
 from .reading import GroupOutcome, merge_values, page_groups, read_groups
 from .saving import fields_save
 from .schemas import DocumentTypeSpec
-from .signals import document_read
+from .signals import document_finished, document_read
 from .split import split_plan
 
 logger = logging.getLogger(__name__)
@@ -252,6 +252,7 @@ def _finish(
         locked.lease_owner, locked.lease_expires_at = "", None
         locked.save()
         application_documents_changed(application=locked.application)
+        document_finished.send(sender=Document, document=locked)
 
 
 def _record_run(

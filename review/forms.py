@@ -119,6 +119,7 @@ class HistoryFilterForm(forms.Form):
         ("document.", "Any document event"),
         ("rule.", "Any rule event"),
         ("document_type.", "Any document type change"),
+        ("webhook.", "Any webhook change"),
     ]
 
     def __init__(self, *args, **kwargs):

@@ -23,6 +23,12 @@ urlpatterns = [
         views.review_application,
         name="review_application",
     ),
+    path("review/export/", views.approved_export_view, name="approved_export"),
+    path(
+        "review/<int:application_id>/export/",
+        views.application_export_view,
+        name="application_export",
+    ),
     path("history/", views.revision_history_view, name="revision_history"),
     path("history/export.csv", views.revision_history_export, name="revision_history_export"),
     path("history/fields/<int:field_id>/", views.field_timeline, name="field_timeline"),

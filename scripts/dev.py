@@ -129,6 +129,31 @@ def main() -> int:
                 start_new_session=True,
             )
         )
+        # Webhooks on a worker of their own (its queue, WEBHOOK_QUEUE): a receiver that is down
+        # or slow holds up only this one, never a reading.
+        children.append(
+            subprocess.Popen(  # noqa: S603
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    env.get("WEBHOOK_QUEUE", "webhooks"),
+                    "-n",
+                    "webhooks@%h",
+                    "-l",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                ],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+            )
+        )
         children.append(
             subprocess.Popen(  # noqa: S603
                 [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],

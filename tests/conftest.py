@@ -155,7 +155,8 @@ def start_worker(redis_url, transactional_db, tmp_path):
 
     def start(**overrides: str) -> WorkerProcess:
         with app.connection_for_write() as connection:
-            connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+            for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.WEBHOOK_QUEUE):
+                connection.default_channel.queue_purge(queue)
         log = tmp_path / f"worker-{len(workers)}.log"
         env = {
             **os.environ,
@@ -184,6 +185,8 @@ def start_worker(redis_url, transactional_db, tmp_path):
                     "--without-gossip",
                     "--without-mingle",
                     "--without-heartbeat",
+                    "-Q",
+                    f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.WEBHOOK_QUEUE}",
                     "-n",
                     f"test-{os.getpid()}-{len(workers)}@%h",
                 ],

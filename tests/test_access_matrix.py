@@ -40,6 +40,8 @@ from rules.selectors import RULE_JOBS
 from rules.services import rules_sync
 from tests.factories import AdminFactory, ReviewerFactory, UserFactory, png_bytes
 from tests.review.conftest import build_document
+from webhooks.models import Delivery, Endpoint
+from webhooks.signing import secret_new
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +191,17 @@ RULES: dict[str, Rule_] = {
     "api_not_found": both(set(), set()),
     # /api/v1/ itself: nothing there (ninja's root, used to build paths), 404.
     "api:api-root": both(set(), set()),
+    # Exports of approved applications: staff who may view the application (a submitted one
+    # that is not approved answers with a redirect to its review page), never the applicant.
+    "application_export": Rule_(frozenset(), frozenset(STAFF), frozenset(), frozenset()),
+    "approved_export": both(STAFF, set()),
+    # Webhooks: endpoints, their secret, deliveries and resending are for admins only.
+    "webhook_list": both({"admin"}, set()),
+    "webhook_create": both({"admin"}, {"admin"}),
+    "webhook_detail": both({"admin"}, {"admin"}),
+    "webhook_secret": both(set(), {"admin"}),
+    "webhook_delivery": both({"admin"}, set()),
+    "webhook_resend": both(set(), {"admin"}),
 }
 
 
@@ -296,6 +309,17 @@ def world(staff_groups, shipped_types):
     api_key, _ = api_key_create(
         name="Matrix", scopes=["read"], user=people["reviewer"], actor=people["admin"]
     )
+    endpoint = Endpoint.objects.create(
+        url="http://127.0.0.1:9/hooks", secret=secret_new(), events=["application.decided"]
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        event_type="application.decided",
+        source="matrix",
+        message_id="msg_matrix",
+        body="{}",
+        next_attempt_at=timezone.now(),
+    )
     for state in objects.values():
         state.update(
             {
@@ -306,6 +330,8 @@ def world(staff_groups, shipped_types):
                 "type_key": "lease",
                 "key_id": api_key.pk,
                 "rest": "nowhere",
+                "endpoint_id": endpoint.pk,
+                "delivery_id": delivery.pk,
             }
         )
     return people, objects

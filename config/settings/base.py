@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "evals",
     "ninja",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("EXTRACTION_SWEEP_SECONDS", default=10.0),
     },
     "seal-audit-head": {"task": "audit.seal_head", "schedule": 60.0},
+    "send-due-webhooks": {"task": "webhooks.send_due", "schedule": 60.0},
 }
 
 # --- Uploads -----------------------------------------------------------------------------------
@@ -432,3 +434,23 @@ PARSE_CPU_LIMIT_SECONDS = env.int("PARSE_CPU_LIMIT_SECONDS", default=900)
 PARSE_MAX_STREAM_BYTES = env.int("PARSE_MAX_STREAM_BYTES", default=100 * 1024 * 1024)
 # An image (or one TIFF page) of more pixels is refused; Pillow itself only warns up to 2x.
 PARSE_MAX_IMAGE_PIXELS = env.int("PARSE_MAX_IMAGE_PIXELS", default=50_000_000)
+
+# --- Webhooks (webhooks/, docs/webhooks.md) ---------------------------------------------------
+# Their own queue, so that a receiver that is down or slow never holds up a reading: run a
+# worker with `-Q webhooks` (scripts/dev.py starts one).
+WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", default="webhooks")
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": WEBHOOK_QUEUE}}
+# One attempt may take this long (the connection: at most 3 s of it).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds between attempts: 10 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h (9 attempts over
+# about 23.6 hours), each with up to 10% jitter; then the delivery gives up (an admin can
+# resend it).
+WEBHOOK_RETRY_DELAYS = env.list(
+    "WEBHOOK_RETRY_DELAYS", cast=float, default=[10, 60, 300, 1800, 7200, 18000, 36000, 21600]
+)
+# How much of a receiver's answer is kept with each attempt.
+WEBHOOK_RESPONSE_KEEP_CHARS = env.int("WEBHOOK_RESPONSE_KEEP_CHARS", default=1000)
+# Private, loopback and link-local receivers are refused unless this is on (webhooks/safety.py).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# A due delivery whose task has not run after this long is sent again by the beat job.
+WEBHOOK_SWEEP_GRACE_SECONDS = env.float("WEBHOOK_SWEEP_GRACE_SECONDS", default=120.0)

@@ -30,6 +30,13 @@ EXTRACTION_PROVIDER = env("TEST_EXTRACTION_PROVIDER", default="local")
 CELERY_BROKER_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 # A queue of its own per test run, so that two runs on one machine never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"attest-test-{os.getpid()}")
+# Webhooks keep a queue of their own in tests too; the worker fixture listens to both.
+WEBHOOK_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-webhooks"
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": WEBHOOK_QUEUE}}
+# The tests' receivers listen on 127.0.0.1 (tests/webhooks/test_safety.py turns this off).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+WEBHOOK_TIMEOUT_SECONDS = 3.0
+WEBHOOK_RETRY_DELAYS = [float(delay) for delay in env.list("WEBHOOK_RETRY_DELAYS", default=[1, 1])]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a Celery worker process can open the same test database.
     # One file per test process, so that parallel runs never share it.

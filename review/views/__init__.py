@@ -12,6 +12,7 @@ from .applicant import (
     document_detail,
     field_update,
 )
+from .exports import application_export_view, approved_export_view
 from .history import (
     field_timeline,
     history_verify_start,
@@ -31,6 +32,8 @@ def home(request):
 
 
 __all__ = [
+    "application_export_view",
+    "approved_export_view",
     "accuracy_view",
     "field_timeline",
     "history_verify_start",
