@@ -34,8 +34,9 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import ADMINS_GROUP, REVIEWERS_GROUP, Role, User  # noqa: E402
 from applications.models import Application, new_reference  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
-from bench.database import throwaway_database  # noqa: E402
+from bench.database import kept_database, throwaway_database  # noqa: E402
 from extraction.models import Document, DocumentType, Field, FieldRevision, Page  # noqa: E402
+from review.selectors import QueueCursor, review_queue  # noqa: E402
 from rules.models import Flag, Severity  # noqa: E402
 
 FIELDS = [
@@ -221,15 +222,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the test database after the run and reuse it when it already holds "
+        "--applications applications (migrations are still applied): build once, measure often",
+    )
     args = parser.parse_args()
-    with throwaway_database():
-        run(args)
+    if args.keep:
+        with kept_database():
+            run(args)
+    else:
+        with throwaway_database():
+            run(args)
 
 
 def run(args) -> None:
     rng = random.Random(5)  # noqa: S311 - bench data, reproducible by design
     started = time.perf_counter()
-    reviewer, admin, application = build(args.applications, rng)
+    existing = Application.objects.count()
+    if args.keep and existing == args.applications:
+        reviewer = User.objects.get(email="riley@example.com")
+        admin = User.objects.get(email="avery@example.com")
+        application = Application.objects.order_by("-risk_score", "submitted_at").first()
+    else:
+        if existing:
+            raise SystemExit(
+                f"The kept database holds {existing:,} applications, not {args.applications:,}: "
+                "drop it (dropdb test_<name>) or ask for that size."
+            )
+        reviewer, admin, application = build(args.applications, rng)
     built = time.perf_counter() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -237,13 +259,18 @@ def run(args) -> None:
     reviewer_client, admin_client = Client(), Client()
     reviewer_client.force_login(reviewer)
     admin_client.force_login(admin)
+    # Page 3 of a filtered queue, reached as a reviewer does: by following "Next" twice.
+    filtered = "/review/?severity=high&assigned=none"
+    url = filtered
+    for _ in range(2):
+        url = f"{filtered}&after={reviewer_client.get(url).context['page'].next}"
+    # A page deep in the default queue: the cursor of the row halfway down.
+    middle = review_queue(user=reviewer)[Application.objects.count() // 2]
+    deep = f"/review/?after={QueueCursor.of(middle).encode()}"
     screens = [
         ("Reviewer queue (page 1)", reviewer_client, "/review/"),
-        (
-            "Reviewer queue, high flags, unassigned, page 3",
-            reviewer_client,
-            "/review/?severity=high&assigned=none&page=3",
-        ),
+        ("Reviewer queue, high flags, unassigned, page 3", reviewer_client, url),
+        ("Reviewer queue, halfway down (cursor)", reviewer_client, deep),
         ("Review page (one application)", reviewer_client, f"/review/{application.pk}/"),
         (
             "History, filtered (role=applicant, field=net_pay)",
