@@ -117,6 +117,43 @@ def test_keyset_pages_walk_the_whole_trail_without_gaps_or_repeats(client_for, a
     assert [e.sequence for e in newer.context["rows"]] == seen[50:100]
 
 
+def test_events_recorded_between_page_loads_neither_repeat_nor_hide_older_ones(client_for, auditor):
+    for n in range(110):
+        audit_record(action=Action.RULE_CHANGED, role=Role.ADMIN, data={"n": n})
+    before = set(AuditEvent.objects.values_list("sequence", flat=True))
+    client = client_for(auditor)
+    url, params = reverse("revision_history"), {"role": Role.ADMIN}
+    response, seen = client.get(url, params), []
+    while True:
+        page = response.context["page"]
+        seen.extend(event.sequence for event in page.rows)
+        if page.older_before is None:
+            break
+        # New events land on the newest page, never on the ones still to be read.
+        for n in range(7):
+            audit_record(action=Action.RULE_CHANGED, role=Role.ADMIN, data={"late": n})
+        response = client.get(url, {**params, "before": page.older_before})
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen))
+    admin_before = set(
+        AuditEvent.objects.filter(sequence__in=before, role=Role.ADMIN).values_list(
+            "sequence", flat=True
+        )
+    )
+    assert admin_before <= set(seen)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["x", "", "-1", "0", "1.5", "99999999999999999999999", "-99999999999999999999999", "1e9"],
+)
+def test_a_tampered_history_cursor_reads_a_plain_page(client_for, auditor, trail, cursor):
+    client = client_for(auditor)
+    for name in ("before", "after"):
+        response = client.get(reverse("revision_history"), {name: cursor})
+        assert response.status_code == 200
+        assert "Traceback" not in response.content.decode()
+
+
 def test_the_csv_neutralises_cells_a_spreadsheet_would_run(
     client_for, auditor, submitted, reviewer
 ):
