@@ -256,3 +256,24 @@ def test_a_reviewer_who_puts_the_machines_value_back_leaves_no_correction(
     field_correct(field=gross, value="$4,250.00", actor=reviewer, reason="The stub is right")
     _approve(submitted)
     assert _accuracy()["gross_pay"].corrected == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [({"role": Role.APPLICANT}, "audit_event_role"), ({"field_key": "net_pay"}, "field_key")],
+)
+def test_a_filtered_history_page_reads_an_index_newest_first(filters, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    from audit.selectors import audit_event_list
+
+    events = audit_event_list(**filters).filter(sequence__lt=1000)[:51]
+    sql, params = events.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan Backward using audit_event_" in plan and index in plan, plan
+    assert "Sort" not in plan

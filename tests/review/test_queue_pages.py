@@ -201,3 +201,31 @@ def test_a_page_takes_as_many_queries_in_a_large_queue_as_in_a_small_one(reviewe
     assert large == small
     assert _queries(client, after=second.next) == small["first"]
     assert _queries(client, before=second.previous) == small["first"]
+
+
+def _plan(queryset) -> str:
+    """PostgreSQL's plan for ``queryset`` when it may use neither a table scan nor a sort: what
+    can serve it in index order, whatever the size of the table."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("status", ["", "approved"])
+def test_a_page_after_a_cursor_is_one_range_of_an_index(reviewer, status):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    applications = [_submit(risk=n % 3, minutes=n) for n in range(30)]
+    cursor = QueueCursor.of(applications[5])
+    for operator in (">", "<"):
+        plan = _plan(review_queue(user=reviewer, status=status).filter(cursor.condition(operator)))
+        index = "application_queue_by_status" if status else "application_waiting_queue"
+        assert f"using {index}" in plan, plan
+        conditions = [line for line in plan.splitlines() if "Index Cond:" in line]
+        assert any("ROW((risk_score" in line for line in conditions), (
+            f"the cursor bounds the index scan, not a filter after it: {plan}"
+        )
+        assert "Sort" not in plan
