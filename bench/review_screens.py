@@ -271,11 +271,26 @@ def run(args) -> None:
         ("Reviewer queue (page 1)", reviewer_client, "/review/"),
         ("Reviewer queue, high flags, unassigned, page 3", reviewer_client, url),
         ("Reviewer queue, halfway down (cursor)", reviewer_client, deep),
+        (
+            "Reviewer queue, search by one reference (matches 1: scans the table)",
+            reviewer_client,
+            f"/review/?q={application.reference}",
+        ),
         ("Review page (one application)", reviewer_client, f"/review/{application.pk}/"),
         (
             "History, filtered (role=applicant, field=net_pay)",
             admin_client,
             "/history/?role=applicant&field_key=net_pay",
+        ),
+        (
+            "History, filtered (role=applicant, field=net_pay), next page",
+            admin_client,
+            "/history/?role=applicant&field_key=net_pay&before="
+            + str(
+                admin_client.get("/history/?role=applicant&field_key=net_pay")
+                .context["page"]
+                .older_before
+            ),
         ),
         (
             "History, filtered by application",
