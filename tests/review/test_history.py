@@ -87,6 +87,10 @@ def test_the_history_filters_by_application_and_date_range(client_for, auditor, 
     client = client_for(auditor)
     rows = client.get(reverse("revision_history"), {"application_reference": trail.reference})
     assert rows.context["rows"] and {e.application_id for e in rows.context["rows"]} == {trail.pk}
+    # Typed in small letters, with spaces around it, by the phone.
+    typed = f"  {trail.reference.lower()} "
+    rows = client.get(reverse("revision_history"), {"application_reference": typed})
+    assert {e.application_id for e in rows.context["rows"]} == {trail.pk}
     today = timezone.localdate()
     everything = client.get(
         reverse("revision_history"), {"date_from": today.isoformat(), "date_to": today.isoformat()}
