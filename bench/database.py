@@ -23,7 +23,8 @@ def kept_database():
     """The test database (``test_<name>``), created or migrated in place and kept afterwards,
     so that a benchmark can build a large data set once and measure it many times."""
     setup_test_environment()
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # serialize=False: a kept database is large, and no test needs its rows as fixtures.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
     yield
 
 
