@@ -10,6 +10,7 @@ the key (``audit.verification``); the database refuses UPDATE and DELETE on it
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 
 class Action(models.TextChoices):
@@ -102,6 +103,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["application_id", "sequence"]),
             models.Index(fields=["action", "sequence"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            # The history screen's filters by role and by field, newest first: a page is one
+            # index range read backwards, not a scan of the trail (172 ms at 650,000 events,
+            # growing with it). The expression index also gives the planner statistics on
+            # data -> 'key', without which it guesses 0.5 % and scans the table.
+            models.Index(fields=["role", "sequence"], name="audit_event_role"),
+            models.Index(KeyTransform("key", "data"), "sequence", name="audit_event_field_key"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,16 @@ def throwaway_database():
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+@contextmanager
+def kept_database():
+    """The test database (``test_<name>``), created or migrated in place and kept afterwards,
+    so that a benchmark can build a large data set once and measure it many times."""
+    setup_test_environment()
+    # serialize=False: a kept database is large, and no test needs its rows as fixtures.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
+    yield
+
+
 def database_url() -> str:
     """A URL that opens the database this process is using right now (for worker processes)."""
     db = connection.settings_dict

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from applications.models import Application
@@ -119,8 +124,128 @@ def review_queue(
                 )
             )
         )
-    return queryset.select_related("owner", "assigned_to").order_by(
-        "-risk_score", "submitted_at", "pk"
+    return queryset.select_related("owner", "assigned_to").order_by(*QUEUE_ORDER)
+
+
+# The queue's order as one ascending key, (-risk_score, submitted_at, id), so that a page after
+# (or before) a given row is one range of an index on these expressions (applications'
+# "application_waiting_queue" and "application_queue_by_status"): as fast a thousand pages in
+# as on the first, with no OFFSET and no count of the whole queue.
+QUEUE_RANK = F("risk_score") * -1
+QUEUE_ORDER = (QUEUE_RANK.asc(), F("submitted_at").asc(), F("pk").asc())
+QUEUE_ORDER_REVERSED = (QUEUE_RANK.desc(), F("submitted_at").desc(), F("pk").desc())
+# A count above this is shown as "more than": counting a whole queue costs time that grows with it.
+QUEUE_COUNT_CAP = 1000
+CURSOR = re.compile(r"(\d{1,10})_(\d{1,17})_(\d{1,18})")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """A position in the queue: the sort key of one row. Opaque to people, shown in links as
+    ``<risk>_<microseconds since 1970 UTC>_<id>``; it stays valid when that row leaves the
+    queue or others arrive (the next page is what comes after that key now)."""
+
+    risk_score: int
+    submitted_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, application: Application) -> QueueCursor:
+        return cls(application.risk_score, application.submitted_at, application.pk)
+
+    def encode(self) -> str:
+        micros = (self.submitted_at - EPOCH) // timedelta(microseconds=1)
+        return f"{self.risk_score}_{micros}_{self.pk}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> QueueCursor | None:
+        """The cursor in ``text``, or None when it is missing, malformed or out of range (a
+        tampered link opens the first page rather than failing)."""
+        match = CURSOR.fullmatch(text or "")
+        if match is None:
+            return None
+        risk, micros, pk = (int(part) for part in match.groups())
+        if risk > 2**31 - 1 or pk > 2**63 - 1:
+            return None
+        try:
+            submitted_at = EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            return None
+        if submitted_at.year > 9999:
+            return None
+        return cls(risk, submitted_at, pk)
+
+    def condition(self, operator: str) -> RawSQL:
+        """``(-risk_score, submitted_at, id) <operator> (this cursor)`` as a row comparison,
+        which the database reads as one index range."""
+        table = connection.ops.quote_name(Application._meta.db_table)
+        # As the column stores it (SQLite compares datetimes as text).
+        submitted_at = Application._meta.get_field("submitted_at").get_db_prep_value(
+            self.submitted_at, connection
+        )
+        if operator not in ("<", ">"):
+            raise ValueError(f"A cursor compares with < or >, not {operator!r}.")
+        # Only the model's table name and one of two operators are formatted in; the values
+        # are parameters. Django has no public row comparison to write this with.
+        return RawSQL(  # noqa: S611
+            f'({table}."risk_score" * -1, {table}."submitted_at", {table}."id") '
+            f"{operator} (%s, %s, %s)",
+            [-self.risk_score, submitted_at, self.pk],
+            output_field=BooleanField(),
+        )
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue: its rows, the cursors of the pages either side (None when there
+    is none), and how many applications match, capped: ``count_capped`` says there are more
+    than ``count``."""
+
+    rows: list[Application]
+    previous: str | None
+    next: str | None
+    count: int
+    count_capped: bool
+
+
+def review_queue_page(
+    queryset: QuerySet[Application],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 25,
+    count_cap: int = QUEUE_COUNT_CAP,
+) -> QueuePage:
+    """The page of ``queryset`` (a ``review_queue``) that follows the cursor ``after``, or
+    precedes ``before``, or the first page; two queries whatever the queue's length (the page,
+    and a count that stops at ``count_cap`` + 1). A cursor that does not parse is ignored."""
+    after_cursor = QueueCursor.decode(after)
+    before_cursor = QueueCursor.decode(before) if after_cursor is None else None
+    if before_cursor is not None:
+        reversed_rows = queryset.filter(before_cursor.condition("<")).order_by(
+            *QUEUE_ORDER_REVERSED
+        )
+        rows = list(reversed_rows[: size + 1])
+        has_previous = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        has_next = True
+    else:
+        following = queryset
+        if after_cursor is not None:
+            following = queryset.filter(after_cursor.condition(">"))
+        rows = list(following[: size + 1])
+        has_next = len(rows) > size
+        rows = rows[:size]
+        has_previous = after_cursor is not None
+    # COUNT over at most count_cap + 1 rows, without the page's joins.
+    counted = queryset.select_related(None).order_by()[: count_cap + 1].count()
+    return QueuePage(
+        rows=rows,
+        previous=QueueCursor.of(rows[0]).encode() if rows and has_previous else None,
+        next=QueueCursor.of(rows[-1]).encode() if rows and has_next else None,
+        count=min(counted, count_cap),
+        count_capped=counted > count_cap,
     )
 
 

@@ -33,6 +33,8 @@ WAIT = [float(v) for v in os.environ.get("LOAD_WAIT", "1,5").split(",")]
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/applications/(\d+)/"')
 REVIEW_LINK = re.compile(r'href="/review/(\d+)/"')
+# The queue pages by cursor: "Next" carries the position of the page's last row.
+NEXT_LINK = re.compile(r'after=([0-9_]+)" rel="next"')
 NUMBERS = itertools.count()
 # Every request as (seconds from the end of the first request to its own end, name,
 # milliseconds, failed), for figures over part of the run (after the ramp), which locust's own
@@ -182,6 +184,9 @@ class Reviewer(HttpUser):
     def _queue(self, url: str, name: str) -> None:
         response = self.client.get(url, name=name)
         self.applications = REVIEW_LINK.findall(response.text) or self.applications
+        following = NEXT_LINK.search(response.text)
+        if following and "severity" not in url:
+            self.next_page = following.group(1)
 
     @task(3)
     def queue(self) -> None:
@@ -189,8 +194,9 @@ class Reviewer(HttpUser):
 
     @task(1)
     def queue_later_page(self) -> None:
-        page = random.randint(2, 200)  # noqa: S311 - load pattern
-        self._queue(f"/review/?page={page}", "review queue, later page")
+        # The next page after the last one this reviewer read (page 2, 3, ... as they go on).
+        cursor = getattr(self, "next_page", "")
+        self._queue(f"/review/?after={cursor}", "review queue, later page")
 
     @task(1)
     def queue_filtered(self) -> None:

@@ -33,6 +33,7 @@ def main() -> None:
 
     from accounts.models import User
     from applications.models import Application
+    from review.selectors import QueueCursor, review_queue
 
     setup_test_environment()  # the test Client's host name
     applicant = User.objects.get(email=applicant_email(0))
@@ -40,6 +41,8 @@ def main() -> None:
     own = Application.objects.filter(owner=applicant).order_by("pk").first()
     top = Application.objects.filter(status__in=["submitted", "in_review"])
     top = top.order_by("-risk_score", "submitted_at", "pk").first()
+    # Page 150 of the queue, by the cursor its "Next" link would carry.
+    page_150 = review_queue(user=reviewer)[149 * 25 - 1]
     applicant_client, reviewer_client = Client(), Client()
     applicant_client.force_login(applicant)
     reviewer_client.force_login(reviewer)
@@ -47,7 +50,11 @@ def main() -> None:
         ("applications list", applicant_client, "/applications/"),
         ("application page", applicant_client, f"/applications/{own.pk}/"),
         ("review queue", reviewer_client, "/review/"),
-        ("review queue, later page", reviewer_client, "/review/?page=150"),
+        (
+            "review queue, later page",
+            reviewer_client,
+            f"/review/?after={QueueCursor.of(page_150).encode()}",
+        ),
         ("review queue, filtered", reviewer_client, "/review/?severity=high&assigned=none"),
         ("review page", reviewer_client, f"/review/{top.pk}/"),
         ("sign-in: form", Client(), "/accounts/login/"),

@@ -64,7 +64,10 @@ def _events(filters: dict):
     """The filtered events; an unknown application reference matches nothing."""
     reference = filters.pop("application_reference", "")
     if reference:
-        found = Application.objects.filter(reference__iexact=reference).values_list("pk", flat=True)
+        # References are made in capitals (new_reference) and the form puts the typed one in
+        # capitals: an exact match reads the unique index, where iexact (UPPER(reference))
+        # read all 300,000 applications (190 ms).
+        found = Application.objects.filter(reference=reference).values_list("pk", flat=True)
         filters["application_id"] = found.first() or -1
     return audit_event_list(**filters)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from ..selectors import (
     flag_get_for_staff,
     open_flag_counts,
     review_queue,
+    review_queue_page,
 )
 from ..services import (
     CONFIRM_SEVERITIES,
@@ -82,18 +82,24 @@ def _int(value) -> int:
 @permission_required("applications.review_application", raise_exception=True)
 @require_GET
 def review_queue_view(request):
-    """Submitted applications, highest risk first; filters by status and assignee."""
+    """Submitted applications, highest risk first; filters by status and assignee. Pages by
+    cursor (``after`` / ``before``: see ``review_queue_page``), so a page costs the same at any
+    depth and in any size of queue; the count shown stops at "more than 1,000"."""
     form = QueueFilterForm(request.GET or None)
     filters = {}
     if form.is_bound:
         # A filter that is not one of the choices is left out; the others still apply.
         form.is_valid()
         filters = {name: value for name, value in form.cleaned_data.items() if value}
-    queryset = review_queue(user=request.user, **filters)
-    page_obj = Paginator(queryset, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    page = review_queue_page(
+        review_queue(user=request.user, **filters),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=QUEUE_PER_PAGE,
+    )
     labels = dict(Severity.choices)
-    open_flag_counts(page_obj.object_list)
-    for application in page_obj.object_list:
+    open_flag_counts(page.rows)
+    for application in page.rows:
         application.flag_counts = [
             {
                 "severity": level,
@@ -105,13 +111,15 @@ def review_queue_view(request):
             if getattr(application, f"open_{level}")
         ]
     querystring = request.GET.copy()
-    querystring.pop("page", None)
+    for key in ("after", "before", "page"):
+        querystring.pop(key, None)
     return render(
         request,
         "review/queue.html",
         {
             "form": form,
-            "page_obj": page_obj,
+            "page": page,
+            "paged": bool(request.GET.get("after") or request.GET.get("before")),
             "querystring": querystring.urlencode(),
             "search": filters.get("q", ""),
             "nav": "queue",

@@ -87,6 +87,10 @@ def test_the_history_filters_by_application_and_date_range(client_for, auditor, 
     client = client_for(auditor)
     rows = client.get(reverse("revision_history"), {"application_reference": trail.reference})
     assert rows.context["rows"] and {e.application_id for e in rows.context["rows"]} == {trail.pk}
+    # Typed in small letters, with spaces around it, by the phone.
+    typed = f"  {trail.reference.lower()} "
+    rows = client.get(reverse("revision_history"), {"application_reference": typed})
+    assert {e.application_id for e in rows.context["rows"]} == {trail.pk}
     today = timezone.localdate()
     everything = client.get(
         reverse("revision_history"), {"date_from": today.isoformat(), "date_to": today.isoformat()}
@@ -115,6 +119,43 @@ def test_keyset_pages_walk_the_whole_trail_without_gaps_or_repeats(client_for, a
     # Newer from the last page leads back to the page before it.
     newer = client.get(url, {**params, "after": response.context["page"].newer_after})
     assert [e.sequence for e in newer.context["rows"]] == seen[50:100]
+
+
+def test_events_recorded_between_page_loads_neither_repeat_nor_hide_older_ones(client_for, auditor):
+    for n in range(110):
+        audit_record(action=Action.RULE_CHANGED, role=Role.ADMIN, data={"n": n})
+    before = set(AuditEvent.objects.values_list("sequence", flat=True))
+    client = client_for(auditor)
+    url, params = reverse("revision_history"), {"role": Role.ADMIN}
+    response, seen = client.get(url, params), []
+    while True:
+        page = response.context["page"]
+        seen.extend(event.sequence for event in page.rows)
+        if page.older_before is None:
+            break
+        # New events land on the newest page, never on the ones still to be read.
+        for n in range(7):
+            audit_record(action=Action.RULE_CHANGED, role=Role.ADMIN, data={"late": n})
+        response = client.get(url, {**params, "before": page.older_before})
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen))
+    admin_before = set(
+        AuditEvent.objects.filter(sequence__in=before, role=Role.ADMIN).values_list(
+            "sequence", flat=True
+        )
+    )
+    assert admin_before <= set(seen)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["x", "", "-1", "0", "1.5", "99999999999999999999999", "-99999999999999999999999", "1e9"],
+)
+def test_a_tampered_history_cursor_reads_a_plain_page(client_for, auditor, trail, cursor):
+    client = client_for(auditor)
+    for name in ("before", "after"):
+        response = client.get(reverse("revision_history"), {name: cursor})
+        assert response.status_code == 200
+        assert "Traceback" not in response.content.decode()
 
 
 def test_the_csv_neutralises_cells_a_spreadsheet_would_run(
@@ -219,3 +260,24 @@ def test_a_reviewer_who_puts_the_machines_value_back_leaves_no_correction(
     field_correct(field=gross, value="$4,250.00", actor=reviewer, reason="The stub is right")
     _approve(submitted)
     assert _accuracy()["gross_pay"].corrected == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [({"role": Role.APPLICANT}, "audit_event_role"), ({"field_key": "net_pay"}, "field_key")],
+)
+def test_a_filtered_history_page_reads_an_index_newest_first(filters, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    from audit.selectors import audit_event_list
+
+    events = audit_event_list(**filters).filter(sequence__lt=1000)[:51]
+    sql, params = events.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan Backward using audit_event_" in plan and index in plan, plan
+    assert "Sort" not in plan
