@@ -205,7 +205,9 @@ def _rapid_words(image: Image.Image) -> list[list]:
 # Where RapidOCR's English output glues words that a page prints apart: a label and its value
 # ("EXP08Sep2028", "Name:Yuki"), a word and a number ("5030Park"), a name and its initial
 # ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY"),
-# a date and its time ("06-05-201812:43:19").
+# a date and its time ("06-05-201812:43:19"), a capitals label and a word ("DOBJul",
+# "FoodsLLC"), a possessive and its noun ("Employee'sname"), a box letter and its label
+# ("bEmployer").
 _GLUED = re.compile(
     r"(?<=[A-Za-z]{2})(?=\d)"
     r"|(?<=\d)(?=(?!(?:st|nd|rd|th)\b)[A-Za-z]{2})"
@@ -216,6 +218,10 @@ _GLUED = re.compile(
     r"|(?<=[A-Za-z]{2}\.)(?=[A-Za-z0-9])"
     r"|(?<=\b[A-Z]\.)(?=[A-Z][a-z])"
     r"|(?<=[a-z]{2})(?=[A-Z][a-z]{2})"
+    r"|(?<=[A-Z]{2})(?=[A-Z][a-z]{2})"
+    r"|(?<=[a-z]{2})(?=[A-Z]{2,}\b)"
+    r"|(?<=[A-Za-z]'s)(?=[a-z]{2})"
+    r"|(?<=\b[a-z])(?=[A-Z][a-z]{2})"
 )
 
 
