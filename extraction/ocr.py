@@ -341,12 +341,6 @@ def tesseract_page(image: Image.Image) -> OcrPage:
     return OcrPage(image=image, words=words)
 
 
-def read_words(image: Image.Image) -> list[list]:
-    """The words Tesseract reads on ``image`` (one run), on the upright page: each
-    ``[text, x0, y0, x1, y1]`` as fractions of the page turned upright, origin top-left."""
-    return tesseract_page(image).words
-
-
 # Fewer words than this side by side on their lines say nothing about which way the page faces.
 MIN_ORIENTATION_PAIRS = 3
 
