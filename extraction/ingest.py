@@ -559,9 +559,10 @@ def _rtl_phrases(line: list[list], phrase_gap: float) -> list[list]:
     return units
 
 
-# The widest gap between two words of one phrase on an OCR'd page, in capital heights. At 1.0
-# a third of the generated scans' names and account numbers were cut at a space (README, "OCR
-# engines": scans 87.5 % -> 92.5 %, photos 73.8 % -> 78.8 % with 1.3; 1.6 read the same).
+# The widest gap between two words of one phrase on an OCR'd page, in capital heights. Names
+# and account numbers of the generated scans were cut at a space before (README, "OCR
+# engines": scans 87.5 % -> 92.5 %, PNGs 83.8 % -> 88.8 %; 1.3 read a PNG field less, 2.0 the
+# same as 1.6, which sits well under a column gap).
 OCR_PHRASE_GAP = 1.6
 
 
@@ -588,7 +589,7 @@ def layout_text(lines: list[list[list]], *, aspect: float = 0.0) -> str:
         if aspect:
             # OCR boxes hug the glyphs (a capital's height, about 0.7 of the font size) and
             # are fractions of the page's width across and of its height down: in the same
-            # units a space between words of one phrase measured up to a capital's height.
+            # units a space between words of one phrase often measures a capital's height.
             phrase_gap *= aspect * OCR_PHRASE_GAP
         text, previous = "", None
         for word in _rtl_phrases(line, phrase_gap):
