@@ -188,11 +188,15 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=2.0, help="fake server seconds per call")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--skip-overhead", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attest-evals-") as folder:
         if not args.skip_accuracy:
             accuracy(Path(folder) / "accuracy", args.per_type, min(args.concurrency, 2))
-        overhead(Path(folder) / "overhead", args.overhead_per_type, args.latency, args.concurrency)
+        if not args.skip_overhead:
+            overhead(
+                Path(folder) / "overhead", args.overhead_per_type, args.latency, args.concurrency
+            )
 
 
 if __name__ == "__main__":

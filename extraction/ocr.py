@@ -107,8 +107,7 @@ def read_page(image: Image.Image) -> OcrPage:
     if engine_name() == "tesseract":
         if tesseract_path() is None:
             raise OcrUnavailable("Tesseract is not installed.")
-        straight = deskew(upright(image))
-        return OcrPage(image=straight, words=read_words(straight))
+        return tesseract_page(deskew(image))
     return _rapid_page(deskew(image))
 
 
@@ -206,7 +205,9 @@ def _rapid_words(image: Image.Image) -> list[list]:
 # Where RapidOCR's English output glues words that a page prints apart: a label and its value
 # ("EXP08Sep2028", "Name:Yuki"), a word and a number ("5030Park"), a name and its initial
 # ("YukiL.Schmidt"), two capitalised words ("CedarLane"), a city and its state ("Albany,NY"),
-# a date and its time ("06-05-201812:43:19").
+# a date and its time ("06-05-201812:43:19"), a capitals label and a word ("DOBJul",
+# "FoodsLLC"), a possessive and its noun ("Employee'sname"), a box letter and its label
+# ("bEmployer").
 _GLUED = re.compile(
     r"(?<=[A-Za-z]{2})(?=\d)"
     r"|(?<=\d)(?=(?!(?:st|nd|rd|th)\b)[A-Za-z]{2})"
@@ -217,6 +218,10 @@ _GLUED = re.compile(
     r"|(?<=[A-Za-z]{2}\.)(?=[A-Za-z0-9])"
     r"|(?<=\b[A-Z]\.)(?=[A-Z][a-z])"
     r"|(?<=[a-z]{2})(?=[A-Z][a-z]{2})"
+    r"|(?<=[A-Z]{2})(?=[A-Z][a-z]{2})"
+    r"|(?<=[a-z]{2})(?=[A-Z]{2,}\b)"
+    r"|(?<=[A-Za-z]'s)(?=[a-z]{2})"
+    r"|(?<=\b[a-z])(?=[A-Z][a-z]{2})"
 )
 
 
@@ -294,25 +299,29 @@ def prepare(image: Image.Image) -> Image.Image:
     return gray.resize(size, Image.Resampling.LANCZOS)
 
 
-def read_words(image: Image.Image) -> list[list]:
-    """The words Tesseract reads on ``image``, in its reading order.
+def _pgm(image: Image.Image) -> bytes:
+    """``image`` as a binary PGM: its raw grey pixels behind a one-line header, which
+    Tesseract (through Leptonica) reads from stdin without decoding anything, so nothing is
+    compressed on our side or decompressed on its side (a PNG of a page cost about 0.2 s)."""
+    gray = image if image.mode == "L" else image.convert("L")
+    return b"P5\n%d %d\n255\n" % gray.size + gray.tobytes()
 
-    Each word is ``[text, x0, y0, x1, y1]`` with coordinates as fractions of the image size,
-    origin top-left, so that they hold for any rendering of the same page.
-    """
+
+def tesseract_page(image: Image.Image) -> OcrPage:
+    """``image`` read by one Tesseract run that finds the page's orientation and its words
+    together (``--psm 1``: page segmentation with orientation detection), turned upright with
+    its boxes. Raises ``OcrUnavailable``."""
     binary = tesseract_path()
     if binary is None:
         raise OcrUnavailable("Tesseract is not installed.")
     prepared = prepare(image)
-    buffer = io.BytesIO()
-    prepared.save(buffer, format="PNG")
     # One thread per process: pages are already read in parallel by several workers, and
     # OpenMP threads inside each would only contend for the same cores.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         completed = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            [binary, "stdin", "stdout", "--psm", "4", "-l", "eng", "tsv"],
-            input=buffer.getvalue(),
+            [binary, "stdin", "stdout", "--psm", "1", "-l", "eng", "tsv"],
+            input=_pgm(prepared),
             capture_output=True,
             timeout=OCR_TIMEOUT_SECONDS,
             env=env,
@@ -323,11 +332,60 @@ def read_words(image: Image.Image) -> list[list]:
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip()[:500]
         raise OcrFailed(f"Tesseract failed: {message}")
-    return parse_tsv(completed.stdout.decode("utf-8", "replace"), prepared.size)
+    rows = parse_tsv(completed.stdout.decode("utf-8", "replace"), prepared.size, lines=True)
+    degrees = reading_turn(rows)
+    words = [turned_box(row[:5], degrees) for row in rows]
+    if degrees:
+        # PIL turns counter-clockwise for a positive angle.
+        image = image.rotate(-degrees, expand=True)
+    return OcrPage(image=image, words=words)
 
 
-def parse_tsv(tsv: str, size: tuple[int, int]) -> list[list]:
-    """The word rows of Tesseract's TSV output, with boxes as fractions of ``size``."""
+# Fewer words than this side by side on their lines say nothing about which way the page faces.
+MIN_ORIENTATION_PAIRS = 3
+
+
+def reading_turn(rows: list[list]) -> int:
+    """Degrees clockwise that turn the page upright (0, 90, 180 or 270), from the direction in
+    which Tesseract's words follow each other along their lines: its orientation detection
+    reads a turned page right but reports boxes on the page as given, so a line read right to
+    left is upside down and one read downwards is on its side. 0 for a page with too few words
+    side by side to tell. ``rows``: ``parse_tsv(..., lines=True)``."""
+    previous: dict[tuple, list] = {}
+    dx = dy = 0.0
+    pairs = 0
+    for row in rows:
+        key = row[5]
+        before = previous.get(key)
+        previous[key] = row
+        if before is None:
+            continue
+        dx += (row[1] + row[3]) / 2 - (before[1] + before[3]) / 2
+        dy += (row[2] + row[4]) / 2 - (before[2] + before[4]) / 2
+        pairs += 1
+    if pairs < MIN_ORIENTATION_PAIRS:
+        return 0
+    if abs(dx) >= abs(dy):
+        return 0 if dx >= 0 else 180
+    # Read downwards: the top of the letters faces right, a quarter turn anticlockwise.
+    return 270 if dy > 0 else 90
+
+
+def turned_box(word: list, degrees: int) -> list:
+    """``[text, x0, y0, x1, y1]`` (fractions) on the page turned ``degrees`` clockwise."""
+    text, x0, y0, x1, y1 = word
+    if degrees == 180:
+        x0, y0, x1, y1 = 1 - x1, 1 - y1, 1 - x0, 1 - y0
+    elif degrees == 90:
+        x0, y0, x1, y1 = 1 - y1, x0, 1 - y0, x1
+    elif degrees == 270:
+        x0, y0, x1, y1 = y0, 1 - x1, y1, 1 - x0
+    return [text, *(round(v, 5) for v in (x0, y0, x1, y1))]
+
+
+def parse_tsv(tsv: str, size: tuple[int, int], *, lines: bool = False) -> list[list]:
+    """The word rows of Tesseract's TSV output, with boxes as fractions of ``size``; with
+    ``lines``, each row also carries its line's key (block, paragraph, line)."""
     width, height = size
     words: list[list] = []
     reader = csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -339,61 +397,17 @@ def parse_tsv(tsv: str, size: tuple[int, int]) -> list[list]:
             continue
         left, top = int(row["left"]), int(row["top"])
         right, bottom = left + int(row["width"]), top + int(row["height"])
-        words.append(
-            [
-                text,
-                round(left / width, 5),
-                round(top / height, 5),
-                round(right / width, 5),
-                round(bottom / height, 5),
-            ]
-        )
+        word = [
+            text,
+            round(left / width, 5),
+            round(top / height, 5),
+            round(right / width, 5),
+            round(bottom / height, 5),
+        ]
+        if lines:
+            word.append((row.get("block_num"), row.get("par_num"), row.get("line_num")))
+        words.append(word)
     return words
-
-
-# Below this, Tesseract's orientation guess is noise (a page of few or no letters).
-MIN_ORIENTATION_CONFIDENCE = 2.0
-_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
-_ORIENTATION_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
-
-
-def rotation(image: Image.Image) -> int:
-    """Degrees clockwise that turn ``image`` upright (0, 90, 180 or 270), from Tesseract's
-    orientation detection (``--psm 0``); 0 when unsure, or for a page with too little text."""
-    binary = tesseract_path()
-    if binary is None:
-        return 0
-    prepared = prepare(image)
-    buffer = io.BytesIO()
-    prepared.save(buffer, format="PNG")
-    try:
-        completed = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            [binary, "stdin", "stdout", "--psm", "0"],
-            input=buffer.getvalue(),
-            capture_output=True,
-            timeout=OCR_TIMEOUT_SECONDS,
-            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    output = completed.stdout.decode("utf-8", "replace")
-    angle, confidence = _ROTATE.search(output), _ORIENTATION_CONFIDENCE.search(output)
-    if completed.returncode != 0 or not angle or not confidence:
-        return 0
-    if float(confidence.group(1)) < MIN_ORIENTATION_CONFIDENCE:
-        return 0
-    return int(angle.group(1)) % 360
-
-
-def upright(image: Image.Image) -> Image.Image:
-    """``image`` turned by quarter turns so that its text reads upright (a scan fed upside
-    down, a phone photo taken sideways); unchanged when it already does or when unsure."""
-    degrees = rotation(image)
-    if degrees == 0:
-        return image
-    # PIL turns counter-clockwise for a positive angle.
-    return image.rotate(-degrees, expand=True)
 
 
 def deskew(image: Image.Image, *, max_angle: float = 4.0) -> Image.Image:
