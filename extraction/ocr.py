@@ -121,6 +121,11 @@ RAPID_MAX_SIDE = 2400
 RAPID_MIN_SCORE = 0.5
 
 
+def warm() -> None:
+    """Load RapidOCR's models now rather than on the first page (a warm sandbox spare)."""
+    _rapidocr()
+
+
 def _rapidocr():
     """The process's one RapidOCR engine (loading the models takes about a second)."""
     global _ENGINE

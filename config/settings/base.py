@@ -385,6 +385,10 @@ EXTRACTION_IMAGE_MAX_PIXELS = env.json(
 
 # --- Parsing untrusted files (extraction/sandbox.py) -------------------------------------------
 # Uploads are inspected (in the web request) in a child process with this address-space cap.
+# Each process keeps one warm sandboxed child per job ready for the next file (extraction/
+# sandbox.py): about a second less per upload and per document, for the memory of an idle
+# child (about 40 MB; 140 MB for a renderer with its OCR models).
+SANDBOX_WARM_SPARES = env.bool("SANDBOX_WARM_SPARES", default=True)
 PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
 # Pages are rendered, and scans read by OCR, in a child with this one. Higher: RapidOCR's ONNX
 # runtime reserves about 1.2 GB of address space before a page (RLIMIT_AS counts reserved, not
