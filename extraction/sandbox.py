@@ -374,6 +374,8 @@ def child_main(warm_job: str = "", warm_memory: str = "0") -> None:
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
     if warm_job:
         _load(JOBS[warm_job])
+        with contextlib.suppress(Exception):  # the settings module: a second in a cold child
+            settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
         if warm_job in WARM and int(warm_memory) >= WARM_MODELS_MIN_BYTES:
             with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
                 _load(WARM[warm_job])()
