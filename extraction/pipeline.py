@@ -22,6 +22,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import leases, ocr, renderers
@@ -309,6 +310,8 @@ def _ingest(
         lease.progress(pages_done=len(existing))
         return existing, {}
     stream = _stream_for(lease, document)
+    if stream is not None and existing:
+        stream.stored(existing)  # groups an earlier slice stored whole but did not send
     send_pixels = stream.max_pixels if stream else 0
     budget = settings.EXTRACTION_SLICE_SECONDS
     started = time.monotonic()
@@ -333,7 +336,11 @@ def _ingest(
     try:
         while True:
             out_of_time = budget and rendered and time.monotonic() - started >= budget
-            if out_of_time and len(pages) + len(pending) < document.page_count:
+            if (
+                out_of_time
+                and len(pages) + len(pending) < document.page_count
+                and _others_waiting(document)
+            ):
                 more = True
                 break
             if stream is not None:
@@ -374,6 +381,16 @@ def _ingest(
         locked.save()
     document.metadata = locked.metadata
     return (None if more else pages), (stream.outcomes if stream else {})
+
+
+def _others_waiting(document: Document) -> bool:
+    """Whether another document waits for a worker: queued and due (not a retry scheduled for
+    later), or handed back between two slices. A slice hands its worker back only then: a
+    document alone in the queue reads on, with its renderer and its calls, to the end."""
+    now = timezone.now()
+    queued = Q(status=Document.Status.QUEUED) & (Q(sent_at__isnull=True) | Q(sent_at__lte=now))
+    handed_back = Q(status=Document.Status.PROCESSING, lease_owner="")
+    return Document.objects.filter(queued | handed_back).exclude(pk=document.pk).exists()
 
 
 def _group_ends(stream: _Stream) -> set[int]:

@@ -155,7 +155,9 @@ def test_slices_hand_the_worker_back_and_reuse_one_renderer_and_every_call(
 
     monkeypatch.setattr(pipeline, "render_pages", spy)
 
-    document, slices = _read(_statement(applicant_application, shipped_types))
+    document = _statement(applicant_application, shipped_types)
+    _statement(applicant_application, shipped_types, pages=1)  # waits: slices hand back
+    document, slices = _read(document)
 
     assert document.status == Document.Status.EXTRACTED, document.reason
     assert slices > 2
@@ -177,6 +179,7 @@ def test_a_parked_renderer_not_taken_back_is_closed(
     settings.EXTRACTION_SLICE_SECONDS = 0.001
     settings.EXTRACTION_RENDERER_PARK_SECONDS = 0.2
     document = _statement(applicant_application, shipped_types)
+    _statement(applicant_application, shipped_types, pages=1)  # waits: slices hand back
 
     assert document_process(document_id=document.pk) is Outcome.MORE
     assert renderers.parked_count() == 1
