@@ -221,7 +221,7 @@ def main() -> None:
     print(
         "| document | L | pages | calls | status | fields grounded | first call after | wall "
         "| limit L x ceil(calls / C) | wall - limit | wall / 1-page wall | our CPU per page "
-        "| OCR excluded | image bytes per page | slices |"
+        "| same, OCR stage excluded | image bytes per page | slices |"
     )
     print(
         "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
@@ -233,7 +233,8 @@ def main() -> None:
         if key in (args.documents or [key]) or key == "stub"  # the 1-page stub is the yardstick
     ]
     # As a worker process starts (extraction.tasks): a warm renderer, and a warm upload check
-    # as a web process has after its first upload.
+    # as a web process has after its first upload. A first, untimed document then pays for
+    # this process's own first imports (no bytecode is cached on this machine).
     sandbox.prestart("render", memory_bytes=settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024)
     sandbox.prestart("inspect", memory_bytes=settings.PARSE_MEMORY_LIMIT_MB * 1024 * 1024)
     time.sleep(3)
@@ -247,6 +248,12 @@ def main() -> None:
                 # from the reading cache of an earlier run.
                 settings.LLM_MODEL = f"gpt-4o-mini-bench-{latency:g}"
                 application = application_create(owner=owner, stated_name="Bench")
+                if latency == latencies[0]:
+                    model, settings.LLM_MODEL = settings.LLM_MODEL, "gpt-4o-mini-warm-up"
+                    warm_up = next(c for c in documents if not c.rows_per_page)
+                    run(warm_up, server, application_create(owner=owner, stated_name="Warm"), types)
+                    settings.LLM_MODEL = model
+                    server.requests.clear()
                 one_page = None
                 # The 1-page stub first: it is the yardstick of the others.
                 for case in sorted(documents, key=lambda c: c.rows_per_page > 0):
