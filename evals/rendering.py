@@ -29,7 +29,12 @@ def render(
     started = time.perf_counter()
     pages = list(render_pages(data=data, media_type=media_type, max_pixels=max_pixels))
     if send_pixels:
-        pages = [replace(page, png=sized_for(page.png, max_pixels=send_pixels)) for page in pages]
+        pages = [
+            replace(
+                page, png=sized_for(page.png, max_pixels=send_pixels, text_source=page.text_source)
+            )
+            for page in pages
+        ]
     return pages, time.perf_counter() - started
 
 

@@ -11,11 +11,13 @@ import ctypes
 import io
 import logging
 import re
+import resource
 import statistics
+import time
 import unicodedata
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -23,6 +25,7 @@ from django.conf import settings
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from . import ocr, sandbox
+from .images import encoded_for_model
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +61,26 @@ class RenderedPage:
     # here), "ocr_failed" (the engine failed on this page: out of memory on a huge one), or
     # "text_layer_disagrees" with the disagreements [{"layer": "7,905.55", "seen": "2,450.00"}].
     notes: dict = field(default_factory=dict)
+    # The page as a model is sent it (``images.encoded_for_model``), made from the same
+    # rendering when ``render_pages`` was given ``send_pixels``; else b"".
+    sent: bytes = b""
+    # CPU seconds of the OCR stage on the whole page (``ocr.read_page``: orientation, deskew
+    # and the engine, Tesseract's own process included; 0 for a text-layer page), so that
+    # benchmarks can tell it from the rest.
+    ocr_seconds: float = 0.0
+
+
+# The child renders one file per process, so the size a model is sent is a setting of the job.
+_SEND_PIXELS = 0
 
 
 def render_pages(
-    *, data: bytes, media_type: str, max_pixels: int, first: int = 1
+    *, data: bytes, media_type: str, max_pixels: int, first: int = 1, send_pixels: int = 0
 ) -> Iterator[RenderedPage]:
     """The pages of one uploaded file from page ``first`` (1-based) on, rendered one at a time
     so that memory stays flat and a reading can stop after any page and go on later.
+    ``send_pixels`` (> 0): each page also carries the image a model is sent (``sent``), sized
+    to that long side and encoded from the same rendering, so that it is never decoded again.
 
     The rendering runs in a sandboxed child (``sandbox.py``): past the configured memory cap,
     or with no page for the configured time, the child is ended and the file is unreadable.
@@ -80,14 +96,17 @@ def render_pages(
         "max_image_pixels": settings.PARSE_MAX_IMAGE_PIXELS,
         "max_pages": settings.UPLOAD_MAX_PAGES,
         "first": first,
+        "send_pixels": send_pixels,
         # The child is a fresh interpreter that reads settings from the environment; the
         # parent's own value wins (a test's or an admin's override included).
         "ocr_engine": ocr.engine_name(media_type),
     }
     try:
-        for header, png in sandbox.run("render", data=data, options=options, limits=limits):
+        for header, blob in sandbox.run("render", data=data, options=options, limits=limits):
             fields = {key: header[key] for key in RENDERED_FIELDS}
-            yield RenderedPage(png=png or b"", **fields)
+            blob = blob or b""
+            cut = len(blob) - int(header.get("sent_bytes", 0))
+            yield RenderedPage(png=blob[:cut], sent=blob[cut:], **fields)
     except sandbox.Refused as refusal:
         raise UnreadableDocument(refusal.message) from refusal
     except sandbox.SandboxFailed as failure:
@@ -108,12 +127,30 @@ _FAILURE_MESSAGES = {
         "resolution, and upload that copy."
     ),
 }
-RENDERED_FIELDS = ("number", "width", "height", "text", "words", "text_source", "notes")
+RENDERED_FIELDS = (
+    "number",
+    "width",
+    "height",
+    "text",
+    "words",
+    "text_source",
+    "notes",
+    "ocr_seconds",
+)
+
+
+def warm_child() -> None:
+    """What a spare renderer loads before its file arrives: the OCR models the text-layer check
+    and scanned pages need (``sandbox.WARM``)."""
+    ocr.warm()
 
 
 def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
-    """The sandbox job: each page as ``({number, width, height, text, words, text_source},
-    png bytes)``; ``UnreadableDocument`` becomes the child's refusal with its message."""
+    """The sandbox job: each page as ``({number, width, height, text, words, text_source,
+    sent_bytes}, png bytes + sent bytes)``; ``UnreadableDocument`` becomes the child's refusal
+    with its message."""
+    global _SEND_PIXELS
+    _SEND_PIXELS = int(options.get("send_pixels") or 0)
     Image.MAX_IMAGE_PIXELS = int(options["max_image_pixels"])
     if options.get("ocr_engine"):
         settings.EXTRACTION_OCR_ENGINE = options["ocr_engine"]
@@ -129,8 +166,8 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
         )
         for page in pages:
             fields = asdict(page)
-            png = fields.pop("png")
-            yield fields, png
+            png, sent = fields.pop("png"), fields.pop("sent")
+            yield {**fields, "sent_bytes": len(sent)}, png + sent
     except UnreadableDocument as error:
         raise sandbox.Refused("unreadable_file", error.message) from error
 
@@ -207,10 +244,10 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
     # Content drawn sideways or upside down on its page is turned upright, boxes with it.
     turn = _content_turn(page)
     image = page.render(scale=scale, rotation=turn, may_draw_forms=True).to_pil().convert("RGB")
-    words, suspect = _text_layer_words(page, image.size, turn)
+    words, suspect, fonts = _text_layer_words(page, image.size, turn)
     notes: dict = {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
-        words, notes = _checked_against_pixels(words, image)
+        words, notes = _checked_against_pixels(words, image, fonts)
         return _page(number, image, group_lines(words), "text_layer", notes)
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
     scanned = _scanned_page(
@@ -273,9 +310,10 @@ def _suspect(textpage, index: int, char: str) -> bool:
 
 def _text_layer_words(
     page: pdfium.PdfPage, size: tuple[int, int], turn: int = 0
-) -> tuple[list[list], bool]:
-    """Words from the text layer's characters, with boxes in the rendered image's frame, and
-    whether the layer is suspect (glyphs without a map, private-use or control characters).
+) -> tuple[list[list], bool, list[str]]:
+    """Words from the text layer's characters, with boxes in the rendered image's frame,
+    whether the layer is suspect (glyphs without a map, private-use or control characters),
+    and the font of each word's first character (its name and flags, one string per word).
 
     Characters are placed on the rendered (upright) page first, so that a page whose content
     is drawn upside down or sideways still reads left to right. A word ends at a space (real
@@ -290,6 +328,7 @@ def _text_layer_words(
         current: list[str] = []
         box: list[float] = []
         stepped_left = False
+        font = ""
         for index in range(textpage.count_chars()):
             char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
@@ -297,7 +336,7 @@ def _text_layer_words(
                 suspicious += 1
             if char.isspace() or char == "\x00" or right <= left:
                 if current:
-                    words.append(["".join(current), *box, stepped_left])
+                    words.append(["".join(current), *box, stepped_left, font])
                 current, box, stepped_left = [], [], False
                 continue
             corners = [
@@ -315,10 +354,12 @@ def _text_layer_words(
                     and not (leftwards and box[0] - x1 <= 0.5 * line_height)
                 ) or abs(middle - box_middle) > 0.5 * line_height
                 if broken:
-                    words.append(["".join(current), *box, stepped_left])
+                    words.append(["".join(current), *box, stepped_left, font])
                     current, box, stepped_left = [], [], False
                 elif leftwards and x1 <= box[0] + 0.2 * line_height:
                     stepped_left = True
+            if not current:
+                font = _font_of(textpage, index)
             current.append(char)
             box = (
                 [x0, y0, x1, y1]
@@ -326,7 +367,7 @@ def _text_layer_words(
                 else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
             )
         if current:
-            words.append(["".join(current), *box, stepped_left])
+            words.append(["".join(current), *box, stepped_left, font])
     finally:
         textpage.close()
     clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
@@ -339,9 +380,18 @@ def _text_layer_words(
             clamp(y1 / height),
             logical,
         ]
-        for text, x0, y0, x1, y1, logical in words
+        for text, x0, y0, x1, y1, logical, _font in words
     ]
-    return _logical_order(placed), suspicious > 0
+    return _logical_order(placed), suspicious > 0, [word[6] for word in words]
+
+
+def _font_of(textpage, index: int) -> str:
+    """The font of one character as "name/flags" ("" when PDFium cannot say)."""
+    buffer = ctypes.create_string_buffer(256)
+    flags = ctypes.c_int(0)
+    length = pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, 256, flags)
+    name = buffer.value.decode("utf-8", "replace") if 0 < length <= 256 else ""
+    return f"{name}/{flags.value}"
 
 
 def _logical_order(words: list[list]) -> list[list]:
@@ -367,28 +417,48 @@ _NUMERIC_WORD = re.compile(r"\d")
 MIN_DISAGREEMENTS = 2
 MIN_DISAGREEMENT_SHARE = 0.25
 MAX_CHECKED_WORDS = 60
+# Sampled words read together on one strip (a longer line is read less surely).
+STRIP_WORDS = 8
 
 
-def _checked_against_pixels(words: list[list], image: Image.Image) -> tuple[list[list], dict]:
+def _checked_against_pixels(
+    words: list[list], image: Image.Image, fonts: list[str] | None = None
+) -> tuple[list[list], dict]:
     """The words, with numbers the rendered page shows differently replaced by what it shows.
 
     A font whose ToUnicode map is wrong draws "2,450.00" while its text says "7,905.55": the
-    digits of each numeric word are read back from the word's own pixels (OCR recognition on
-    the word's box only, no page layout), and when enough of them disagree the visible digits
-    win and the disagreements are noted. Without an OCR engine the words are kept as they are.
+    digits of numeric words are read back from the words' own pixels (OCR recognition on the
+    word's box only, no page layout), and when enough of them disagree the visible digits win
+    and the disagreements are noted. Without an OCR engine the words are kept as they are.
+
+    A map belongs to a font, so the check first reads a sample (``fonts``: one per word): for
+    each font, the fewest numeric words that show every digit it draws on the page, laid side
+    by side on one strip and read in one run (``ocr.read_strip``; each separate reading costs
+    about 40 ms of CPU, so 60 words cost 2.4 s a page). When the strip's digits are the
+    layer's, the page keeps its layer; otherwise the first MAX_CHECKED_WORDS numeric words are
+    read one by one and judged as before.
     """
     numeric = [i for i, w in enumerate(words) if _NUMERIC_WORD.search(w[0])][:MAX_CHECKED_WORDS]
     if not numeric:
         return words, {}
     try:
+        if fonts is not None and len(fonts) == len(words):
+            sample = _digit_sample(words, fonts, numeric)
+            strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
+            if all(
+                _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
+                == "".join(_digits(words[i][0]) for i in strip)
+                for strip in strips
+            ):
+                return words, {}
         seen = ocr.read_crops(image, [words[i][1:5] for i in numeric])
     except ocr.OcrUnavailable:
         return words, {}
-    disagreements = []
-    for index, reading in zip(numeric, seen, strict=True):
-        layer = words[index][0]
-        if reading and _digits(reading) != _digits(layer) and _digits(reading):
-            disagreements.append((index, reading))
+    disagreements = [
+        (index, reading)
+        for index, reading in zip(numeric, seen, strict=True)
+        if _disagrees(words[index][0], reading)
+    ]
     if len(disagreements) < MIN_DISAGREEMENTS or len(disagreements) < MIN_DISAGREEMENT_SHARE * len(
         numeric
     ):
@@ -399,6 +469,26 @@ def _checked_against_pixels(words: list[list], image: Image.Image) -> tuple[list
         notes.append({"layer": words[index][0], "seen": reading})
         fixed[index][0] = reading
     return fixed, {"text_layer_disagrees": notes}
+
+
+def _disagrees(layer: str, reading: str) -> bool:
+    return bool(reading) and bool(_digits(reading)) and _digits(reading) != _digits(layer)
+
+
+def _digit_sample(words: list[list], fonts: list[str], numeric: list[int]) -> list[int]:
+    """Indexes of numeric words that together show every digit each font draws on the page,
+    chosen greedily (the word adding the most digits not yet covered first)."""
+    sample: list[int] = []
+    by_font: dict[str, list[int]] = {}
+    for index in numeric:
+        by_font.setdefault(fonts[index], []).append(index)
+    for indexes in by_font.values():
+        missing = {ch for i in indexes for ch in _digits(words[i][0])}
+        while missing:
+            best = max(indexes, key=lambda i: len(missing & set(words[i][0])))
+            sample.append(best)
+            missing -= set(words[best][0])
+    return sample
 
 
 def _digits(text: str) -> str:
@@ -485,6 +575,7 @@ def _bounded(image: Image.Image, max_pixels: int) -> Image.Image:
 
 def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedPage:
     """A page read by OCR. The stored image is the upright one, so boxes fit it."""
+    started = _cpu_seconds()
     try:
         read = ocr.read_page(image)
     except ocr.OcrFailed as exc:
@@ -493,9 +584,17 @@ def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedP
     except ocr.OcrUnavailable as exc:
         logger.warning("Page %s kept without text: %s", number, exc)
         return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_unavailable": True})
+    seconds = _cpu_seconds() - started
     lines = group_lines(read.words)
     aspect = read.image.height / read.image.width
-    return _page(number, _bounded(read.image, max_pixels), lines, "ocr", aspect=aspect)
+    page = _page(number, _bounded(read.image, max_pixels), lines, "ocr", aspect=aspect)
+    return replace(page, ocr_seconds=round(seconds, 4))
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of the programs it ran and waited for (Tesseract)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _page(
@@ -508,15 +607,23 @@ def _page(
     aspect: float = 0.0,
 ) -> RenderedPage:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    # zlib level 1: on rendered pages a third faster than the default 6, and no larger.
+    image.save(buffer, format="PNG", compress_level=1)
+    source = source if lines else "none"
+    sent = (
+        encoded_for_model(image, max_pixels=_SEND_PIXELS, text_source=source)
+        if _SEND_PIXELS
+        else b""
+    )
     return RenderedPage(
+        sent=sent,
         number=number,
         png=buffer.getvalue(),
         width=image.width,
         height=image.height,
         text=layout_text(lines, aspect=aspect),
         words=[word for line in lines for word in line],
-        text_source=source if lines else "none",
+        text_source=source,
         notes=dict(notes or {}),
     )
 

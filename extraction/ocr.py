@@ -120,6 +120,17 @@ RAPID_MAX_SIDE = 2400
 RAPID_MIN_SCORE = 0.5
 
 
+def warm() -> None:
+    """Load RapidOCR's models and run its recognizer once now rather than on the first page
+    (a warm sandbox spare): onnxruntime's first run costs about half a second by itself."""
+    import numpy as np
+
+    engine = _rapidocr()
+    line = np.full((32, 160, 3), 255, dtype=np.uint8)
+    line[12:20, 10:150] = 0
+    engine.text_rec([line])
+
+
 def _rapidocr():
     """The process's one RapidOCR engine (loading the models takes about a second)."""
     global _ENGINE
@@ -459,3 +470,50 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
         raise OcrFailed(f"RapidOCR failed: {exc}") from exc
     return [str(result[0]).strip() if float(result[1]) >= 0.8 else "" for result in results]
+
+
+# A strip of word crops is read at this height, the crops a third of it apart.
+STRIP_HEIGHT = 48
+
+
+def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
+    """What the boxes of ``image`` (fractions, origin top-left) show when laid side by side on
+    one line and read by RapidOCR's line recognizer in one run: a few words for about the
+    cost of one (the recognizer pads every crop to a line of at least 320 pixels anyway).
+    Raises ``OcrUnavailable``."""
+    import numpy as np
+
+    if engine_name() == "none":
+        raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
+    engine = _rapidocr()
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    pieces = []
+    for x0, y0, x1, y1 in boxes:
+        pad = max(2, round((y1 - y0) * height * 0.15))
+        box = (
+            max(0, round(x0 * width) - pad),
+            max(0, round(y0 * height) - pad),
+            min(width, round(x1 * width) + pad),
+            min(height, round(y1 * height) + pad),
+        )
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        crop = rgb.crop(box)
+        scale = STRIP_HEIGHT / crop.height
+        pieces.append(crop.resize((max(1, round(crop.width * scale)), STRIP_HEIGHT)))
+    if not pieces:
+        return ""
+    gap = STRIP_HEIGHT // 3
+    strip = Image.new(
+        "RGB", (sum(p.width for p in pieces) + gap * (len(pieces) + 1), STRIP_HEIGHT), "white"
+    )
+    x = gap
+    for piece in pieces:
+        strip.paste(piece, (x, 0))
+        x += piece.width + gap
+    try:
+        results, _ = engine.text_rec([np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])])
+    except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
+        raise OcrFailed(f"RapidOCR failed: {exc}") from exc
+    return str(results[0][0]).strip()

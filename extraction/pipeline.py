@@ -16,14 +16,16 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from . import leases, ocr
+from . import leases, ocr, renderers
 from .cache import call_key, earlier_reading, schema_version
 from .caps import Capped, cap_reason
 from .classify import classification_catalog, classify
@@ -42,7 +44,7 @@ from .providers.base import (
     ProviderError,
     ProviderTransientError,
 )
-from .reading import GroupOutcome, merge_values, page_groups, read_groups
+from .reading import GroupOutcome, merge_values, page_groups, read_group, read_groups
 from .saving import fields_save
 from .schemas import DocumentTypeSpec
 from .signals import document_finished, document_read
@@ -134,59 +136,242 @@ def _claim(document_id: int, owner: str) -> tuple[Lease, Document] | None:
     return Lease(document_id=document.pk, owner=owner), document
 
 
-def _ingest(lease: Lease, document: Document) -> list[Page] | None:
-    """Render and store the pages, a slice at a time; a later slice or a retry reuses the pages
-    stored before. Returns every page, or None when the slice's time ran out with pages left
-    (they are stored, and the lease is handed back so that the next slice can take it).
+class _Stream:
+    """Provider calls started while later pages are still rendered (``_ingest``).
+
+    A group's call starts as soon as its pages are stored, in a thread (it only waits); the
+    main thread goes on rendering and records each call as it finishes. At most ``max_pages``
+    page images wait in memory for their call: when that many are held, rendering waits for a
+    call to finish. Built only when the document's type, hence its provider, is known before
+    its pages are (a type chosen at upload), and never for the free ``local`` reader.
+    """
+
+    def __init__(self, lease, document, spec, provider, groups, keys, max_pages: int):
+        self.lease, self.document, self.spec, self.provider = lease, document, spec, provider
+        self.keys = keys
+        self.to_read = [group for group in groups if earlier_reading(key=keys[group]) is None]
+        self.group_of = {number: group for group in self.to_read for number in group}
+        self.max_pages = max(max_pages, max((len(g) for g in groups), default=1))
+        self.max_pixels = settings.EXTRACTION_IMAGE_MAX_PIXELS.get(provider.name, 0)
+        self.slots = _slots(provider)
+        self.images: dict[int, bytes] = {}  # page number -> image to send, until its call ends
+        self.futures: dict[Future, tuple[int, ...]] = {}
+        self.outcomes: dict[tuple[int, ...], GroupOutcome] = {}
+        self.stopped = False  # a call failed for a passing reason: start no more
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4)),
+            thread_name_prefix=f"read-{document.pk}",
+        )
+
+    def hold(self, page: RenderedPage) -> None:
+        if page.number in self.group_of:
+            self.images[page.number] = page.sent
+
+    def stored(self, pages: list[Page]) -> None:
+        """Start the call of every group whose last page is among ``pages`` (just stored)."""
+        for page in pages:
+            group = self.group_of.get(page.number)
+            if group is None or page.number != group[-1] or self.stopped:
+                continue
+            inputs = tuple(self._input(number, pages) for number in group)
+            self.lease.check()
+            future = self.pool.submit(
+                read_group,
+                provider=self.provider,
+                spec=self.spec,
+                pages=inputs,
+                total_pages=self.document.page_count,
+                slots=self.slots,
+                slot_wait_seconds=settings.EXTRACTION_SLOT_WAIT_SECONDS,
+            )
+            self.futures[future] = group
+
+    def _input(self, number: int, pages: list[Page]) -> PageInput:
+        page = next((p for p in pages if p.number == number), None)
+        if page is None:  # stored by an earlier slice
+            page = self.document.pages.get(number=number)
+        image = self.images.get(number) or sized_for(
+            _read(page), max_pixels=self.max_pixels, text_source=page.text_source
+        )
+        return PageInput(number=number, image_png=image, text=page.text)
+
+    def wait_for_room(self) -> None:
+        """Block while ``max_pages`` page images are held, recording the calls that end."""
+        while len(self.images) >= self.max_pages and self.futures:
+            self.collect(wait(self.futures, return_when=FIRST_COMPLETED).done)
+        self.collect([future for future in self.futures if future.done()])
+
+    def collect(self, done) -> None:
+        """Record the finished calls (one ExtractionRun each) and free their pages' images."""
+        finished = []
+        for future in done:
+            group = self.futures.pop(future)
+            outcome = future.result()
+            for number in group:
+                self.images.pop(number, None)
+            finished.append(outcome)
+            if isinstance(outcome.error, ProviderTransientError):
+                self.stopped = True
+        if not finished:
+            return
+        with self.lease.holding() as locked:
+            streamed = dict(locked.metadata.get(STREAMED_RUNS, {}))
+            for outcome in finished:
+                key = self.keys[outcome.pages]
+                run = _record_run(
+                    self.document,
+                    self.provider,
+                    self.spec,
+                    outcome,
+                    reading=ExtractionRun.Reading.PRIMARY,
+                    key=key,
+                )
+                self.outcomes[outcome.pages] = outcome
+                if run.outcome == ExtractionRun.Outcome.OK:
+                    streamed[key] = run.pk
+            locked.metadata = {**locked.metadata, STREAMED_RUNS: streamed}
+            locked.save(update_fields=["metadata"])
+
+    def finish(self) -> None:
+        """Wait for every call started and record it."""
+        try:
+            while self.futures:
+                self.collect(wait(self.futures, return_when=FIRST_COMPLETED).done)
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+# Document.metadata key: the calls a stream recorded, {cache key: ExtractionRun id}, taken as
+# they are by the reading that follows (not recorded a second time as reused).
+STREAMED_RUNS = "streamed_runs"
+
+
+def _stream_for(lease: Lease, document: Document) -> _Stream | None:
+    """A stream of calls for this document, or None when its calls must wait for every page:
+    no type chosen yet (classification and splitting read every page first), the local
+    reader, a provider that is not configured, or a spending cap in the way."""
+    if document.document_type_id is None or not document.page_count:
+        return None
+    document_type = document.document_type
+    try:
+        provider = get_provider(document_type.provider or None)
+    except ProviderError:
+        return None  # the reading after the pages says why
+    if provider.name == LOCAL or settings.EXTRACTION_STREAM_MAX_PAGES <= 0:
+        return None
+    spec = DocumentTypeSpec.from_model(document_type)
+    groups = page_groups(
+        list(range(1, document.page_count + 1)), size=settings.EXTRACTION_PAGES_PER_CALL
+    )
+    keys = _call_keys(document, spec, provider, groups)
+    stream = _Stream(
+        lease, document, spec, provider, groups, keys, settings.EXTRACTION_STREAM_MAX_PAGES
+    )
+    reason = cap_reason(
+        document=document,
+        provider=provider,
+        planned_calls=len(stream.to_read),
+        planned_pages=sum(len(group) for group in stream.to_read),
+    )
+    if reason is not None or not stream.to_read:
+        stream.pool.shutdown()
+        return None  # the reading after the pages records the cap
+    return stream
+
+
+def _call_keys(document: Document, spec, provider: Provider, groups) -> dict[tuple, str]:
+    return {
+        group: call_key(
+            sha256=document.sha256,
+            file_pages=_file_pages(document, group),
+            spec=spec,
+            provider=provider.name,
+            model=provider.model,
+        )
+        for group in groups
+    }
+
+
+def _ingest(
+    lease: Lease, document: Document
+) -> tuple[list[Page] | None, dict[tuple[int, ...], GroupOutcome]]:
+    """Render and store the pages, a slice at a time, starting each group's provider call as
+    soon as its pages are stored (``_Stream``); a later slice or a retry reuses the pages
+    stored before. Returns every page (None when the slice's time ran out with pages left:
+    they are stored, and the lease is handed back so that the next slice can take it), and
+    the outcomes of the calls this slice made, already recorded.
+
+    Pages are stored a group at a time (EXTRACTION_PAGES_PER_CALL), each group with its
+    reading notes in one transaction, so a worker that dies loses at most the group it was
+    rendering.
     """
     existing = list(document.pages.all())
     if document.ingested_at is not None:
         lease.progress(pages_done=len(existing))
-        return existing
-    with document.original.open("rb") as handle:
-        data = handle.read()
+        return existing, {}
+    stream = _stream_for(lease, document)
+    if stream is not None and existing:
+        stream.stored(existing)  # groups an earlier slice stored whole but did not send
+    send_pixels = stream.max_pixels if stream else 0
     budget = settings.EXTRACTION_SLICE_SECONDS
     started = time.monotonic()
-    rendered: list[RenderedPage] = []
+    first = len(existing) + 1
+    key = (document.pk, document.sha256, send_pixels)
+    pages_iter = renderers.take(key=key, first=first)
+    if pages_iter is None:
+        with document.original.open("rb") as handle:
+            data = handle.read()
+        pages_iter = render_pages(
+            data=data,
+            media_type=document.media_type,
+            max_pixels=settings.PAGE_IMAGE_MAX_PIXELS,
+            first=first,
+            send_pixels=send_pixels,
+        )
+    per_store = max(1, settings.EXTRACTION_PAGES_PER_CALL)
+    pages = list(existing)
+    pending: list[RenderedPage] = []
+    rendered = 0
     more = False
-    pages_iter = render_pages(
-        data=data,
-        media_type=document.media_type,
-        max_pixels=settings.PAGE_IMAGE_MAX_PIXELS,
-        first=len(existing) + 1,
-    )
-    while True:
-        out_of_time = budget and rendered and time.monotonic() - started >= budget
-        if out_of_time and len(existing) + len(rendered) < document.page_count:
-            more = True
-            break
-        page = next(pages_iter, None)
-        if page is None:
-            break
-        rendered.append(page)
-        lease.check()
-        lease.progress(pages_done=page.number)
-    pages_iter.close()  # closes the PDF now rather than when the generator is collected
-    with lease.holding() as locked:
-        pages = list(existing)
-        for page in rendered:
-            stored = Page(
-                document=document,
-                number=page.number,
-                width=page.width,
-                height=page.height,
-                text=page.text,
-                words=page.words,
-                text_source=page.text_source,
+    try:
+        while True:
+            out_of_time = budget and rendered and time.monotonic() - started >= budget
+            if (
+                out_of_time
+                and len(pages) + len(pending) < document.page_count
+                and _others_waiting(document)
+            ):
+                more = True
+                break
+            if stream is not None:
+                stream.wait_for_room()
+            page = next(pages_iter, None)
+            if page is None:
+                break
+            rendered += 1
+            pending.append(page)
+            if stream is not None:
+                stream.hold(page)
+            lease.check()
+            lease.progress(pages_done=page.number)
+            if len(pending) >= per_store or (stream and page.number in _group_ends(stream)):
+                pages += _store(lease, document, pending, stream)
+                pending = []
+        if pending:
+            pages += _store(lease, document, pending, stream)
+    finally:
+        if more:
+            renderers.park(
+                key=key,
+                next_page=len(pages) + 1,
+                pages=pages_iter,
+                seconds=settings.EXTRACTION_RENDERER_PARK_SECONDS,
             )
-            stored.image.save(f"page-{page.number:03d}.png", ContentFile(page.png), save=False)
-            stored.save()
-            pages.append(stored)
-        locked.pages_done = len(pages)
-        # Notes of this slice join those of the slices before it.
-        notes = _merged_notes(locked.metadata.get("reading_notes", {}), _reading_notes(rendered))
-        if notes:
-            locked.metadata = {**locked.metadata, "reading_notes": notes}
+        else:
+            pages_iter.close()  # ends the child now rather than when the generator is collected
+        if stream is not None:
+            stream.finish()
+    with lease.holding() as locked:
         if more:
             # Handed back: the next slice goes behind the documents that waited meanwhile.
             locked.lease_owner, locked.lease_expires_at, locked.sent_at = "", None, None
@@ -195,7 +380,53 @@ def _ingest(lease: Lease, document: Document) -> list[Page] | None:
             locked.ingested_at = timezone.now()
         locked.save()
     document.metadata = locked.metadata
-    return None if more else pages
+    return (None if more else pages), (stream.outcomes if stream else {})
+
+
+def _others_waiting(document: Document) -> bool:
+    """Whether another document waits for a worker: queued and due (not a retry scheduled for
+    later), or handed back between two slices. A slice hands its worker back only then: a
+    document alone in the queue reads on, with its renderer and its calls, to the end."""
+    now = timezone.now()
+    queued = Q(status=Document.Status.QUEUED) & (Q(sent_at__isnull=True) | Q(sent_at__lte=now))
+    handed_back = Q(status=Document.Status.PROCESSING, lease_owner="")
+    return Document.objects.filter(queued | handed_back).exclude(pk=document.pk).exists()
+
+
+def _group_ends(stream: _Stream) -> set[int]:
+    return {group[-1] for group in stream.to_read}
+
+
+def _store(
+    lease: Lease, document: Document, rendered: list[RenderedPage], stream: _Stream | None
+) -> list[Page]:
+    """Store rendered pages and their reading notes in one transaction; start the calls
+    whose groups they complete. Returns the stored pages."""
+    stored = []
+    with lease.holding() as locked:
+        for page in rendered:
+            row = Page(
+                document=document,
+                number=page.number,
+                width=page.width,
+                height=page.height,
+                text=page.text,
+                words=page.words,
+                text_source=page.text_source,
+            )
+            row.image.save(f"page-{page.number:03d}.png", ContentFile(page.png), save=False)
+            row.save()
+            stored.append(row)
+        locked.pages_done = rendered[-1].number
+        # Notes of these pages join those of the pages before them.
+        notes = _merged_notes(locked.metadata.get("reading_notes", {}), _reading_notes(rendered))
+        if notes:
+            locked.metadata = {**locked.metadata, "reading_notes": notes}
+        locked.save()
+    document.metadata = locked.metadata
+    if stream is not None:
+        stream.stored(stored)
+    return stored
 
 
 def _merged_notes(before: dict, now: dict) -> dict:
@@ -307,7 +538,9 @@ def _page_inputs(provider: Provider, pages: list[Page]) -> list[PageInput]:
         PageInput(
             number=page.number,
             image_png=(
-                b"" if provider.name == LOCAL else sized_for(_read(page), max_pixels=max_pixels)
+                b""
+                if provider.name == LOCAL
+                else sized_for(_read(page), max_pixels=max_pixels, text_source=page.text_source)
             ),
             text=page.text,
         )
@@ -337,26 +570,36 @@ def _read_document(
     pages: list[Page],
     *,
     reading: str,
+    streamed: dict[tuple[int, ...], GroupOutcome] | None = None,
 ) -> list[GroupOutcome]:
     """Read every page group, reusing identical earlier calls; record one run per group.
 
+    ``streamed``: outcomes of calls made (and recorded) while the pages were rendered; those,
+    and the successful calls earlier slices streamed (Document.metadata STREAMED_RUNS), are
+    taken as they are, not recorded again.
     Raises ``Capped`` (after recording why) when the paid calls left would pass a cap.
     """
     size = 0 if provider.name == LOCAL else settings.EXTRACTION_PAGES_PER_CALL
     groups = page_groups([page.number for page in pages], size=size)
-    keys = {
-        group: call_key(
-            sha256=document.sha256,
-            file_pages=_file_pages(document, group),
-            spec=spec,
-            provider=provider.name,
-            model=provider.model,
-        )
-        for group in groups
-    }
+    keys = _call_keys(document, spec, provider, groups)
     outcomes: list[GroupOutcome] = []
+    recorded: list[GroupOutcome] = []  # already recorded by the stream
     to_read = []
+    streamed = dict(streamed or {})
+    streamed_runs = {}
+    if reading == ExtractionRun.Reading.PRIMARY:
+        metadata = Document.objects.filter(pk=document.pk).values_list("metadata", flat=True)
+        streamed_runs = (metadata.first() or {}).get(STREAMED_RUNS, {})
     for group in groups:
+        if group in streamed:
+            recorded.append(streamed[group])
+            continue
+        run_id = streamed_runs.get(keys[group])
+        run = ExtractionRun.objects.filter(pk=run_id, document=document).first() if run_id else None
+        if run is not None:
+            result = ExtractionResult(values=dict(run.values), model=run.model)
+            recorded.append(GroupOutcome(pages=group, result=result))
+            continue
         earlier = earlier_reading(key=keys[group])
         if earlier is None:
             to_read.append(group)
@@ -400,10 +643,15 @@ def _read_document(
             max_threads=settings.EXTRACTION_PROVIDER_CONCURRENCY.get(provider.name, 4),
         )
     outcomes.sort(key=lambda outcome: outcome.first_page)
-    with lease.holding():
+    with lease.holding() as locked:
         for outcome in outcomes:
             _record_run(document, provider, spec, outcome, reading=reading, key=keys[outcome.pages])
-    return outcomes
+        if STREAMED_RUNS in locked.metadata and reading == ExtractionRun.Reading.PRIMARY:
+            # Taken: a later reading of this document (a retry) reuses them as any cached call.
+            locked.metadata = {k: v for k, v in locked.metadata.items() if k != STREAMED_RUNS}
+            locked.save(update_fields=["metadata"])
+            document.metadata = locked.metadata
+    return sorted([*outcomes, *recorded], key=lambda outcome: outcome.first_page)
 
 
 def _second_reading(
@@ -455,7 +703,7 @@ def _process(lease: Lease, document: Document) -> Outcome:
         _finish(lease, document, Document.Status.FAILED, Reason.INTERRUPTED)
         return Outcome.DONE
     try:
-        pages = _ingest(lease, document)
+        pages, streamed = _ingest(lease, document)
     except LeaseLost:
         raise
     except UnreadableDocument as error:
@@ -492,7 +740,13 @@ def _process(lease: Lease, document: Document) -> Outcome:
     try:
         provider = get_provider(document_type.provider or None)
         outcomes = _read_document(
-            lease, document, spec, provider, pages, reading=ExtractionRun.Reading.PRIMARY
+            lease,
+            document,
+            spec,
+            provider,
+            pages,
+            reading=ExtractionRun.Reading.PRIMARY,
+            streamed=streamed,
         )
     except Capped as capped:
         _save_and_finish(lease, document, spec, {}, pages, None, capped.reason)

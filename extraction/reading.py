@@ -74,30 +74,48 @@ def read_groups(
     total = len(pages)
 
     def read(group: tuple[int, ...]) -> GroupOutcome:
-        request = ExtractionRequest(
-            document_type=spec,
+        return read_group(
+            provider=provider,
+            spec=spec,
             pages=tuple(by_number[n] for n in group),
             total_pages=total,
+            slots=slots,
+            slot_wait_seconds=slot_wait_seconds,
         )
-        try:
-            if slots is None:
-                return GroupOutcome(pages=group, result=provider.extract(request))
-            with slots.hold(wait_seconds=slot_wait_seconds):
-                return GroupOutcome(pages=group, result=provider.extract(request))
-        except SlotTimeout:
-            return GroupOutcome(
-                pages=group,
-                error=ProviderTransientError(
-                    f"Every connection to the {provider.name} provider is busy; waiting for one."
-                ),
-            )
-        except ProviderError as error:
-            return GroupOutcome(pages=group, error=error)
 
     if len(groups) <= 1:
         return [read(group) for group in groups]
     with ThreadPoolExecutor(max_workers=max(1, min(max_threads, len(groups)))) as pool:
         return list(pool.map(read, groups))
+
+
+def read_group(
+    *,
+    provider: Provider,
+    spec: DocumentTypeSpec,
+    pages: tuple[PageInput, ...],
+    total_pages: int,
+    slots: ProviderSlots | None,
+    slot_wait_seconds: float = 120,
+) -> GroupOutcome:
+    """One provider call on ``pages`` (one group) under a slot of ``slots``; never raises a
+    ProviderError (it is in the outcome). Safe to run in a thread: no database."""
+    group = tuple(page.number for page in pages)
+    request = ExtractionRequest(document_type=spec, pages=pages, total_pages=total_pages)
+    try:
+        if slots is None:
+            return GroupOutcome(pages=group, result=provider.extract(request))
+        with slots.hold(wait_seconds=slot_wait_seconds):
+            return GroupOutcome(pages=group, result=provider.extract(request))
+    except SlotTimeout:
+        return GroupOutcome(
+            pages=group,
+            error=ProviderTransientError(
+                f"Every connection to the {provider.name} provider is busy; waiting for one."
+            ),
+        )
+    except ProviderError as error:
+        return GroupOutcome(pages=group, error=error)
 
 
 def merge_values(

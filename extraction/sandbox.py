@@ -10,6 +10,13 @@ not start ``multiprocessing`` children. Its address space is capped with ``RLIMI
 programs it starts, such as Tesseract, inherit), core dumps are off, and the parent kills it
 when no answer arrives within the time limit.
 
+A child costs about a second to start (an interpreter, PDFium, Pillow, numpy and, for pages,
+the OCR models, loaded before any untrusted byte arrives), so each process keeps one *spare*
+per job and memory cap, started in the background after each run (``SANDBOX_WARM_SPARES``):
+the next file goes to a child that is already warm. A spare is still one child per file: it
+takes its first job, applies the limits, and is never given a second. A spare inherited
+across a fork (a Celery pool process) is not used by the fork.
+
 Wire format, both ways: frames of a 4-byte big-endian length and a payload. The parent sends a
 JSON job (``{"job": name, "options": {...}}``) and the file's bytes. The child answers with
 JSON headers, each ``{"kind": "item", "blob": bool, ...}`` followed by a binary frame when
@@ -20,6 +27,7 @@ to run code in the parent.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import json
@@ -32,6 +40,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -48,7 +57,7 @@ MAX_FRAME_BYTES = 256 * 1024 * 1024
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _CHILD_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from extraction.sandbox import child_main; child_main()"
+    "from extraction.sandbox import child_main; child_main(*sys.argv[2:])"
 )
 
 # Jobs a child may run: name -> "module:function". The function takes (data, options) and
@@ -58,6 +67,22 @@ JOBS = {
     "inspect": "extraction.uploads:inspect_in_child",
     "render": "extraction.ingest:render_in_child",
 }
+# What a spare loads before its job arrives, beyond the job's module: name -> "module:function".
+# Warmed only under a cap of at least WARM_MODELS_MIN_BYTES, since the OCR models alone map
+# about 800 MB of address space, which a smaller cap would leave no room beside.
+WARM = {"render": "extraction.ingest:warm_child"}
+WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
+
+
+@dataclass
+class _Spare:
+    process: subprocess.Popen
+    stderr: object  # the child's stderr file
+    parent_pid: int
+
+
+_spares: dict[tuple[str, int], _Spare] = {}
+_spares_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -116,7 +141,7 @@ def run(
         raise ValueError(f"Unknown sandbox job {job!r}")
     report = report if report is not None else RunReport()
     started = time.monotonic()
-    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    process, stderr = _take_spare(job, limits.memory_bytes) or _spawn(job, limits.memory_bytes)
     header = json.dumps(
         {
             "job": job,
@@ -125,14 +150,6 @@ def run(
             "cpu_seconds": limits.cpu_seconds,
         }
     ).encode()
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        [sys.executable, "-c", _CHILD_CODE, _PROJECT_ROOT],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        close_fds=True,
-        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
-    )
     reaped = False
     try:
         try:
@@ -188,6 +205,71 @@ def run(
                 stream.close()
         stderr.close()
         report.wall_seconds = time.monotonic() - started
+        if getattr(settings, "SANDBOX_WARM_SPARES", False):
+            # After this child, not beside it: warming takes a second of CPU of its own.
+            _spare_start(job, limits.memory_bytes)
+
+
+def _spawn(job: str, memory_bytes: int, *, warm: bool = False):
+    """A fresh child for ``job``; ``warm``: it loads what the job needs before reading it."""
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by run() or spares_close()
+    arguments = [job, str(memory_bytes)] if warm else []
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
+        [sys.executable, "-c", _CHILD_CODE, _PROJECT_ROOT, *arguments],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        close_fds=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )
+    return process, stderr
+
+
+def _take_spare(job: str, memory_bytes: int):
+    """This process's warm spare for ``job`` under this cap, or None (none, dead, or not ours)."""
+    with _spares_lock:
+        spare = _spares.pop((job, memory_bytes), None)
+    if spare is None:
+        return None
+    if spare.parent_pid != os.getpid():
+        return None  # inherited through a fork: its pipes are the parent's
+    if spare.process.poll() is not None:
+        spare.stderr.close()
+        return None
+    return spare.process, spare.stderr
+
+
+def _spare_start(job: str, memory_bytes: int) -> None:
+    """Start the next spare for ``job`` (no-op when one is ready)."""
+    key = (job, memory_bytes)
+    with _spares_lock:
+        spare = _spares.get(key)
+        if spare is not None and spare.parent_pid == os.getpid() and spare.process.poll() is None:
+            return
+        process, stderr = _spawn(job, memory_bytes, warm=True)
+        _spares[key] = _Spare(process, stderr, os.getpid())
+
+
+def prestart(job: str, *, memory_bytes: int) -> None:
+    """Start a warm spare for ``job`` under ``memory_bytes`` now (a worker at start-up)."""
+    _spare_start(job, memory_bytes)
+
+
+def spares_close() -> None:
+    """End this process's spares (at exit; in tests)."""
+    with _spares_lock:
+        spares = [s for s in _spares.values() if s.parent_pid == os.getpid()]
+        _spares.clear()
+    for spare in spares:
+        _kill(spare.process)
+        with contextlib.suppress(ChildProcessError, OSError):
+            spare.process.wait(timeout=5)
+        for stream in (spare.process.stdin, spare.process.stdout, spare.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+atexit.register(spares_close)
 
 
 class _FrameReader:
@@ -282,12 +364,28 @@ def _tail(stderr) -> str:
 # --- the child ---------------------------------------------------------------------------------
 
 
-def child_main() -> None:
-    """Entry point of the child: apply the limits, read one job, answer in frames, exit."""
+def child_main(warm_job: str = "", warm_memory: str = "0") -> None:
+    """Entry point of the child: apply the limits, read one job, answer in frames, exit.
+
+    ``warm_job``: a spare, which loads that job's code (and, under a cap large enough, its
+    models) first, then waits for the job; a job of another kind is refused as a crash.
+    """
     protocol = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
+    if warm_job:
+        _load(JOBS[warm_job])
+        with contextlib.suppress(Exception):  # the settings module: a second in a cold child
+            settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
+        if warm_job in WARM and int(warm_memory) >= WARM_MODELS_MIN_BYTES:
+            with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
+                _load(WARM[warm_job])()
     source = os.fdopen(0, "rb", buffering=0)
-    job = json.loads(_read_frame(source))
+    try:
+        job = json.loads(_read_frame(source))
+    except EOFError:
+        os._exit(0)  # a spare whose parent ended without using it
+    if warm_job and job["job"] != warm_job:
+        os._exit(3)
     data = _read_frame(source)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     memory = int(job["memory_bytes"])
@@ -339,7 +437,7 @@ def _read_exactly(source, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _load(path: str) -> Callable[[bytes, dict], Iterator[tuple[dict, bytes | None]]]:
+def _load(path: str) -> Callable:
     module_name, function_name = path.split(":")
     return getattr(importlib.import_module(module_name), function_name)
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import redis
 from celery import shared_task
+from celery.signals import worker_process_init
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
+from . import sandbox
 from .leases import LeaseLost, owner_new
 from .pipeline import (
     Outcome,
@@ -56,6 +58,14 @@ def document_send(document_id: int) -> bool:
         return False
     document_mark_sent(document_id=document_id)
     return True
+
+
+@worker_process_init.connect
+def _warm_renderer(**_kwargs) -> None:
+    """Each pool process starts with a warm sandboxed renderer, so that even its first
+    document does not wait for a child to start (``sandbox.prestart``)."""
+    if settings.SANDBOX_WARM_SPARES:
+        sandbox.prestart("render", memory_bytes=settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024)
 
 
 @shared_task(name="extraction.process_document", bind=True, max_retries=None)

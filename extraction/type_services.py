@@ -347,7 +347,9 @@ def _preview_reading(name: str, spec: DocumentTypeSpec, rendered: list) -> Previ
     inputs = [
         PageInput(
             number=page.number,
-            image_png=b"" if name == "local" else sized_for(page.png, max_pixels=max_pixels),
+            image_png=b""
+            if name == "local"
+            else sized_for(page.png, max_pixels=max_pixels, text_source=page.text_source),
             text=page.text,
         )
         for page in rendered

@@ -312,6 +312,13 @@ EXTRACTION_RESEND_GRACE_SECONDS = env.float("EXTRACTION_RESEND_GRACE_SECONDS", d
 # Pages are rendered in slices of about this long; then the document queues again behind those
 # that waited, so that one heavy upload cannot hold every worker. 0: all pages at once.
 EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=2.0)
+# Provider calls start while later pages are still rendered; at most this many rendered pages
+# wait in a worker's memory for their call (rendering waits beyond it). 0: no streaming, every
+# page is rendered before the first call.
+EXTRACTION_STREAM_MAX_PAGES = env.int("EXTRACTION_STREAM_MAX_PAGES", default=16)
+# A slice that ends with pages left keeps its sandboxed renderer this long for the next slice
+# of the same document (extraction/renderers.py). 0: a fresh child every slice.
+EXTRACTION_RENDERER_PARK_SECONDS = env.float("EXTRACTION_RENDERER_PARK_SECONDS", default=30.0)
 # First retry waits up to this many seconds, doubling each time (with jitter, capped).
 EXTRACTION_RETRY_BACKOFF_SECONDS = env.int("EXTRACTION_RETRY_BACKOFF_SECONDS", default=5)
 
@@ -417,6 +424,10 @@ EXTRACTION_IMAGE_MAX_PIXELS = env.json(
 
 # --- Parsing untrusted files (extraction/sandbox.py) -------------------------------------------
 # Uploads are inspected (in the web request) in a child process with this address-space cap.
+# Each process keeps one warm sandboxed child per job ready for the next file (extraction/
+# sandbox.py): about a second less per upload and per document, for the memory of an idle
+# child (about 40 MB; 140 MB for a renderer with its OCR models).
+SANDBOX_WARM_SPARES = env.bool("SANDBOX_WARM_SPARES", default=True)
 PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
 # Pages are rendered, and scans read by OCR, in a child with this one. Higher: RapidOCR's ONNX
 # runtime reserves about 1.2 GB of address space before a page (RLIMIT_AS counts reserved, not

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from extraction.images import media_type_of
 from extraction.prompts import REPAIR_PROMPT, SYSTEM_PROMPT
 from extraction.schemas import DocumentTypeSpec, OutputInvalid, validate_output
 
@@ -179,7 +180,7 @@ def image_block(image_png: bytes) -> dict[str, Any]:
         "type": "image",
         "source": {
             "type": "base64",
-            "media_type": "image/png",
+            "media_type": media_type_of(image_png),
             "data": base64.b64encode(image_png).decode("ascii"),
         },
     }

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from extraction.images import media_type_of
 from extraction.prompts import REPAIR_PROMPT, SYSTEM_PROMPT
 from extraction.schemas import DocumentTypeSpec, OutputInvalid
 
@@ -170,7 +171,9 @@ def build_messages(request: ExtractionRequest, *, image_detail: str) -> list[dic
     """The system prompt and one user message: an overview, then each page's text and image."""
 
     def image_block(image_png: bytes) -> dict[str, Any]:
-        url = "data:image/png;base64," + base64.b64encode(image_png).decode("ascii")
+        url = f"data:{media_type_of(image_png)};base64," + base64.b64encode(image_png).decode(
+            "ascii"
+        )
         return {"type": "image_url", "image_url": {"url": url, "detail": image_detail}}
 
     return [

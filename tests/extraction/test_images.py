@@ -7,7 +7,13 @@ import io
 import pytest
 from PIL import Image
 
-from extraction.images import anthropic_image_tokens, image_size, openai_image_tokens, sized_for
+from extraction.images import (
+    anthropic_image_tokens,
+    image_size,
+    media_type_of,
+    openai_image_tokens,
+    sized_for,
+)
 
 
 def png(width: int, height: int) -> bytes:
@@ -21,9 +27,18 @@ def test_a_page_is_scaled_down_to_the_providers_long_side():
 
 
 @pytest.mark.parametrize("max_pixels", [0, 1600, 4000])
-def test_a_page_already_small_enough_is_sent_unchanged(max_pixels):
+def test_a_page_already_small_enough_keeps_its_size(max_pixels):
+    assert image_size(sized_for(png(1237, 1600), max_pixels=max_pixels)) == (1237, 1600)
+
+
+def test_a_text_page_is_sent_as_a_small_palette_png_and_a_scan_as_a_jpeg():
     page = png(1237, 1600)
-    assert sized_for(page, max_pixels=max_pixels) is page
+    text = sized_for(page, max_pixels=1024, text_source="text_layer")
+    scan = sized_for(page, max_pixels=1024, text_source="ocr")
+    assert media_type_of(text) == "image/png"
+    assert Image.open(io.BytesIO(text)).mode == "P"
+    assert media_type_of(scan) == "image/jpeg"
+    assert image_size(scan) == (792, 1024)
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,7 @@ def test_a_long_file_is_read_in_slices_that_hand_the_worker_back(
     settings.EXTRACTION_SLICE_SECONDS = 0.001
     data = text_pdf(["Pay stub page one", "Page two", "Page three"])
     document = upload_pay_stub(applicant_application, shipped_types, data)
+    upload_pay_stub(applicant_application, shipped_types)  # another applicant's file waits
     seen = []
 
     while (outcome := document_process(document_id=document.pk, owner=owner_new())) is Outcome.MORE:
@@ -180,6 +181,21 @@ def test_a_long_file_is_read_in_slices_that_hand_the_worker_back(
     assert document.status in Document.FINISHED
     assert (document.attempts, document.page_count) == (1, 3)
     assert list(document.pages.values_list("number", flat=True)) == [1, 2, 3]
+
+
+def test_a_file_alone_in_the_queue_reads_on_past_its_slice(
+    transactional_db, settings, applicant_application, shipped_types
+):
+    """Handing the worker back only helps a document that waits; with none waiting, the slice
+    goes on to the last page in one delivery (its renderer and calls are not cut off)."""
+    settings.EXTRACTION_SLICE_SECONDS = 0.001
+    data = text_pdf(["Pay stub page one", "Page two", "Page three"])
+    document = upload_pay_stub(applicant_application, shipped_types, data)
+
+    assert document_process(document_id=document.pk, owner=owner_new()) is Outcome.DONE
+    document.refresh_from_db()
+    assert document.status in Document.FINISHED
+    assert document.pages.count() == 3
 
 
 def test_the_sweep_lists_unsent_and_abandoned_documents_but_not_live_readings(

@@ -47,8 +47,9 @@ def slow_llm():
 def test_a_twenty_page_statement_is_read_in_overlapping_groups_and_merged(
     settings, slow_llm, applicant_application, shipped_types
 ):
-    """Ten two-page calls, five at a time (the provider's limit): requests overlap up to the
-    limit and never beyond; rows come back from every page in page order."""
+    """Ten two-page calls, at most five at a time (the provider's limit): requests overlap,
+    never beyond the limit; rows come back from every page in page order. (Calls start while
+    later pages render, so how many overlap depends on how fast this machine renders.)"""
     settings.EXTRACTION_PROVIDER = "openai"
     settings.LLM_BASE_URL = slow_llm.base_url
     settings.LLM_TIMEOUT_SECONDS = 10
@@ -63,7 +64,7 @@ def test_a_twenty_page_statement_is_read_in_overlapping_groups_and_merged(
 
     assert document.status == Document.Status.EXTRACTED, document.reason
     assert len(slow_llm.requests) == PAGES // 2
-    assert slow_llm.max_overlap() == 5
+    assert 2 <= slow_llm.max_overlap() <= 5
     assert sorted(n for r in slow_llm.requests for n in r.page_numbers()) == list(range(1, 21))
     rows = json.loads(document.fields.get(key="transactions").value)
     assert [row["description"] for row in rows] == [f"PURCHASE ON PAGE {n}" for n in range(1, 21)]
