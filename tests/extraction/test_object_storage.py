@@ -9,8 +9,10 @@ worker rendered, and neither local folder gets a single file.
 from __future__ import annotations
 
 import pytest
+from botocore.config import Config
 from django.core.files.storage import storages
 from django.urls import reverse
+from storages.backends.s3 import S3Storage
 
 from applications.services import application_create
 from extraction.models import Document
@@ -130,3 +132,28 @@ def test_a_file_missing_from_the_bucket_is_a_plain_404(
     response = client_for(applicant).get(reverse("document_original", args=[document.pk]))
 
     assert response.status_code == 404
+
+
+def test_a_store_that_does_not_answer_is_a_plain_try_again_not_a_server_error(
+    s3_bucket, application, applicant, shipped_types, client_for, monkeypatch
+):
+    document = document_upload(
+        application=application,
+        uploaded_file=upload("stub.pdf", pdf_bytes()),
+        actor=applicant,
+        document_type=shipped_types["pay_stub"],
+    )
+    nobody_listens = S3Storage(
+        bucket_name=s3_bucket,
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        querystring_auth=False,
+        client_config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    monkeypatch.setattr(Document._meta.get_field("original"), "storage", nobody_listens)
+
+    response = client_for(applicant).get(reverse("document_original", args=[document.pk]))
+
+    assert response.status_code == 503
+    assert b"try again" in response.content
+    assert response["Retry-After"] == "60"
