@@ -65,6 +65,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--repeat", "10"],
         ["--repeat", "40"],
     ),
+    "multi_worker": (
+        "Two workers with separate local folders on one bucket, against one",
+        ["--documents", "6"],
+        ["--documents", "100"],
+    ),
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import unicodedata
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import ocr
@@ -19,16 +22,29 @@ CACHE_CONTROL = "no-store"
 # in Attest's origin: a browser that renders it anyway gets no script, no plugins, no requests
 # and a unique origin (the ``sandbox`` directive).
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+# A file store that fails (a disk error; a bucket that is down, refuses or times out): the person
+# gets a plain "try again", not a server error; the file itself is untouched.
+STORE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+logger = logging.getLogger(__name__)
 
 
-def _stream(file_field, *, content_type: str, filename: str, as_attachment: bool):
+def _stream(request, file_field, *, content_type: str, filename: str, as_attachment: bool):
     try:
-        handle = file_field.open("rb")
+        # FileResponse measures the file as it starts, which fetches it from a bucket.
+        response = FileResponse(
+            file_field.open("rb"),
+            content_type=content_type,
+            as_attachment=as_attachment,
+            filename=filename,
+        )
     except (FileNotFoundError, ValueError) as error:
         raise Http404("The file is missing.") from error
-    response = FileResponse(
-        handle, content_type=content_type, as_attachment=as_attachment, filename=filename
-    )
+    except STORE_ERRORS:
+        logger.exception("The file store failed reading %s", file_field.name)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = "60"
+        return response
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = CACHE_CONTROL
     response["Content-Security-Policy"] = FILE_CSP
@@ -43,6 +59,7 @@ def document_original(request, document_id: int):
     Attest's origin, where a PDF's own script or an HTML disguise could run."""
     document = document_get_for_user(user=request.user, document_id=document_id)
     return _stream(
+        request,
         document.original,
         content_type=document.media_type or "application/octet-stream",
         filename=_plain_filename(document.original_name) or f"document-{document.pk}",
@@ -66,6 +83,7 @@ def page_image(request, document_id: int, number: int):
     content_type = mimetypes.guess_type(page.image.name)[0] or "application/octet-stream"
     extension = mimetypes.guess_extension(content_type) or ""
     return _stream(
+        request,
         page.image,
         content_type=content_type,
         filename=f"document-{document_id}-page-{number}{extension}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -89,3 +90,16 @@ def document_with_fields(application, document_type, values: dict[str, str], *, 
             field=field, value=value, actor=None, role=Role.MACHINE, action=RevisionAction.EXTRACTED
         )
     return document
+
+
+def pay_stub_pdf(reference: str) -> bytes:
+    """A one-page pay stub with a text layer holding PAY_STUB_VALUES (so no OCR is needed and
+    every value is found on the page), plus ``reference``, which makes each file unique (so no
+    reading is reused from the cache of another)."""
+    pdf = FPDF(format="letter")
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    for key, value in PAY_STUB_VALUES.items():
+        pdf.cell(0, 6, f"{key.replace('_', ' ').title()}: {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, f"Reference {reference}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -19,7 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from audit.seal import seal_path
 from audit.triggers import append_only_drop, append_only_install, append_only_tables
-from tests.fakes.fixtures import fake_llm  # noqa: F401 - a fixture, used by name
+from tests.fakes.fixtures import fake_llm, s3_bucket, s3_server  # noqa: F401 - fixtures, used by name
 
 # Property tests judge the code, not the machine: on two shared cores, generation and examples
 # can be slow, so Hypothesis's timing checks would fail runs for no fault of ours.

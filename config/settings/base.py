@@ -10,6 +10,8 @@ import environ
 
 from config.provider_prices import default_prices
 
+from .storage import file_storages_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -195,17 +197,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 # Uploaded originals and rendered pages live outside every web-served root and are only ever
-# returned by permission-checked views.
+# returned by permission-checked views: in a local folder, or with ATTEST_STORAGE=s3 in an
+# S3-compatible bucket shared by every machine (config/settings/storage.py, docs/storage.md).
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "files")
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
-    },
-    "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
-    },
+    **file_storages_from_env(env, PRIVATE_STORAGE_ROOT),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Signed checkpoints of the audit chain's head (audit/seal.py). Point it at storage the

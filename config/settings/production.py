@@ -43,11 +43,3 @@ CACHES["default"].setdefault("KEY_PREFIX", "attest-cache")
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-
-if env("AWS_STORAGE_BUCKET_NAME", default=""):
-    # S3-compatible storage for originals and pages; objects stay private and are streamed
-    # through permission-checked views.
-    STORAGES["private"] = {  # noqa: F405
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"default_acl": "private", "querystring_auth": True},
-    }

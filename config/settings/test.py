@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import env
+from .storage import file_storages_from_env
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 AUDIT_HMAC_KEY = "test-only-audit-key"
@@ -18,8 +19,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 PRIVATE_STORAGE_ROOT = Path(
     env("PRIVATE_STORAGE_ROOT", default=tempfile.mkdtemp(prefix="attest-test-files-"))
 )
-STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
-STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_STORAGE_ROOT  # noqa: F405
+# Local files by default; ATTEST_STORAGE=s3 (with a bucket) for the storage tests' processes.
+STORAGES.update(file_storages_from_env(env, PRIVATE_STORAGE_ROOT))  # noqa: F405
 AUDIT_SEAL_PATH = Path(
     env("AUDIT_SEAL_PATH", default=str(PRIVATE_STORAGE_ROOT / "audit" / "seal.log"))
 )
