@@ -18,7 +18,7 @@ from django.core.exceptions import (
 )
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 from ninja import Header, NinjaAPI, Path, Query, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -26,10 +26,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from applications.claims import ApplicationClosed, ClaimHeldByOther, NotAStaffMember
 from applications.models import Application
+from applications.selectors import REVIEW_PERMISSION
 from applications.services import ApplicationLocked, DocumentsLocked
+from core.exports import csv_rows
 from extraction.models import DocumentType
 from extraction.services import UploadRejected, document_upload
 from extraction.upload_limits import upload_refusals
+from review.exports import applications_export_json, applications_export_rows
 from review.services import StaleVersion, application_decide
 from review.versions import application_version
 
@@ -53,6 +56,7 @@ from .selectors import (
     application_detail,
     application_for,
     application_page,
+    applications_for,
     document_for,
     event_page,
     is_intake_of,
@@ -435,6 +439,49 @@ def page_image(request, document_id: Id, number: Annotated[int, Path(ge=1, le=10
     except FileNotFoundError as error:
         raise ApiError(404, "not_found", "This page's image is not stored any more.") from error
     return FileResponse(handle, content_type=content_type)
+
+
+# --- Exports --------------------------------------------------------------------------------
+
+SENSITIVE_PERMISSION = "extraction.view_sensitive_values"
+
+
+@api.get(
+    "/exports/approved",
+    response={200: None, **ERRORS},
+    url_name="approved_export",
+    summary="Export the approved applications",
+    tags=["exports"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Every approved application the caller may see, streamed: JSON "
+                "(a list of applications with their fields) or CSV (one row per field: value, "
+                "evidence, who confirmed it, history summary; formula cells neutralised)",
+                "content": {"application/json": {}, "text/csv": {}},
+            }
+        }
+    },
+)
+def approved_export(request, format: Query[Literal["json", "csv"]] = "json"):  # noqa: A002
+    """The verified values of every approved application the caller may see, the same export
+    as the review queue's buttons. Staff only (read scope); sensitive values stay masked unless
+    the key's person may see them in full."""
+    caller = _caller(request)
+    caller.require(Scope.READ)
+    if not caller.user.has_perm(REVIEW_PERMISSION):
+        raise ApiError(403, "not_allowed", "Exports are for staff who review applications.")
+    applications = applications_for(caller)
+    reveal = caller.user.has_perm(SENSITIVE_PERMISSION)
+    if format == "csv":
+        chunks = csv_rows(applications_export_rows(applications, reveal_sensitive=reveal))
+        content_type = "text/csv; charset=utf-8"
+    else:
+        chunks = applications_export_json(applications, reveal_sensitive=reveal)
+        content_type = "application/json"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="attest-approved.{format}"'
+    return response
 
 
 # --- The trail and decisions ----------------------------------------------------------------

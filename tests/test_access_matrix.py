@@ -186,6 +186,8 @@ RULES: dict[str, Rule_] = {
     # Decisions: reviewers on a submitted application (this body's version is stale: 409).
     "api:decision": Rule_(frozenset(), frozenset(), frozenset(), frozenset(STAFF)),
     # The OpenAPI description and its docs page are public; unknown /api/ paths are 404.
+    # The export of approved applications, as the queue's buttons: staff only.
+    "api:approved_export": both(STAFF, set()),
     "api:openapi-json": both(set(ROLES), set()),
     "api:openapi-view": both(set(ROLES), set()),
     "api_not_found": both(set(), set()),
@@ -242,6 +244,8 @@ KEY_RULES: dict[str, Rule_] = {
     "api:decision": Rule_(
         frozenset(), frozenset(), frozenset(), frozenset({"key_decide", "key_admin"})
     ),
+    # The export of approved applications: any active key of a staff member (read scope).
+    "api:approved_export": both(ACTIVE_KEYS, set()),
     "api:openapi-json": both(set(KEY_ROLES), set()),
     "api:openapi-view": both(set(KEY_ROLES), set()),
     "api_not_found": both(set(), set()),

@@ -9,8 +9,10 @@ import io
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from api.services import api_key_create, api_key_revoke
 from review.exports import (
     CSV_COLUMNS,
     application_export,
@@ -170,3 +172,40 @@ def test_the_review_page_of_an_approved_application_offers_the_export(
     assert reverse("application_export", args=[pending.pk]) not in page.content.decode()
     queue = client_for(reviewer).get(reverse("review_queue")).content.decode()
     assert reverse("approved_export") + "?format=csv" in queue
+
+
+def _key_client(user, admin, scopes=("read",)):
+    _, secret = api_key_create(name="Export", scopes=list(scopes), user=user, actor=admin)
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_an_integration_exports_the_approved_values_through_the_api(approved, reviewer):
+    client = _key_client(reviewer, AdminFactory(is_superuser=True))
+    url = reverse("api:approved_export")
+
+    data = json.loads(b"".join(client.get(url).streaming_content))["applications"]
+    assert [item["reference"] for item in data] == [approved.reference]
+    assert data[0] == json.loads(json.dumps(application_export(approved), default=str))
+
+    response = client.get(url, {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    assert rows and {row["document"] for row in rows} == {
+        '\'=HYPERLINK("http://evil.example","stub")'
+    }
+
+
+def test_the_api_export_is_refused_to_an_applicant_and_to_a_revoked_key(
+    client_for, approved, applicant, reviewer
+):
+    url = reverse("api:approved_export")
+    refused = client_for(applicant).get(url)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_allowed"
+
+    admin = AdminFactory(is_superuser=True)
+    key, secret = api_key_create(name="Old", scopes=["read"], user=reviewer, actor=admin)
+    api_key_revoke(key=key, actor=admin)
+    revoked = Client(headers={"Authorization": f"Bearer {secret}"}).get(url)
+    assert revoked.status_code == 401
+    assert set(revoked.json()) == {"code", "message"}
