@@ -84,6 +84,16 @@ def _stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def celery_worker(env: dict, *options: str) -> subprocess.Popen:
+    """A Celery worker of this project in its own session (Ctrl-C reaches this script alone)."""
+    return subprocess.Popen(  # noqa: S603
+        [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO", *options],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     env = dict(os.environ)
@@ -108,50 +118,26 @@ def main() -> int:
             text=True,
         ).stdout
         children.append(
-            subprocess.Popen(  # noqa: S603
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--beat",
-                    "-l",
-                    "INFO",
-                    "--concurrency",
-                    env.get("WORKER_CONCURRENCY", "2"),
-                    "--schedule",
-                    str(VAR / "celerybeat-schedule"),
-                ],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
+            celery_worker(
+                env,
+                "--beat",
+                "--concurrency",
+                env.get("WORKER_CONCURRENCY", "2"),
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
             )
         )
         # Webhooks on a worker of their own (its queue, WEBHOOK_QUEUE): a receiver that is down
         # or slow holds up only this one, never a reading.
         children.append(
-            subprocess.Popen(  # noqa: S603
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "-Q",
-                    env.get("WEBHOOK_QUEUE", "webhooks"),
-                    "-n",
-                    "webhooks@%h",
-                    "-l",
-                    "INFO",
-                    "--concurrency",
-                    "2",
-                ],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
+            celery_worker(
+                env,
+                "-Q",
+                env.get("WEBHOOK_QUEUE", "webhooks"),
+                "-n",
+                "webhooks@%h",
+                "--concurrency",
+                "2",
             )
         )
         children.append(
