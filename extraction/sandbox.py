@@ -11,8 +11,9 @@ programs it starts, such as Tesseract, inherit), core dumps are off, and the par
 when no answer arrives within the time limit.
 
 A child costs about a second to start (an interpreter, PDFium, Pillow, numpy and, for pages,
-the OCR models, loaded before any untrusted byte arrives), so each process keeps one *spare*
-per job and memory cap, started in the background after each run (``SANDBOX_WARM_SPARES``):
+the OCR models, loaded before any untrusted byte arrives), so each process keeps a *spare*
+per job and memory cap (two for rendering, whose pages are split across two children:
+``spares_wanted``), started in the background after each run (``SANDBOX_WARM_SPARES``):
 the next file goes to a child that is already warm. A spare is still one child per file: it
 takes its first job, applies the limits, and is never given a second. A spare inherited
 across a fork (a Celery pool process) is not used by the fork.
@@ -67,11 +68,15 @@ JOBS = {
     "inspect": "extraction.uploads:inspect_in_child",
     "render": "extraction.ingest:render_in_child",
 }
-# What a spare loads before its job arrives, beyond the job's module: name -> "module:function".
-# Warmed only under a cap of at least WARM_MODELS_MIN_BYTES, since the OCR models alone map
-# about 800 MB of address space, which a smaller cap would leave no room beside.
-WARM = {"render": "extraction.ingest:warm_child"}
+# What a spare loads before its job arrives, beyond the job's module: name -> ("module:function",
+# the smallest cap it is loaded under). The OCR models alone map about 800 MB of address space,
+# which a smaller cap would leave no room beside; the upload check's PDF libraries (a quarter of
+# a second to import, which every PDF upload waited for) need little.
 WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
+WARM = {
+    "render": ("extraction.ingest:warm_child", WARM_MODELS_MIN_BYTES),
+    "inspect": ("extraction.uploads:warm_child", 0),
+}
 
 
 @dataclass
@@ -81,7 +86,7 @@ class _Spare:
     parent_pid: int
 
 
-_spares: dict[tuple[str, int], _Spare] = {}
+_spares: dict[tuple[str, int], list[_Spare]] = {}
 _spares_lock = threading.Lock()
 
 
@@ -226,39 +231,52 @@ def _spawn(job: str, memory_bytes: int, *, warm: bool = False):
 
 
 def _take_spare(job: str, memory_bytes: int):
-    """This process's warm spare for ``job`` under this cap, or None (none, dead, or not ours)."""
+    """One of this process's warm spares for ``job`` under this cap, or None (none left, dead,
+    or inherited through a fork: their pipes are the parent's)."""
     with _spares_lock:
-        spare = _spares.pop((job, memory_bytes), None)
-    if spare is None:
-        return None
-    if spare.parent_pid != os.getpid():
-        return None  # inherited through a fork: its pipes are the parent's
-    if spare.process.poll() is not None:
-        spare.stderr.close()
-        return None
-    return spare.process, spare.stderr
+        spares = _spares.get((job, memory_bytes), [])
+        while spares:
+            spare = spares.pop(0)
+            if spare.parent_pid != os.getpid():
+                continue
+            if spare.process.poll() is not None:
+                spare.stderr.close()
+                continue
+            return spare.process, spare.stderr
+    return None
+
+
+def spares_wanted(job: str) -> int:
+    """How many warm spares a process keeps for ``job``: one per renderer a document's pages
+    are split across (EXTRACTION_RENDER_PROCESSES) for ``render``, else one."""
+    if job == "render":
+        return max(1, int(getattr(settings, "EXTRACTION_RENDER_PROCESSES", 1)))
+    return 1
 
 
 def _spare_start(job: str, memory_bytes: int) -> None:
-    """Start the next spare for ``job`` (no-op when one is ready)."""
+    """Start spares for ``job`` until ``spares_wanted`` are ready (no-op when they are)."""
     key = (job, memory_bytes)
     with _spares_lock:
-        spare = _spares.get(key)
-        if spare is not None and spare.parent_pid == os.getpid() and spare.process.poll() is None:
-            return
-        process, stderr = _spawn(job, memory_bytes, warm=True)
-        _spares[key] = _Spare(process, stderr, os.getpid())
+        spares = []
+        for spare in _spares.get(key, []):
+            if spare.parent_pid == os.getpid() and spare.process.poll() is None:
+                spares.append(spare)
+        while len(spares) < spares_wanted(job):
+            process, stderr = _spawn(job, memory_bytes, warm=True)
+            spares.append(_Spare(process, stderr, os.getpid()))
+        _spares[key] = spares
 
 
 def prestart(job: str, *, memory_bytes: int) -> None:
-    """Start a warm spare for ``job`` under ``memory_bytes`` now (a worker at start-up)."""
+    """Start the warm spares for ``job`` under ``memory_bytes`` now (a worker at start-up)."""
     _spare_start(job, memory_bytes)
 
 
 def spares_close() -> None:
     """End this process's spares (at exit; in tests)."""
     with _spares_lock:
-        spares = [s for s in _spares.values() if s.parent_pid == os.getpid()]
+        spares = [s for kept in _spares.values() for s in kept if s.parent_pid == os.getpid()]
         _spares.clear()
     for spare in spares:
         _kill(spare.process)
@@ -376,9 +394,10 @@ def child_main(warm_job: str = "", warm_memory: str = "0") -> None:
         _load(JOBS[warm_job])
         with contextlib.suppress(Exception):  # the settings module: a second in a cold child
             settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
-        if warm_job in WARM and int(warm_memory) >= WARM_MODELS_MIN_BYTES:
+        warm, smallest_cap = WARM.get(warm_job, ("", 0))
+        if warm and int(warm_memory) >= smallest_cap:
             with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
-                _load(WARM[warm_job])()
+                _load(warm)()
     source = os.fdopen(0, "rb", buffering=0)
     try:
         job = json.loads(_read_frame(source))

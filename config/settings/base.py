@@ -310,8 +310,17 @@ EXTRACTION_RESEND_GRACE_SECONDS = env.float("EXTRACTION_RESEND_GRACE_SECONDS", d
 EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=2.0)
 # Provider calls start while later pages are still rendered; at most this many rendered pages
 # wait in a worker's memory for their call (rendering waits beyond it). 0: no streaming, every
-# page is rendered before the first call.
-EXTRACTION_STREAM_MAX_PAGES = env.int("EXTRACTION_STREAM_MAX_PAGES", default=16)
+# page is rendered before the first call. The default lets 8 calls of 4 pages be in flight
+# while the next group renders (16, before, capped a document at 4 calls at once: a 20-page
+# statement at 2 s a call waited 2 s for room); a page waits as the image sent, 20-140 KB at
+# 1,024 px, so 40 of them hold a few MB.
+EXTRACTION_STREAM_MAX_PAGES = env.int("EXTRACTION_STREAM_MAX_PAGES", default=40)
+# A document's pages are rendered by this many sandboxed children at once, page by page in
+# turn (extraction.ingest.render_pages): about 70 ms of CPU a text page, 3-6 s a scanned one,
+# so on two cores the last page of a long file is ready in about half the time. Each child has
+# its own RENDER_MEMORY_LIMIT_MB, and a worker process keeps this many warm spares (about
+# 150 MB each); 1 renders in one child.
+EXTRACTION_RENDER_PROCESSES = env.int("EXTRACTION_RENDER_PROCESSES", default=2)
 # A slice that ends with pages left keeps its sandboxed renderer this long for the next slice
 # of the same document (extraction/renderers.py). 0: a fresh child every slice.
 EXTRACTION_RENDERER_PARK_SECONDS = env.float("EXTRACTION_RENDERER_PARK_SECONDS", default=30.0)
