@@ -100,6 +100,12 @@ class PageWords:
             kept = self._tokens[id(words)] = (words, [_token(w[0]) for w in words])
         return kept[1]
 
+    def indexed(self) -> PageWords:
+        """This index with its lines and their amounts and tokens built now rather than at the
+        first row grounded (the pipeline does it while it waits for the model)."""
+        self.lines()
+        return self
+
     # --- lines, for rows -----------------------------------------------------------------------
 
     def lines(self) -> list[tuple[int, list[list]]]:

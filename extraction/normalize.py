@@ -7,6 +7,7 @@ with a sentence a person can act on, rather than being guessed into shape.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -95,6 +96,24 @@ def money_in_text(text: str) -> list[re.Match[str]]:
 
 
 def _money(value: str) -> str:
+    canonical = _money_reading(value)
+    if canonical is None:
+        raise _fail("money")
+    return canonical
+
+
+@functools.lru_cache(maxsize=65536)
+def _money_reading(value: str) -> str | None:
+    """``_money_parsed``, or None where it refuses; kept per process, since one document's
+    amounts are read again and again (each run of words the grounding tries, the rows'
+    cells, the rules' context) and a reading depends on nothing but the text."""
+    try:
+        return _money_parsed(value)
+    except NormalizationError:
+        return None
+
+
+def _money_parsed(value: str) -> str:
     text = _collapse(value).replace("\u2019", "'")
     match = _AMOUNT_RE.fullmatch(text)
     if match is None:

@@ -30,6 +30,7 @@ from .cache import call_key, earlier_reading, schema_version
 from .caps import Capped, cap_reason
 from .classify import classification_catalog, classify
 from .concurrency import ProviderSlots
+from .grounding import PageWords
 from .images import sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
 from .leases import Lease, LeaseLost
@@ -294,12 +295,13 @@ def _call_keys(document: Document, spec, provider: Provider, groups) -> dict[tup
 
 def _ingest(
     lease: Lease, document: Document
-) -> tuple[list[Page] | None, dict[tuple[int, ...], GroupOutcome]]:
+) -> tuple[list[Page] | None, dict[tuple[int, ...], GroupOutcome], PageWords | None]:
     """Render and store the pages, a slice at a time, starting each group's provider call as
     soon as its pages are stored (``_Stream``); a later slice or a retry reuses the pages
     stored before. Returns every page (None when the slice's time ran out with pages left:
-    they are stored, and the lease is handed back so that the next slice can take it), and
-    the outcomes of the calls this slice made, already recorded.
+    they are stored, and the lease is handed back so that the next slice can take it), the
+    outcomes of the calls this slice made, already recorded, and the pages' words indexed for
+    grounding (built while the last calls were in flight; None when no call was).
 
     Pages are stored a group at a time (EXTRACTION_PAGES_PER_CALL), each group with its
     reading notes in one transaction, so a worker that dies loses at most the group it was
@@ -308,7 +310,7 @@ def _ingest(
     existing = list(document.pages.all())
     if document.ingested_at is not None:
         lease.progress(pages_done=len(existing))
-        return existing, {}
+        return existing, {}, None
     stream = _stream_for(lease, document)
     if stream is not None and existing:
         stream.stored(existing)  # groups an earlier slice stored whole but did not send
@@ -327,12 +329,14 @@ def _ingest(
             max_pixels=settings.PAGE_IMAGE_MAX_PIXELS,
             first=first,
             send_pixels=send_pixels,
+            processes=min(settings.EXTRACTION_RENDER_PROCESSES, document.page_count - first + 1),
         )
     per_store = max(1, settings.EXTRACTION_PAGES_PER_CALL)
     pages = list(existing)
     pending: list[RenderedPage] = []
     rendered = 0
     more = False
+    index = None
     try:
         while True:
             out_of_time = budget and rendered and time.monotonic() - started >= budget
@@ -359,6 +363,10 @@ def _ingest(
                 pending = []
         if pending:
             pages += _store(lease, document, pending, stream)
+        if stream is not None and stream.futures and not more:
+            # The main thread would only wait for the last calls: index the words for
+            # grounding meanwhile (about 80 ms for a 20-page statement's 620 rows).
+            index = PageWords([(page.number, page.words) for page in pages]).indexed()
     finally:
         if more:
             renderers.park(
@@ -380,7 +388,7 @@ def _ingest(
             locked.ingested_at = timezone.now()
         locked.save()
     document.metadata = locked.metadata
-    return (None if more else pages), (stream.outcomes if stream else {})
+    return (None if more else pages), (stream.outcomes if stream else {}), index
 
 
 def _others_waiting(document: Document) -> bool:
@@ -703,7 +711,7 @@ def _process(lease: Lease, document: Document) -> Outcome:
         _finish(lease, document, Document.Status.FAILED, Reason.INTERRUPTED)
         return Outcome.DONE
     try:
-        pages, streamed = _ingest(lease, document)
+        pages, streamed, page_words = _ingest(lease, document)
     except LeaseLost:
         raise
     except UnreadableDocument as error:
@@ -766,7 +774,14 @@ def _process(lease: Lease, document: Document) -> Outcome:
     unread = any(o.error for o in outcomes) or not any(values.values())
     # Nothing at all was read, or part of it could not be: the applicant types the values in.
     _save_and_finish(
-        lease, document, spec, values, pages, second_values, Reason.UNREADABLE if unread else None
+        lease,
+        document,
+        spec,
+        values,
+        pages,
+        second_values,
+        Reason.UNREADABLE if unread else None,
+        page_words=page_words,
     )
     return Outcome.DONE
 
@@ -779,10 +794,17 @@ def _save_and_finish(
     pages: list[Page],
     second_values: dict[str, str | None] | None,
     reason: tuple[str, str] | None,
+    *,
+    page_words: PageWords | None = None,
 ) -> None:
     with lease.holding():
         fields_save(
-            document=document, spec=spec, values=values, pages=pages, second_values=second_values
+            document=document,
+            spec=spec,
+            values=values,
+            pages=pages,
+            second_values=second_values,
+            page_words=page_words,
         )
     # The rules follow the new values (rules.receivers), still only while the lease is held.
     with lease.holding():

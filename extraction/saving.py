@@ -27,14 +27,17 @@ def fields_save(
     values: dict[str, str | None],
     pages: list[Page],
     second_values: dict[str, str | None] | None = None,
+    page_words: PageWords | None = None,
 ) -> None:
     """Create or refresh the document's fields from one reading (call inside a transaction).
 
     ``second_values``: an independent second reading, recorded beside each field as agreement
-    evidence; None when there was none.
+    evidence; None when there was none. ``page_words``: ``pages``' words already indexed
+    (the pipeline builds it while its last provider calls are in flight).
     """
     # Indexed once: every value and row of the document is grounded through it.
-    page_words = PageWords([(page.number, page.words) for page in pages])
+    if page_words is None:
+        page_words = PageWords([(page.number, page.words) for page in pages])
     pages_by_number = {page.number: page for page in pages}
     existing = {field.key: field for field in document.fields.all()}
     reference = _latest_date(spec, values)
