@@ -153,15 +153,16 @@ def _slim(document: dict, names: frozenset[str]) -> dict:
 
 
 class _Variables:
-    """The rule's CEL context, holding only the variables its expression and message name.
+    """A CEL context holding only the variables its rules' expressions and messages name.
 
-    The CEL binding converts every variable of a context from Python on each evaluation, so a
-    context that carried every document's page text into every field check would cost
-    milliseconds per check; passing only what a rule names keeps a check in microseconds.
+    The CEL binding converts a variable from Python when it is added (a statement's 500
+    typed rows take about 15 ms), so a context that carried every document's page text into
+    every field check would cost milliseconds per check; passing only what the rules name
+    keeps a check in microseconds.
     """
 
-    def __init__(self, spec: RuleSpec, app: ApplicationContext):
-        self.names = _names(spec)
+    def __init__(self, names: frozenset[str], app: ApplicationContext):
+        self.names = names
         self.context = new_context()
         for name, value in app.variables.items():
             if name not in self.names:
@@ -180,56 +181,112 @@ class _Variables:
             self.context.add_variable(name, _slim(value, self.names) if name == "doc" else value)
 
 
-def _evaluate_one(spec: RuleSpec, app: ApplicationContext) -> list[Finding]:
-    program = compile_expression(spec.expression)
-    variables = _Variables(spec, app)
-    context = variables.context
+class _Evaluation:
+    """Every rule of one evaluation over one application, each rule's findings kept apart.
 
-    def finding(document_id=None, field_id=None) -> Finding:
-        message, values = _render(spec, context)
-        return Finding(
-            rule_key=spec.key,
-            title=spec.title,
-            severity=spec.severity,
-            message=message,
-            document_id=document_id,
-            field_id=field_id,
-            values=values,
-            rule_version=spec.version,
-            rule_revision_id=spec.revision_id,
+    Rules of one scope share one context per document (and per field), so each variable is
+    converted once per evaluation rather than once per rule: a 20-page statement's rows were
+    converted again for each of a dozen rules, 300 ms of every rules run. What a rule can see
+    is unchanged: its scope's variables, as before. A rule that fails anywhere gives only
+    its rule-error finding (the first failure) and is not run again; the others go on.
+    """
+
+    def __init__(self, specs: list[RuleSpec], app: ApplicationContext):
+        self.specs, self.app = specs, app
+        self.programs: dict[int, object] = {}
+        self.found: dict[int, list[Finding]] = {index: [] for index in range(len(specs))}
+        self.failed: dict[int, Finding] = {}
+        for index, spec in enumerate(specs):
+            try:
+                self.programs[index] = compile_expression(spec.expression)
+            except ExpressionError as error:
+                self.failed[index] = _error_finding(RuleFailed(spec, "compile", error))
+
+    def rules(self, wanted) -> list[int]:
+        return [index for index in self.programs if wanted(self.specs[index].scope)]
+
+    def variables(self, rules: list[int]) -> _Variables | None:
+        if not rules:
+            return None
+        return _Variables(frozenset().union(*(_names(self.specs[i]) for i in rules)), self.app)
+
+    def attempt(self, index: int, context, where: str, document_id=None, field_id=None) -> None:
+        """Run rule ``index`` once; a finding, or its failure, is recorded under it."""
+        if index in self.failed:
+            return
+        spec = self.specs[index]
+        try:
+            if not _fires(spec, self.programs[index], context):
+                return
+            message, values = _render(spec, context)
+        except ExpressionError as error:
+            self.failed[index] = _error_finding(RuleFailed(spec, where, error))
+            self.found[index] = []
+            return
+        self.found[index].append(
+            Finding(
+                rule_key=spec.key,
+                title=spec.title,
+                severity=spec.severity,
+                message=message,
+                document_id=document_id,
+                field_id=field_id,
+                values=values,
+                rule_version=spec.version,
+                rule_revision_id=spec.revision_id,
+            )
         )
 
-    found = []
-    if spec.scope == Scope.APPLICATION:
-        try:
-            if _fires(spec, program, context):
-                found.append(finding())
-        except ExpressionError as error:
-            raise RuleFailed(spec, f"application {app.reference}", error) from None
-        return found
-    for document in app.documents:
-        if spec.scope not in (Scope.DOCUMENT, Scope.FIELD) and document.type_key != spec.scope:
-            continue
-        variables.set("doc", document.variables)
-        where = f"“{document.variables['name']}”"
-        if spec.scope == Scope.FIELD:
-            for field_id, key, field_variables in document.fields:
-                variables.set("field", field_variables)
-                try:
-                    if _fires(spec, program, context):
-                        found.append(finding(document.document_id, field_id))
-                except ExpressionError as error:
-                    raise RuleFailed(spec, f"{key} of {where}", error) from None
-            continue
-        try:
-            if _fires(spec, program, context):
-                linked = next(
-                    (fid for fid, key, _ in document.fields if key == spec.link_field), None
-                )
-                found.append(finding(document.document_id, linked))
-        except ExpressionError as error:
-            raise RuleFailed(spec, where, error) from None
-    return found
+    def run(self) -> list[Finding]:
+        app = self.app
+        on_application = self.rules(lambda scope: scope == Scope.APPLICATION)
+        on_fields = self.rules(lambda scope: scope == Scope.FIELD)
+        on_documents = self.rules(lambda scope: scope not in (Scope.APPLICATION, Scope.FIELD))
+        if variables := self.variables(on_application):
+            for index in on_application:
+                self.attempt(index, variables.context, f"application {app.reference}")
+        document_variables = self.variables(on_documents)
+        field_variables = self.variables(on_fields)
+        for document in app.documents:
+            where = f"“{document.variables['name']}”"
+            wanted = [
+                index
+                for index in on_documents
+                if self.specs[index].scope == Scope.DOCUMENT
+                or document.type_key == self.specs[index].scope
+            ]
+            if wanted:
+                document_variables.set("doc", document.variables)
+                for index in wanted:
+                    linked = next(
+                        (
+                            fid
+                            for fid, key, _ in document.fields
+                            if key == self.specs[index].link_field
+                        ),
+                        None,
+                    )
+                    self.attempt(
+                        index, document_variables.context, where, document.document_id, linked
+                    )
+            if field_variables is None:
+                continue
+            field_variables.set("doc", document.variables)
+            for field_id, key, variables in document.fields:
+                field_variables.set("field", variables)
+                for index in on_fields:
+                    self.attempt(
+                        index,
+                        field_variables.context,
+                        f"{key} of {where}",
+                        document.document_id,
+                        field_id,
+                    )
+        return [
+            finding
+            for index in range(len(self.specs))
+            for finding in ([self.failed[index]] if index in self.failed else self.found[index])
+        ]
 
 
 def spec_needs(specs: list[RuleSpec]) -> dict[str, bool]:
@@ -247,14 +304,7 @@ def spec_needs(specs: list[RuleSpec]) -> dict[str, bool]:
 
 
 def findings_evaluate(specs: list[RuleSpec], app: ApplicationContext) -> list[Finding]:
-    """Every finding of every rule on one application; a failing rule yields one rule-error
-    finding (the first failure) and does not stop the others."""
-    findings: list[Finding] = []
-    for spec in specs:
-        try:
-            findings.extend(_evaluate_one(spec, app))
-        except RuleFailed as failure:
-            findings.append(_error_finding(failure))
-        except ExpressionError as error:
-            findings.append(_error_finding(RuleFailed(spec, "compile", error)))
-    return findings
+    """Every finding of every rule on one application, rule by rule in ``specs``' order; a
+    failing rule yields one rule-error finding (the first failure) and does not stop the
+    others."""
+    return _Evaluation(specs, app).run()

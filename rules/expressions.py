@@ -270,7 +270,14 @@ def _collapse(text: str) -> str:
 def ai_phrases(text) -> list[str]:
     """How ``text`` addresses a language model or an automated reviewer, one plain description
     with its quote per finding (``extraction.injection``); empty for ordinary paperwork."""
-    return [str(signal) for signal in injection_signals(str(text or ""))]
+    return list(_ai_phrases(str(text or "")))
+
+
+@lru_cache(maxsize=64)
+def _ai_phrases(text: str) -> tuple[str, ...]:
+    # Kept per process by the text itself: a document's pages are read again at every change
+    # to its application (each rules run), and scanning 20 pages takes about 30 ms.
+    return tuple(str(signal) for signal in injection_signals(text))
 
 
 # Producers and creators that edit existing PDFs rather than print them from a payroll or
