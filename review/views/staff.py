@@ -28,6 +28,7 @@ from ..selectors import (
     open_flag_counts,
     review_queue,
     review_queue_page,
+    review_queue_parts,
 )
 from ..services import (
     CONFIRM_SEVERITIES,
@@ -91,11 +92,13 @@ def review_queue_view(request):
         # A filter that is not one of the choices is left out; the others still apply.
         form.is_valid()
         filters = {name: value for name, value in form.cleaned_data.items() if value}
+    queue = review_queue(user=request.user, **filters)
     page = review_queue_page(
-        review_queue(user=request.user, **filters),
+        queue,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         size=QUEUE_PER_PAGE,
+        parts=review_queue_parts(user=request.user, **filters),
     )
     labels = dict(Severity.choices)
     open_flag_counts(page.rows)
