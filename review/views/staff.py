@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
@@ -47,6 +48,7 @@ from .display import (
     decorate_rows,
     error_text,
     masked,
+    moment,
     page_range,
     row_columns,
     rows_summary,
@@ -103,6 +105,9 @@ def review_queue_view(request):
     labels = dict(Severity.choices)
     open_flag_counts(page.rows)
     for application in page.rows:
+        if application.submitted_at:
+            application.submitted = moment(application.submitted_at)
+            application.waiting = timesince(application.submitted_at)
         application.flag_counts = [
             {
                 "severity": level,
