@@ -113,6 +113,17 @@ class Application(models.Model):
                 condition=models.Q(status__in=["in_review", "submitted"]),
                 name="application_waiting_queue",
             ),
+            # ...and this one a search with no status chosen (every status ever submitted), in
+            # the queue's order: a search that matches many applications reads this index
+            # until a page of them turn up, one that matches few reads its trigram indexes
+            # (migration 0007, PostgreSQL only) and sorts what they find.
+            models.Index(
+                F("risk_score") * -1,
+                "submitted_at",
+                "id",
+                condition=models.Q(submitted_at__isnull=False),
+                name="application_submitted_queue",
+            ),
         ]
         permissions = [
             ("review_application", "Can review and decide applications"),

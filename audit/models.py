@@ -109,6 +109,9 @@ class AuditEvent(models.Model):
             # data -> 'key', without which it guesses 0.5 % and scans the table.
             models.Index(fields=["role", "sequence"], name="audit_event_role"),
             models.Index(KeyTransform("key", "data"), "sequence", name="audit_event_field_key"),
+            # The history's dates: the first and last sequence of a range of days, in one
+            # index probe each (audit.selectors.audit_event_list).
+            models.Index(fields=["created_at", "sequence"], name="audit_event_created"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +131,10 @@ class AuditHead(models.Model):
 
     sequence = models.BigIntegerField(default=0)
     mac = models.CharField(max_length=64, blank=True)
+    # When the newest event was recorded: the next one is never dated before it, so that the
+    # trail's dates rise with its sequence even when writers' clocks disagree (and a range of
+    # days is a range of sequences: audit.selectors.audit_event_list).
+    created_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"head #{self.sequence}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -36,10 +36,23 @@ def audit_event_list(
         events = events.filter(application_id=application_id)
     if field_key:
         events = events.filter(action__startswith="field.", data__key=field_key)
+    # A range of days is also a range of sequences, since an event is never dated before the
+    # one it follows (``audit.services.audit_record``): bounding the sequence too lets a page
+    # start its backward read at the range's last event, through the index on (created_at,
+    # sequence), instead of reading every newer event first (300 ms for a week ten months back
+    # in 1.5 M events). The dates stay in the filter, so the bounds can only narrow the read.
     if date_from:
-        events = events.filter(created_at__gte=_start_of(date_from))
+        start = _start_of(date_from)
+        first = AuditEvent.objects.filter(created_at__gte=start).order_by("created_at", "sequence")
+        events = events.filter(
+            created_at__gte=start, sequence__gte=Subquery(first.values("sequence")[:1])
+        )
     if date_to:
-        events = events.filter(created_at__lt=_start_of(date_to, days_after=1))
+        end = _start_of(date_to, days_after=1)
+        last = AuditEvent.objects.filter(created_at__lt=end).order_by("-created_at", "-sequence")
+        events = events.filter(
+            created_at__lt=end, sequence__lte=Subquery(last.values("sequence")[:1])
+        )
     return events.order_by("-sequence")
 
 

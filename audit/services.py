@@ -115,9 +115,13 @@ def audit_record(
     """
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        now = timezone.now()
+        if head.created_at is not None and now < head.created_at:
+            # The event before was recorded by a process whose clock runs ahead of ours.
+            now = head.created_at
         event = AuditEvent(
             sequence=head.sequence + 1,
-            created_at=timezone.now(),
+            created_at=now,
             action=action,
             actor=actor if getattr(actor, "pk", None) else None,
             role=role,
@@ -131,7 +135,9 @@ def audit_record(
         )
         event.mac = event_mac(event)
         event.save()
-        AuditHead.objects.filter(pk=1).update(sequence=event.sequence, mac=event.mac)
+        AuditHead.objects.filter(pk=1).update(
+            sequence=event.sequence, mac=event.mac, created_at=event.created_at
+        )
         # robust: a full disk must not turn a committed write into an error for the person;
         # the beat job (``audit.seal_head``) seals the head again within a minute.
         transaction.on_commit(

@@ -47,6 +47,94 @@ FIELDS = [
     ("net_pay", "Net pay", "money", "1,698.08"),
 ]
 SEVERITIES = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+# Applicants' names: 40 x 40 combinations, so that a surname matches about 2.5 % of them.
+FIRST_NAMES = [
+    "Jordan",
+    "Avery",
+    "Casey",
+    "Morgan",
+    "Riley",
+    "Taylor",
+    "Quinn",
+    "Harper",
+    "Rowan",
+    "Emerson",
+    "Sage",
+    "Parker",
+    "Reese",
+    "Dakota",
+    "Skyler",
+    "Jamie",
+    "Alexis",
+    "Cameron",
+    "Drew",
+    "Elliot",
+    "Finley",
+    "Hayden",
+    "Jesse",
+    "Kendall",
+    "Logan",
+    "Marley",
+    "Noel",
+    "Oakley",
+    "Peyton",
+    "Remy",
+    "Sawyer",
+    "Shawn",
+    "Tatum",
+    "Blair",
+    "Corey",
+    "Dana",
+    "Frankie",
+    "Gray",
+    "Hollis",
+    "Jules",
+]
+LAST_NAMES = [
+    "Rivera",
+    "Nguyen",
+    "Okafor",
+    "Schmidt",
+    "Kowalski",
+    "Haddad",
+    "Tanaka",
+    "Moreau",
+    "Lindqvist",
+    "Petrov",
+    "Fernandes",
+    "Oyelaran",
+    "Castillo",
+    "Novak",
+    "Brennan",
+    "Sato",
+    "Mbeki",
+    "Duarte",
+    "Fischer",
+    "Kaur",
+    "Larsen",
+    "Abbott",
+    "Ibarra",
+    "Quigley",
+    "Whitfield",
+    "Yamada",
+    "Zielinski",
+    "Achterberg",
+    "Bianchi",
+    "Delacroix",
+    "Eriksen",
+    "Gallagher",
+    "Hoffman",
+    "Iyer",
+    "Jablonski",
+    "Kim",
+    "Lopez",
+    "Mancini",
+    "Ortega",
+    "Pruitt",
+]
+# The audit events are spread over the year before the run, oldest first, this far apart: a
+# date range in the past is a run of sequences deep in the trail, as in a real one.
+EVENT_SPACING = timedelta(seconds=20)
 
 
 def build(
@@ -61,8 +149,15 @@ def build(
     admin = User.objects.create_user(email="avery@example.com", password="pw")  # noqa: S106 - bench user
     admin.groups.add(Group.objects.get(name=ADMINS_GROUP))
     owners = User.objects.bulk_create(
-        # An unusable password: these people never sign in.
-        [User(email=f"applicant{n}@example.com", password="!") for n in range(owners)],  # noqa: S106
+        [
+            User(
+                email=f"applicant{n}@example.com",
+                full_name=f"{FIRST_NAMES[n % 40]} {LAST_NAMES[n // 40 % 40]}",
+                # An unusable password: these people never sign in.
+                password="!",  # noqa: S106
+            )
+            for n in range(owners)
+        ],
         batch_size=5000,
     )
     pay_stub, _ = DocumentType.objects.get_or_create(key="pay_stub", defaults={"label": "Pay stub"})
@@ -70,6 +165,10 @@ def build(
     # After any event already recorded (migrations and type syncs record some).
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
     sequences = itertools.count((last or 0) + 1)
+    # About 5.1 events an application (five fields, a correction on one in ten): the first one
+    # far enough back (a year at 300,000) that the last is just before now.
+    first_event = now - EVENT_SPACING * round(count * 5.2)
+    moments = (first_event + EVENT_SPACING * n for n in itertools.count())
     for start in range(0, count, batch):
         size = min(batch, count - start)
         applications = Application.objects.bulk_create(
@@ -77,7 +176,7 @@ def build(
                 Application(
                     owner=owners[(start + n) % len(owners)],
                     reference=new_reference(),
-                    stated_name="Jordan Rivera",
+                    stated_name=owners[(start + n) % len(owners)].full_name,
                     status=rng.choice([Application.Status.SUBMITTED, Application.Status.IN_REVIEW]),
                     assigned_to=reviewer if rng.random() < 0.2 else None,
                     risk_score=rng.choice([0, 0, 1, 5, 20, 46, 70]),
@@ -138,7 +237,7 @@ def build(
                     value=field.value,
                     role=Role.MACHINE,
                     action="extracted",
-                    created_at=now,
+                    created_at=next(moments),
                     hash=f"{field.pk:064x}",
                 )
             )
@@ -152,7 +251,7 @@ def build(
                         role=Role.APPLICANT,
                         action="corrected",
                         reason="Bonus withheld.",
-                        created_at=now,
+                        created_at=next(moments),
                         previous_hash=f"{field.pk:064x}",
                         hash=f"{field.pk:063x}f",
                     )
@@ -164,7 +263,7 @@ def build(
             [
                 AuditEvent(
                     sequence=next(sequences),
-                    created_at=now,
+                    created_at=revision.created_at,
                     action=f"field.{revision.action}",
                     actor=revision.actor,
                     role=revision.role,
@@ -255,7 +354,9 @@ def run(args) -> None:
                 f"The kept database holds {existing:,} applications, not {args.applications:,}: "
                 "drop it (dropdb test_<name>) or ask for that size."
             )
-        reviewer, admin, application = build(args.applications, rng)
+        reviewer, admin, application = build(
+            args.applications, rng, owners=max(200, args.applications // 2)
+        )
     built = time.perf_counter() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -271,27 +372,56 @@ def run(args) -> None:
     # A page deep in the default queue: the cursor of the row halfway down.
     middle = review_queue(user=reviewer)[Application.objects.count() // 2]
     deep = f"/review/?after={QueueCursor.of(middle).encode()}"
+    # An applicant who corrected a value early on: their events lie deep in the trail.
+    actor = AuditEvent.objects.filter(actor__isnull=False).order_by("sequence").first().actor.email
+    owner = application.owner
+    surname = owner.full_name.split()[-1]
+    # A week of events ten months back: 30,000 at 300,000 applications, about 1.2 M newer ones.
+    today = timezone.localdate()
+    week = f"date_from={today - timedelta(days=300)}&date_to={today - timedelta(days=294)}"
+    history = "/history/"
     screens = [
         ("Reviewer queue (page 1)", reviewer_client, "/review/"),
         ("Reviewer queue, high flags, unassigned, page 3", reviewer_client, url),
         ("Reviewer queue, halfway down (cursor)", reviewer_client, deep),
         (
-            "Reviewer queue, search by one reference (matches 1: scans the table)",
+            "Reviewer queue, search by one reference (matches 1)",
             reviewer_client,
             f"/review/?q={application.reference}",
         ),
+        (
+            "Reviewer queue, search by an applicant's e-mail",
+            reviewer_client,
+            f"/review/?q={owner.email}",
+        ),
+        (
+            f"Reviewer queue, search by a surname ({surname}: about 2.5 %)",
+            reviewer_client,
+            f"/review/?q={surname}",
+        ),
+        (
+            "Reviewer queue, search matching every application (example.com)",
+            reviewer_client,
+            "/review/?q=example.com",
+        ),
+        (
+            "Reviewer queue, search of two characters (zq)",
+            reviewer_client,
+            "/review/?q=zq",
+        ),
         ("Review page (one application)", reviewer_client, f"/review/{application.pk}/"),
+        ("History (page 1)", admin_client, history),
         (
             "History, filtered (role=applicant, field=net_pay)",
             admin_client,
-            "/history/?role=applicant&field_key=net_pay",
+            f"{history}?role=applicant&field_key=net_pay",
         ),
         (
             "History, filtered (role=applicant, field=net_pay), next page",
             admin_client,
-            "/history/?role=applicant&field_key=net_pay&before="
+            f"{history}?role=applicant&field_key=net_pay&before="
             + str(
-                admin_client.get("/history/?role=applicant&field_key=net_pay")
+                admin_client.get(f"{history}?role=applicant&field_key=net_pay")
                 .context["page"]
                 .older_before
             ),
@@ -299,7 +429,24 @@ def run(args) -> None:
         (
             "History, filtered by application",
             admin_client,
-            f"/history/?application_reference={application.reference}",
+            f"{history}?application_reference={application.reference}",
+        ),
+        (
+            "History, by one actor's e-mail (their events are old)",
+            admin_client,
+            f"{history}?actor_email={actor}",
+        ),
+        (
+            "History, by an actor with no events (riley@)",
+            admin_client,
+            f"{history}?actor_email=riley@",
+        ),
+        ("History, a week ten months ago", admin_client, f"{history}?{week}"),
+        (
+            "History, a week ten months ago, next page",
+            admin_client,
+            f"{history}?{week}&before="
+            + str(admin_client.get(f"{history}?{week}").context["page"].older_before),
         ),
     ]
     revisions = FieldRevision.objects.count()

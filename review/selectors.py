@@ -8,8 +8,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.http import Http404
 
 from applications.models import Application
@@ -89,6 +100,52 @@ def review_queue(
     (``applications_visible_to``) is ever listed. ``open_flag_counts`` adds the flag counts of
     a page.
     """
+    queryset, q = _queue_unsearched(
+        status=status,
+        assigned=assigned,
+        user=user,
+        severity=severity,
+        document_type=document_type,
+        q=q,
+    )
+    if q:
+        queryset = queryset.filter(_matches_application(q) | _matches_applicant(q))
+    return queryset
+
+
+def review_queue_parts(
+    *,
+    status: str = "",
+    assigned: str = "",
+    user,
+    severity: str = "",
+    document_type: str = "",
+    q: str = "",
+) -> tuple[QuerySet[Application], ...]:
+    """The same queue as ``review_queue`` with the same arguments, for a search on PostgreSQL
+    as two querysets whose union it is: the applications whose reference or stated name
+    matches ``q``, and those whose applicant's name or e-mail does. Each has trigram indexes of
+    its own (applications' migration 0007, accounts' 0002), where the OR across two tables
+    can use none and reads every application; ``review_queue_page`` reads each part only as
+    far as a page. Empty without a search and on other databases (no such index: one read is
+    as good)."""
+    queryset, q = _queue_unsearched(
+        status=status,
+        assigned=assigned,
+        user=user,
+        severity=severity,
+        document_type=document_type,
+        q=q,
+    )
+    if not q or connection.vendor != "postgresql":
+        return ()
+    return (queryset.filter(_matches_application(q)), queryset.filter(_matches_applicant(q)))
+
+
+def _queue_unsearched(
+    *, status: str, assigned: str, user, severity: str, document_type: str, q: str
+) -> tuple[QuerySet[Application], str]:
+    """The queue with every filter but the search itself, and the search as it is matched."""
     q = " ".join(q.split())[:100]
     if status:
         statuses = [status]
@@ -97,13 +154,6 @@ def review_queue(
     else:
         statuses = [Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
     queryset = applications_visible_to(user).filter(status__in=statuses, submitted_at__isnull=False)
-    if q:
-        queryset = queryset.filter(
-            Q(reference__icontains=q)
-            | Q(stated_name__icontains=q)
-            | Q(owner__full_name__icontains=q)
-            | Q(owner__email__icontains=q)
-        )
     if assigned == "me":
         queryset = queryset.filter(assigned_to=user)
     elif assigned == "none":
@@ -124,7 +174,15 @@ def review_queue(
                 )
             )
         )
-    return queryset.select_related("owner", "assigned_to").order_by(*QUEUE_ORDER)
+    return queryset.select_related("owner", "assigned_to").order_by(*QUEUE_ORDER), q
+
+
+def _matches_application(q: str) -> Q:
+    return Q(reference__icontains=q) | Q(stated_name__icontains=q)
+
+
+def _matches_applicant(q: str) -> Q:
+    return Q(owner__full_name__icontains=q) | Q(owner__email__icontains=q)
 
 
 # The queue's order as one ascending key, (-risk_score, submitted_at, id), so that a page after
@@ -176,24 +234,45 @@ class QueueCursor:
             return None
         return cls(risk, submitted_at, pk)
 
-    def condition(self, operator: str) -> RawSQL:
+    def condition(self, operator: str) -> RowComparison:
         """``(-risk_score, submitted_at, id) <operator> (this cursor)`` as a row comparison,
         which the database reads as one index range."""
-        table = connection.ops.quote_name(Application._meta.db_table)
-        # As the column stores it (SQLite compares datetimes as text).
-        submitted_at = Application._meta.get_field("submitted_at").get_db_prep_value(
-            self.submitted_at, connection
+        return RowComparison(
+            [QUEUE_RANK, F("submitted_at"), F("pk")],
+            operator,
+            [
+                Value(-self.risk_score),
+                # As the column stores it (SQLite compares datetimes as text).
+                Value(self.submitted_at, output_field=DateTimeField()),
+                Value(self.pk),
+            ],
         )
+
+
+class RowComparison(Func):
+    """``(a, b, c) < (x, y, z)``: true when the left row sorts before the right one, column by
+    column. Django has no row comparison; this one is an expression (unlike raw SQL), so its
+    columns take the alias of their table also inside a subquery (a search's parts)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, columns: list, operator: str, values: list):
         if operator not in ("<", ">"):
-            raise ValueError(f"A cursor compares with < or >, not {operator!r}.")
-        # Only the model's table name and one of two operators are formatted in; the values
-        # are parameters. Django has no public row comparison to write this with.
-        return RawSQL(  # noqa: S611
-            f'({table}."risk_score" * -1, {table}."submitted_at", {table}."id") '
-            f"{operator} (%s, %s, %s)",
-            [-self.risk_score, submitted_at, self.pk],
-            output_field=BooleanField(),
-        )
+            raise ValueError(f"A row compares with < or >, not {operator!r}.")
+        if len(columns) != len(values):
+            raise ValueError("A row comparison needs as many values as columns.")
+        super().__init__(*columns, *values)
+        self.operator = operator
+
+    def as_sql(self, compiler, connection, **extra_context):
+        compiled, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            compiled.append(sql)
+            params.extend(expression_params)
+        half = len(compiled) // 2
+        left, right = ", ".join(compiled[:half]), ", ".join(compiled[half:])
+        return f"({left}) {self.operator} ({right})", params
 
 
 @dataclass
@@ -216,30 +295,38 @@ def review_queue_page(
     before: str | None = None,
     size: int = 25,
     count_cap: int = QUEUE_COUNT_CAP,
+    parts: tuple[QuerySet[Application], ...] = (),
 ) -> QueuePage:
     """The page of ``queryset`` (a ``review_queue``) that follows the cursor ``after``, or
     precedes ``before``, or the first page; two queries whatever the queue's length (the page,
-    and a count that stops at ``count_cap`` + 1). A cursor that does not parse is ignored."""
+    and a count that stops at ``count_cap`` + 1). A cursor that does not parse is ignored.
+
+    ``parts`` (``review_queue_parts``), when given, are querysets whose union is
+    ``queryset``: each is read only as far as the page (or the count's cap) and the ids merged
+    in the same two queries, so that an index serves each part."""
     after_cursor = QueueCursor.decode(after)
     before_cursor = QueueCursor.decode(before) if after_cursor is None else None
     if before_cursor is not None:
-        reversed_rows = queryset.filter(before_cursor.condition("<")).order_by(
-            *QUEUE_ORDER_REVERSED
+        rows = _first_rows(
+            queryset, parts, before_cursor.condition("<"), QUEUE_ORDER_REVERSED, size + 1
         )
-        rows = list(reversed_rows[: size + 1])
         has_previous = len(rows) > size
         rows = list(reversed(rows[:size]))
         has_next = True
     else:
-        following = queryset
-        if after_cursor is not None:
-            following = queryset.filter(after_cursor.condition(">"))
-        rows = list(following[: size + 1])
+        condition = after_cursor.condition(">") if after_cursor is not None else None
+        rows = _first_rows(queryset, parts, condition, QUEUE_ORDER, size + 1)
         has_next = len(rows) > size
         rows = rows[:size]
         has_previous = after_cursor is not None
     # COUNT over at most count_cap + 1 rows, without the page's joins.
-    counted = queryset.select_related(None).order_by()[: count_cap + 1].count()
+    if parts:
+        counted = _union(
+            [part.select_related(None).order_by().values("pk")[: count_cap + 1] for part in parts],
+            all=False,
+        ).count()
+    else:
+        counted = queryset.select_related(None).order_by()[: count_cap + 1].count()
     return QueuePage(
         rows=rows,
         previous=QueueCursor.of(rows[0]).encode() if rows and has_previous else None,
@@ -247,6 +334,31 @@ def review_queue_page(
         count=min(counted, count_cap),
         count_capped=counted > count_cap,
     )
+
+
+def _first_rows(queryset, parts, condition, order, limit: int) -> list[Application]:
+    """The first ``limit`` rows of ``queryset`` in ``order`` that meet ``condition`` (None: all);
+    with ``parts``, the first ``limit`` of each part, merged, so that each part stops early."""
+    if parts:
+        ids = _union(
+            [
+                (part.filter(condition) if condition is not None else part)
+                .select_related(None)
+                .order_by(*order)
+                .values("pk")[:limit]
+                for part in parts
+            ],
+            all=True,
+        )
+        queryset = queryset.filter(pk__in=ids)
+    elif condition is not None:
+        queryset = queryset.filter(condition)
+    return list(queryset.order_by(*order)[:limit])
+
+
+def _union(querysets: list[QuerySet], *, all: bool) -> QuerySet:  # noqa: A002 - Django's name
+    first, *others = querysets
+    return first.union(*others, all=all)
 
 
 def open_flag_counts(applications) -> None:

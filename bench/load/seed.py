@@ -72,7 +72,8 @@ def seed(count: int, url: str) -> None:
         # last of them, so the head must point past them.
         last = AuditEvent.objects.order_by("-sequence").first()
         AuditHead.objects.update_or_create(
-            pk=1, defaults={"sequence": last.sequence, "mac": last.mac}
+            pk=1,
+            defaults={"sequence": last.sequence, "mac": last.mac, "created_at": last.created_at},
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # On PostgreSQL only: OpClass in index expressions (the search's trigram indexes).
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "csp",

@@ -23,7 +23,7 @@ from extraction.models import Field, FieldRevision
 
 from ..forms import HistoryFilterForm
 from ..tasks import VERIFY_JOB_KIND, verify_history_task
-from .display import breakable_email, masked
+from .display import breakable_email, masked, moment
 
 AUDIT = "applications.audit_history"
 HISTORY_PER_PAGE = 50
@@ -223,6 +223,8 @@ def revision_history_view(request):
         size=HISTORY_PER_PAGE,
     )
     _describe(page.rows)
+    for event in page.rows:
+        event.when = moment(event.created_at)
     querystring = request.GET.copy()
     for key in ("before", "after"):
         querystring.pop(key, None)

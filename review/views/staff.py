@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
@@ -28,6 +29,7 @@ from ..selectors import (
     open_flag_counts,
     review_queue,
     review_queue_page,
+    review_queue_parts,
 )
 from ..services import (
     CONFIRM_SEVERITIES,
@@ -46,6 +48,7 @@ from .display import (
     decorate_rows,
     error_text,
     masked,
+    moment,
     page_range,
     row_columns,
     rows_summary,
@@ -91,15 +94,20 @@ def review_queue_view(request):
         # A filter that is not one of the choices is left out; the others still apply.
         form.is_valid()
         filters = {name: value for name, value in form.cleaned_data.items() if value}
+    queue = review_queue(user=request.user, **filters)
     page = review_queue_page(
-        review_queue(user=request.user, **filters),
+        queue,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         size=QUEUE_PER_PAGE,
+        parts=review_queue_parts(user=request.user, **filters),
     )
     labels = dict(Severity.choices)
     open_flag_counts(page.rows)
     for application in page.rows:
+        if application.submitted_at:
+            application.submitted = moment(application.submitted_at)
+            application.waiting = timesince(application.submitted_at)
         application.flag_counts = [
             {
                 "severity": level,
