@@ -297,8 +297,15 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
             number, image, group_lines(words), "text_layer", notes, sent=_sent_rendering(page, turn)
         )
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
+    # Read in grey when Tesseract reads it (a third of the pixels to turn level); the stored
+    # page is the rendering above, levelled and turned as OCR found the page, not this one
+    # scaled down again.
+    grey = ocr.engine_name() == "tesseract"
     scanned = _scanned_page(
-        number, page.render(scale=ocr_scale, rotation=turn).to_pil(), max_pixels
+        number,
+        page.render(scale=ocr_scale, rotation=turn, grayscale=grey).to_pil(),
+        max_pixels,
+        shown=image,
     )
     if scanned.words or not words:
         if suspect and scanned.words:
@@ -613,7 +620,7 @@ def _image_pages(
         if number < first or (number - first) % max(stride, 1):
             continue
         upright = flatten(ImageOps.exif_transpose(frame.copy()))
-        yield _scanned_page(number, upright, max_pixels)
+        yield _scanned_page(number, upright, max_pixels, shown=_bounded(upright, max_pixels))
 
 
 def flatten(image: Image.Image) -> Image.Image:
@@ -658,17 +665,22 @@ def _bounded(image: Image.Image, max_pixels: int) -> Image.Image:
 # --- shared ------------------------------------------------------------------------------------
 
 
-def _scanned_page(number: int, image: Image.Image, max_pixels: int) -> RenderedPage:
-    """A page read by OCR. The stored image is the upright one, so boxes fit it."""
+def _scanned_page(
+    number: int, image: Image.Image, max_pixels: int, *, shown: Image.Image | None = None
+) -> RenderedPage:
+    """A page read by OCR from ``image``. The stored image is ``shown`` (the same page at most
+    ``max_pixels`` on its long side, rendered once; default: ``image`` scaled down) levelled
+    and turned upright as OCR found the page, so boxes fit it."""
+    shown = _bounded(image, max_pixels) if shown is None else shown
     started = _cpu_seconds()
     try:
-        read = ocr.read_page(image)
+        read = ocr.read_page(image, shown=shown)
     except ocr.OcrFailed as exc:
         logger.warning("Page %s kept without text, OCR failed on it: %s", number, exc)
-        return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_failed": True})
+        return _page(number, shown, [], "none", {"ocr_failed": True})
     except ocr.OcrUnavailable as exc:
         logger.warning("Page %s kept without text: %s", number, exc)
-        return _page(number, _bounded(image, max_pixels), [], "none", {"ocr_unavailable": True})
+        return _page(number, shown, [], "none", {"ocr_unavailable": True})
     seconds = _cpu_seconds() - started
     lines = group_lines(read.words)
     aspect = read.image.height / read.image.width
