@@ -293,9 +293,8 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
     notes: dict = {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
         words, notes = _checked_against_pixels(words, image, fonts)
-        return _page(
-            number, image, group_lines(words), "text_layer", notes, sent=_sent_rendering(page, turn)
-        )
+        sent = _sent_rendering(page, turn, image)
+        return _page(number, image, group_lines(words), "text_layer", notes, sent=sent)
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
     # Read in grey when Tesseract reads it (a third of the pixels to turn level); the stored
     # page is the rendering above, levelled and turned as OCR found the page, not this one
@@ -314,10 +313,10 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
     return _page(number, image, group_lines(words), "text_layer", scanned.notes)
 
 
-def _sent_rendering(page: pdfium.PdfPage, turn: int) -> Image.Image | None:
+def _sent_rendering(page: pdfium.PdfPage, turn: int, stored: Image.Image) -> Image.Image | None:
     """The page drawn again with its long side at the size a model is sent, or None when that
-    is no smaller than the stored rendering (the caller's image is sent as it is)."""
-    if not _SEND_PIXELS:
+    is no smaller than the ``stored`` rendering (the caller's image is sent as it is)."""
+    if not _SEND_PIXELS or max(stored.size) <= _SEND_PIXELS:
         return None
     scale = _SEND_PIXELS / max(page.get_size())
     bitmap = page.render(scale=scale, rotation=turn, may_draw_forms=True)
