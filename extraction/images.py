@@ -33,6 +33,12 @@ def sized_for(png: bytes, *, max_pixels: int, text_source: str = TEXT_LAYER) -> 
         return encoded_for_model(image, max_pixels=max_pixels, text_source=text_source)
 
 
+def as_rgb(image: Image.Image) -> Image.Image:
+    """``image`` in RGB: itself when it already is (``convert`` would copy every pixel, 2-5 ms
+    a page), else converted as Pillow does."""
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def encoded_for_model(image: Image.Image, *, max_pixels: int, text_source: str) -> bytes:
     """``image`` scaled to fit ``max_pixels`` (0: as it is) and encoded for a model: a page
     drawn from a text layer (``text_source`` "text_layer") as a PNG of TEXT_PAGE_COLOURS
@@ -40,7 +46,7 @@ def encoded_for_model(image: Image.Image, *, max_pixels: int, text_source: str) 
     if max_pixels > 0 and max(image.size) > max_pixels:
         image = image.copy()
         image.thumbnail((max_pixels, max_pixels), Image.Resampling.LANCZOS)
-    image = image.convert("RGB")
+    image = as_rgb(image)
     buffer = io.BytesIO()
     if text_source == TEXT_LAYER:
         palette = image.quantize(TEXT_PAGE_COLOURS, method=Image.Quantize.FASTOCTREE)

@@ -18,7 +18,8 @@ import time
 import unicodedata
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -26,7 +27,7 @@ from django.conf import settings
 from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
 
 from . import ocr, sandbox
-from .images import encoded_for_model
+from .images import as_rgb, encoded_for_model
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class RenderedPage:
     # benchmarks can tell it from the rest.
     ocr_seconds: float = 0.0
 
+
+_PAGE_FIELDS = tuple(f.name for f in dataclass_fields(RenderedPage))
 
 # The child renders one file per process, so the size a model is sent is a setting of the job.
 _SEND_PIXELS = 0
@@ -176,9 +179,11 @@ RENDERED_FIELDS = (
 
 
 def warm_child() -> None:
-    """What a spare renderer loads before its file arrives: the OCR models the text-layer check
-    and scanned pages need (``sandbox.WARM``)."""
-    ocr.warm()
+    """What a render zygote loads before it forks (``sandbox.WARM``): numpy and OpenCV, which
+    scanned pages and the text-layer check use. Not the OCR models: onnxruntime starts a
+    thread as it loads, so each child loads them when it first needs them."""
+    import cv2  # noqa: F401
+    import numpy  # noqa: F401
 
 
 def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
@@ -202,7 +207,8 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
             int(options.get("stride", 1)),
         )
         for page in pages:
-            fields = asdict(page)
+            # Shallow: asdict would copy every word's list first (4 ms a page) only to dump it.
+            fields = {name: getattr(page, name) for name in _PAGE_FIELDS}
             png, sent = fields.pop("png"), fields.pop("sent")
             yield {**fields, "sent_bytes": len(sent)}, png + sent
     except UnreadableDocument as error:
@@ -284,7 +290,7 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         # Content drawn sideways or upside down on its page is turned upright, boxes with it.
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         bitmap = page.render(scale=scale, rotation=turn, may_draw_forms=True)
-        image = bitmap.to_pil().convert("RGB")
+        image = as_rgb(bitmap.to_pil())  # PDFium's BGR is copied into RGB already
         words, suspect, fonts = _text_layer_words(
             textpage, chars, _transform(page, turn, image.size), image.size
         )
@@ -320,7 +326,7 @@ def _sent_rendering(page: pdfium.PdfPage, turn: int, stored: Image.Image) -> Ima
         return None
     scale = _SEND_PIXELS / max(page.get_size())
     bitmap = page.render(scale=scale, rotation=turn, may_draw_forms=True)
-    return bitmap.to_pil().convert("RGB")
+    return as_rgb(bitmap.to_pil())
 
 
 def _content_turn(chars: list[tuple], upright: tuple) -> int:
@@ -435,13 +441,19 @@ def _text_layer_words(
                 words.append(["".join(current), *box, stepped_left, font])
             current, box, stepped_left = [], [], False
             continue
-        x0, x1 = sorted((a * left + c * bottom + e, a * right + c * top + e))
-        y0, y1 = sorted((b * left + d * bottom + f, b * right + d * top + f))
+        # (Two-way comparisons, not sorted(): this loop runs for every character of a page.)
+        x0, x1 = a * left + c * bottom + e, a * right + c * top + e
+        if x1 < x0:
+            x0, x1 = x1, x0
+        y0, y1 = b * left + d * bottom + f, b * right + d * top + f
+        if y1 < y0:
+            y0, y1 = y1, y0
         if current:
             line_height = max(box[3] - box[1], y1 - y0, 1)
             middle, box_middle = (y0 + y1) / 2, (box[1] + box[3]) / 2
-            # Right-to-left text drawn in logical order steps leftwards, char by char.
-            leftwards = _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
+            # Right-to-left text drawn in logical order steps leftwards, char by char (no
+            # right-to-left script comes before Hebrew, U+0590).
+            leftwards = char >= "\u0590" and _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
             broken = (
                 (x0 - box[2] > 0.5 * line_height or x0 < box[0])
                 and not (leftwards and box[0] - x1 <= 0.5 * line_height)
@@ -454,11 +466,17 @@ def _text_layer_words(
         if not current:
             font = _font_of(textpage, index)
         current.append(char)
-        box = (
-            [x0, y0, x1, y1]
-            if not box
-            else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
-        )
+        if not box:
+            box = [x0, y0, x1, y1]
+        else:
+            if x0 < box[0]:
+                box[0] = x0
+            if y0 < box[1]:
+                box[1] = y0
+            if x1 > box[2]:
+                box[2] = x1
+            if y1 > box[3]:
+                box[3] = y1
     if current:
         words.append(["".join(current), *box, stepped_left, font])
     clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
@@ -492,7 +510,7 @@ def _logical_order(words: list[list]) -> list[list]:
     from bidi import get_display
 
     for word in words:
-        if any(_is_rtl(ch) for ch in word[0]) and not word[5]:
+        if not word[5] and max(word[0]) >= "\u0590" and any(_is_rtl(ch) for ch in word[0]):
             word[0] = get_display(word[0])
     return [word[:5] for word in words]
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
+from .images import as_rgb
+
 logger = logging.getLogger(__name__)
 
 # Tesseract reads best at about 300 dpi; a letter page is then about 3300 pixels tall.
@@ -138,17 +140,6 @@ RAPID_MAX_SIDE = 2400
 RAPID_MIN_SCORE = 0.5
 
 
-def warm() -> None:
-    """Load RapidOCR's models and run its recognizer once now rather than on the first page
-    (a warm sandbox spare): onnxruntime's first run costs about half a second by itself."""
-    import numpy as np
-
-    engine = _rapidocr()
-    line = np.full((32, 160, 3), 255, dtype=np.uint8)
-    line[12:20, 10:150] = 0
-    engine.text_rec([line])
-
-
 def _rapidocr():
     """The process's one RapidOCR engine (loading the models takes about a second)."""
     global _ENGINE
@@ -193,7 +184,7 @@ def _rapid_words(image: Image.Image) -> list[list]:
 
     engine = _rapidocr()
     # Raw pixels, no re-encoding; RapidOCR expects OpenCV's BGR order.
-    pixels = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    pixels = np.ascontiguousarray(np.asarray(as_rgb(image))[:, :, ::-1])
     try:
         result, _ = engine(pixels, return_word_box=True, text_score=RAPID_MIN_SCORE)
     except Exception as exc:  # noqa: BLE001 - an engine failure must not lose the page
@@ -540,7 +531,7 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     engine = _rapidocr()
-    rgb = np.asarray(image.convert("RGB"))
+    rgb = np.asarray(as_rgb(image))
     height, width = rgb.shape[:2]
     crops = []
     for x0, y0, x1, y1 in boxes:
@@ -570,7 +561,7 @@ def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     engine = _rapidocr()
-    rgb = image.convert("RGB")
+    rgb = as_rgb(image)
     width, height = rgb.size
     pieces = []
     for x0, y0, x1, y1 in boxes:

@@ -10,13 +10,14 @@ not start ``multiprocessing`` children. Its address space is capped with ``RLIMI
 programs it starts, such as Tesseract, inherit), core dumps are off, and the parent kills it
 when no answer arrives within the time limit.
 
-A child costs about a second to start (an interpreter, PDFium, Pillow, numpy and, for pages,
-the OCR models, loaded before any untrusted byte arrives), so each process keeps a *spare*
-per job and memory cap (two for rendering, whose pages are split across two children:
-``spares_wanted``), started in the background after each run (``SANDBOX_WARM_SPARES``):
-the next file goes to a child that is already warm. A spare is still one child per file: it
-takes its first job, applies the limits, and is never given a second. A spare inherited
-across a fork (a Celery pool process) is not used by the fork.
+A child costs 0.3-0.5 s of CPU to start from nothing (an interpreter, the settings, PDFium,
+pypdf, numpy, OpenCV), so each process keeps one *zygote* per job and memory cap
+(``zygote.py``, ``SANDBOX_ZYGOTES``): a fresh interpreter that has loaded the job's code and
+forks a child per file in about 5 ms. The zygote is never a fork of the asking process, holds
+no applicant's data and forks only while single-threaded; each child still takes one file,
+applies the limits, and ends. What starts threads as it loads (RapidOCR's onnxruntime session)
+is loaded by the child that needs it. A zygote inherited across a fork (a Celery pool
+process) is not used by the fork, which starts its own.
 
 Wire format, both ways: frames of a 4-byte big-endian length and a payload. The parent sends a
 JSON job (``{"job": name, "options": {...}}``) and the file's bytes. The child answers with
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -46,9 +48,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+
+from .zygote import ForkedChild, Zygote, ZygoteGone, serve
 
 logger = logging.getLogger(__name__)
 
@@ -68,26 +73,23 @@ JOBS = {
     "inspect": "extraction.uploads:inspect_in_child",
     "render": "extraction.ingest:render_in_child",
 }
-# What a spare loads before its job arrives, beyond the job's module: name -> ("module:function",
-# the smallest cap it is loaded under). The OCR models alone map about 800 MB of address space,
-# which a smaller cap would leave no room beside; the upload check's PDF libraries (a quarter of
-# a second to import, which every PDF upload waited for) need little.
-WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
+# What a zygote loads before it forks, beyond the job's module: name -> "module:function". Only
+# what leaves the process single-threaded (``zygote.serve`` refuses to fork otherwise).
 WARM = {
-    "render": ("extraction.ingest:warm_child", WARM_MODELS_MIN_BYTES),
-    "inspect": ("extraction.uploads:warm_child", 0),
+    "render": "extraction.ingest:warm_child",
+    "inspect": "extraction.uploads:warm_child",
 }
+# Children and zygotes use one thread for numeric work: each is one of several on the
+# worker's cores, and a zygote must stay single-threaded to fork safely.
+_CHILD_ENV = {"OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+_ZYGOTE_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from extraction.sandbox import zygote_main; zygote_main(*sys.argv[2:])"
+)
 
 
-@dataclass
-class _Spare:
-    process: subprocess.Popen
-    stderr: object  # the child's stderr file
-    parent_pid: int
-
-
-_spares: dict[tuple[str, int], list[_Spare]] = {}
-_spares_lock = threading.Lock()
+_zygotes: dict[tuple[str, int], Zygote] = {}
+_zygotes_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def run(
         raise ValueError(f"Unknown sandbox job {job!r}")
     report = report if report is not None else RunReport()
     started = time.monotonic()
-    process, stderr = _take_spare(job, limits.memory_bytes) or _spawn(job, limits.memory_bytes)
+    process, stderr = _forked(job, limits.memory_bytes) or _spawn(job, limits.memory_bytes)
     header = json.dumps(
         {
             "job": job,
@@ -210,84 +212,77 @@ def run(
                 stream.close()
         stderr.close()
         report.wall_seconds = time.monotonic() - started
-        if getattr(settings, "SANDBOX_WARM_SPARES", False):
-            # After this child, not beside it: warming takes a second of CPU of its own.
-            _spare_start(job, limits.memory_bytes)
 
 
-def _spawn(job: str, memory_bytes: int, *, warm: bool = False):
-    """A fresh child for ``job``; ``warm``: it loads what the job needs before reading it."""
-    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by run() or spares_close()
-    arguments = [job, str(memory_bytes)] if warm else []
+def _spawn(job: str, memory_bytes: int):
+    """A cold child: a fresh interpreter that loads what ``job`` needs after it is asked."""
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by run()
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        [sys.executable, "-c", _CHILD_CODE, _PROJECT_ROOT, *arguments],
+        [sys.executable, "-c", _CHILD_CODE, _PROJECT_ROOT],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
         close_fds=True,
-        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        env={**os.environ, **_CHILD_ENV},
     )
     return process, stderr
 
 
-def _take_spare(job: str, memory_bytes: int):
-    """One of this process's warm spares for ``job`` under this cap, or None (none left, dead,
-    or inherited through a fork: their pipes are the parent's)."""
-    with _spares_lock:
-        spares = _spares.get((job, memory_bytes), [])
-        while spares:
-            spare = spares.pop(0)
-            if spare.parent_pid != os.getpid():
-                continue
-            if spare.process.poll() is not None:
-                spare.stderr.close()
-                continue
-            return spare.process, spare.stderr
-    return None
+def _forked(job: str, memory_bytes: int):
+    """A child forked by this process's zygote for ``job`` under this cap, or None (zygotes
+    are off, or the zygote failed: then it is closed and the next run starts another)."""
+    if not getattr(settings, "SANDBOX_ZYGOTES", False):
+        return None
+    zygote = _zygote(job, memory_bytes)
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by run()
+    try:
+        return zygote.fork(stderr), stderr
+    except ZygoteGone as gone:
+        stderr.close()
+        logger.warning("The %s zygote failed (%s); a cold child reads this file.", job, gone)
+        with _zygotes_lock:
+            if _zygotes.get((job, memory_bytes)) is zygote:
+                del _zygotes[(job, memory_bytes)]
+        zygote.close()
+        return None
 
 
-def spares_wanted(job: str) -> int:
-    """How many warm spares a process keeps for ``job``: one per renderer a document's pages
-    are split across (EXTRACTION_RENDER_PROCESSES) for ``render``, else one."""
-    if job == "render":
-        return max(1, int(getattr(settings, "EXTRACTION_RENDER_PROCESSES", 1)))
-    return 1
-
-
-def _spare_start(job: str, memory_bytes: int) -> None:
-    """Start spares for ``job`` until ``spares_wanted`` are ready (no-op when they are)."""
+def _zygote(job: str, memory_bytes: int) -> Zygote:
+    """This process's zygote for ``job`` under this cap, started when there is none (or the
+    one there belongs to the process this one was forked from, or has died)."""
     key = (job, memory_bytes)
-    with _spares_lock:
-        spares = []
-        for spare in _spares.get(key, []):
-            if spare.parent_pid == os.getpid() and spare.process.poll() is None:
-                spares.append(spare)
-        while len(spares) < spares_wanted(job):
-            process, stderr = _spawn(job, memory_bytes, warm=True)
-            spares.append(_Spare(process, stderr, os.getpid()))
-        _spares[key] = spares
+    with _zygotes_lock:
+        zygote = _zygotes.get(key)
+        if zygote is not None and zygote.owner_pid == os.getpid() and zygote.alive():
+            return zygote
+        if zygote is not None and zygote.owner_pid == os.getpid():
+            zygote.close()
+        zygote = Zygote(
+            [sys.executable, "-c", _ZYGOTE_CODE, _PROJECT_ROOT, job],
+            env={**os.environ, **_CHILD_ENV},
+            stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - closed by Zygote.close()
+        )
+        _zygotes[key] = zygote
+        return zygote
 
 
 def prestart(job: str, *, memory_bytes: int) -> None:
-    """Start the warm spares for ``job`` under ``memory_bytes`` now (a worker at start-up)."""
-    _spare_start(job, memory_bytes)
+    """Start this process's zygote for ``job`` under ``memory_bytes`` now (a worker at
+    start-up), so that the first file does not wait for it to load."""
+    if getattr(settings, "SANDBOX_ZYGOTES", False):
+        _zygote(job, memory_bytes)
 
 
-def spares_close() -> None:
-    """End this process's spares (at exit; in tests)."""
-    with _spares_lock:
-        spares = [s for kept in _spares.values() for s in kept if s.parent_pid == os.getpid()]
-        _spares.clear()
-    for spare in spares:
-        _kill(spare.process)
-        with contextlib.suppress(ChildProcessError, OSError):
-            spare.process.wait(timeout=5)
-        for stream in (spare.process.stdin, spare.process.stdout, spare.stderr):
-            with contextlib.suppress(OSError):
-                stream.close()
+def zygotes_close() -> None:
+    """End this process's zygotes (at exit; in tests)."""
+    with _zygotes_lock:
+        mine = [z for z in _zygotes.values() if z.owner_pid == os.getpid()]
+        _zygotes.clear()
+    for zygote in mine:
+        zygote.close()
 
 
-atexit.register(spares_close)
+atexit.register(zygotes_close)
 
 
 class _FrameReader:
@@ -326,7 +321,10 @@ class _FrameReader:
         return frame
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: subprocess.Popen | ForkedChild) -> None:
+    if isinstance(process, ForkedChild):
+        process.kill()  # by its zygote, which has not reaped it, so the pid is still its
+        return
     # os.kill, not Popen.kill: Popen polls first, which would reap the child and lose the
     # rusage that wait4 reports. The pid cannot be reused before this process reaps it.
     if process.returncode is None:
@@ -334,12 +332,21 @@ def _kill(process: subprocess.Popen) -> None:
             os.kill(process.pid, signal.SIGKILL)
 
 
-def _reap(process: subprocess.Popen, report: RunReport, *, grace: float = 0.0) -> int:
+def _reap(process: subprocess.Popen | ForkedChild, report: RunReport, *, grace: float = 0.0) -> int:
     """Wait for the child and record its exit and peak memory (``wait4`` gives its rusage).
 
     With ``grace``, a child that has answered is given that long to exit on its own first.
     """
     if process.returncode is not None:
+        return process.returncode
+    if isinstance(process, ForkedChild):
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            process.wait()
+        report.exit_code = process.returncode
+        report.peak_rss_bytes = process.maxrss_bytes
         return process.returncode
     deadline = time.monotonic() + grace
     while True:
@@ -382,28 +389,35 @@ def _tail(stderr) -> str:
 # --- the child ---------------------------------------------------------------------------------
 
 
-def child_main(warm_job: str = "", warm_memory: str = "0") -> None:
+def zygote_main(job: str, control_fd: str) -> None:
+    """Entry point of a zygote: load ``job``'s code and what ``WARM`` names, then fork a
+    child per request (``zygote.serve``), each of which runs ``child_main`` for ``job``."""
+    _load(JOBS[job])
+    with contextlib.suppress(Exception):  # the settings module: a tenth of a second per child
+        settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
+    if job in WARM:
+        with contextlib.suppress(Exception):  # a library that cannot load: the job says so
+            _load(WARM[job])()
+    # Everything loaded so far lives as long as every child: out of the collector's sight, its
+    # objects are neither scanned by each child's collections nor copied by them on write.
+    gc.freeze()
+    serve(int(control_fd), partial(child_main, job))
+
+
+def child_main(expected_job: str = "") -> None:
     """Entry point of the child: apply the limits, read one job, answer in frames, exit.
 
-    ``warm_job``: a spare, which loads that job's code (and, under a cap large enough, its
-    models) first, then waits for the job; a job of another kind is refused as a crash.
+    ``expected_job``: a child forked by that job's zygote; a job of another kind is refused
+    as a crash.
     """
     protocol = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
-    if warm_job:
-        _load(JOBS[warm_job])
-        with contextlib.suppress(Exception):  # the settings module: a second in a cold child
-            settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
-        warm, smallest_cap = WARM.get(warm_job, ("", 0))
-        if warm and int(warm_memory) >= smallest_cap:
-            with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
-                _load(warm)()
     source = os.fdopen(0, "rb", buffering=0)
     try:
         job = json.loads(_read_frame(source))
     except EOFError:
-        os._exit(0)  # a spare whose parent ended without using it
-    if warm_job and job["job"] != warm_job:
+        os._exit(0)  # a parent that ended without sending a job
+    if expected_job and job["job"] != expected_job:
         os._exit(3)
     data = _read_frame(source)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

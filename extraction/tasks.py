@@ -62,9 +62,9 @@ def document_send(document_id: int) -> bool:
 
 @worker_process_init.connect
 def _warm_renderer(**_kwargs) -> None:
-    """Each pool process starts with a warm sandboxed renderer, so that even its first
-    document does not wait for a child to start (``sandbox.prestart``)."""
-    if settings.SANDBOX_WARM_SPARES:
+    """Each pool process starts its render zygote, so that even its first document does not
+    wait for one to load (``sandbox.prestart``)."""
+    if settings.SANDBOX_ZYGOTES:
         sandbox.prestart("render", memory_bytes=settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024)
 
 

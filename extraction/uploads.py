@@ -186,16 +186,16 @@ def _unsupported_encryption(name: str) -> sandbox.Refused:
 
 
 def warm_child() -> None:
-    """What a spare upload check loads before its file arrives (``sandbox.WARM``): pypdf and
-    PDFium, which a cold child imports only for a PDF (``_inspect_pdf``)."""
+    """What an upload-check zygote loads before it forks (``sandbox.WARM``): pypdf and PDFium,
+    which a cold child imports only for a PDF (``_inspect_pdf``)."""
     import pypdf  # noqa: F401
     import pypdfium2  # noqa: F401
 
 
 def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
     # Imported here, in the sandboxed child: a cold child inspecting an image need not spend
-    # the quarter second that loading pypdf (and its cryptography) and PDFium costs (a warm
-    # spare has them already: ``warm_child``).
+    # the quarter second that loading pypdf (and its cryptography) and PDFium costs (a child
+    # forked by the zygote has them already: ``warm_child``).
     import pypdf
     import pypdfium2 as pdfium
     from pypdf import PdfReader

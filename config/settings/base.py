@@ -320,8 +320,8 @@ EXTRACTION_STREAM_MAX_PAGES = env.int("EXTRACTION_STREAM_MAX_PAGES", default=40)
 # A document's pages are rendered by this many sandboxed children at once, page by page in
 # turn (extraction.ingest.render_pages): about 70 ms of CPU a text page, 3-6 s a scanned one,
 # so on two cores the last page of a long file is ready in about half the time. Each child has
-# its own RENDER_MEMORY_LIMIT_MB, and a worker process keeps this many warm spares (about
-# 150 MB each); 1 renders in one child.
+# its own RENDER_MEMORY_LIMIT_MB (and loads the OCR models, 0.15 s of CPU, when its first page
+# needs them); 1 renders in one child.
 EXTRACTION_RENDER_PROCESSES = env.int("EXTRACTION_RENDER_PROCESSES", default=2)
 # A slice that ends with pages left keeps its sandboxed renderer this long for the next slice
 # of the same document (extraction/renderers.py). 0: a fresh child every slice.
@@ -431,10 +431,10 @@ EXTRACTION_IMAGE_MAX_PIXELS = env.json(
 
 # --- Parsing untrusted files (extraction/sandbox.py) -------------------------------------------
 # Uploads are inspected (in the web request) in a child process with this address-space cap.
-# Each process keeps one warm sandboxed child per job ready for the next file (extraction/
-# sandbox.py): about a second less per upload and per document, for the memory of an idle
-# child (about 40 MB; 140 MB for a renderer with its OCR models).
-SANDBOX_WARM_SPARES = env.bool("SANDBOX_WARM_SPARES", default=True)
+# Each process keeps one zygote per job (extraction/zygote.py): a warm interpreter that forks
+# a fresh child per file in about 5 ms instead of 0.3-0.5 s of CPU for a cold one, for the
+# memory of an idle zygote (about 60 MB for uploads, 120 MB for pages). False: cold children.
+SANDBOX_ZYGOTES = env.bool("SANDBOX_ZYGOTES", default=True)
 PARSE_MEMORY_LIMIT_MB = env.int("PARSE_MEMORY_LIMIT_MB", default=512)
 # Pages are rendered, and scans read by OCR, in a child with this one. Higher: RapidOCR's ONNX
 # runtime reserves about 1.2 GB of address space before a page (RLIMIT_AS counts reserved, not

@@ -137,8 +137,8 @@ def test_rendering_stays_within_the_memory_cap(key):
 def test_a_child_that_outlives_its_time_limit_is_ended(settings):
     """A parse that takes longer than the limit is refused as too slow, and the child is gone."""
     settings.PARSE_TIME_LIMIT_SECONDS = 0.05  # shorter than starting an interpreter
-    settings.SANDBOX_WARM_SPARES = False  # a cold child, as this test is about its start
-    sandbox.spares_close()
+    settings.SANDBOX_ZYGOTES = False  # a cold child, as this test is about its start
+    sandbox.zygotes_close()
     with pytest.raises(UploadRejected) as refusal:
         inspect_upload(plain_pdf(), filename="slow.pdf")
     assert refusal.value.code == "timeout"

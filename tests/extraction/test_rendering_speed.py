@@ -14,7 +14,7 @@ from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from extraction import ingest, sandbox
+from extraction import ingest
 from extraction.ingest import UnreadableDocument, render_pages
 
 
@@ -91,21 +91,6 @@ def test_a_damaged_file_is_refused_the_same_way_by_two_renderers():
     with pytest.raises(UnreadableDocument) as split:
         _rendered(b"%PDF-1.7 this is not really a PDF", processes=2)
     assert split.value.message == alone.value.message
-
-
-def test_a_process_keeps_one_warm_spare_per_renderer(settings):
-    settings.SANDBOX_WARM_SPARES = True
-    settings.EXTRACTION_RENDER_PROCESSES = 2
-    cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
-    sandbox.spares_close()
-    try:
-        sandbox.prestart("render", memory_bytes=cap)
-        assert len(sandbox._spares[("render", cap)]) == 2
-        _rendered(_statement(3), processes=2)  # takes both; each run tops them up again
-        assert len(sandbox._spares[("render", cap)]) == 2
-        assert all(s.process.poll() is None for s in sandbox._spares[("render", cap)])
-    finally:
-        sandbox.spares_close()
 
 
 def test_a_page_without_colour_is_stored_grey_and_exactly_as_drawn():
