@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import logging
 import math
 import os
@@ -278,6 +279,9 @@ def main() -> None:
                     run(warm_up, server, application_create(owner=owner, stated_name="Warm"), types)
                     settings.LLM_MODEL = model
                     server.requests.clear()
+                    # As a Celery pool process does at its start (config/celery.py), once
+                    # what a reading imports is loaded.
+                    gc.freeze()
                 one_page = None
                 # The 1-page stub first: it is the yardstick of the others.
                 for case in sorted(documents, key=lambda c: c.rows_per_page > 0):
