@@ -34,6 +34,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 from botocore.session import Session
 
+from extraction.images import media_type_of
 from extraction.prompts import REPAIR_PROMPT, SYSTEM_PROMPT
 from extraction.schemas import DocumentTypeSpec, OutputInvalid, validate_output
 
@@ -265,5 +266,8 @@ def converse_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _image_block(image_png: bytes) -> dict[str, Any]:
+    # A scanned page is sent as a JPEG (``images.encoded_for_model``): the format says what
+    # the bytes are, which Converse checks.
     data = base64.b64encode(image_png).decode("ascii")
-    return {"type": "image", "image": {"format": "png", "source": {"bytes": data}}}
+    image_format = media_type_of(image_png).split("/", 1)[1]
+    return {"type": "image", "image": {"format": image_format, "source": {"bytes": data}}}

@@ -33,6 +33,7 @@ import google.auth.exceptions
 import google.auth.transport.requests
 import httpx
 
+from extraction.images import media_type_of
 from extraction.prompts import REPAIR_PROMPT, SYSTEM_PROMPT
 from extraction.schemas import DocumentTypeSpec, OutputInvalid
 
@@ -299,5 +300,7 @@ def gemini_parts(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _image_block(image_png: bytes) -> dict[str, Any]:
+    # A scanned page is sent as a JPEG (``images.encoded_for_model``), so its type is read
+    # from its bytes.
     data = base64.b64encode(image_png).decode("ascii")
-    return {"type": "image", "inlineData": {"mimeType": "image/png", "data": data}}
+    return {"type": "image", "inlineData": {"mimeType": media_type_of(image_png), "data": data}}

@@ -43,6 +43,19 @@ def tiny_png() -> bytes:
 PNG = tiny_png()
 
 
+def tiny_jpeg() -> bytes:
+    """A page as a scan is sent (``images.encoded_for_model`` sends scans and photos as JPEG)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def scanned_request() -> ExtractionRequest:
+    """One scanned page: its image a JPEG."""
+    page = PageInput(number=1, image_png=tiny_jpeg(), text="EARNINGS STATEMENT")
+    return ExtractionRequest(document_type=SPEC, pages=(page,))
+
+
 def make_request(*texts: str) -> ExtractionRequest:
     texts = texts or ("EARNINGS STATEMENT Jane Q. Doe Gross Pay $2,450.00",)
     pages = tuple(

@@ -17,7 +17,15 @@ from extraction.providers.base import (
     ProviderTransientError,
 )
 from extraction.providers.bedrock import BedrockProvider, aws_credentials_forget
-from tests.extraction.provider_helpers import PNG, SPEC, VALUES, extract_error, make_request
+from tests.extraction.provider_helpers import (
+    PNG,
+    SPEC,
+    VALUES,
+    extract_error,
+    make_request,
+    scanned_request,
+    tiny_jpeg,
+)
 from tests.fakes import FakeLLMServer
 from tests.fakes.llm_server import FAKE_AWS_KEY_ID, FAKE_AWS_SECRET
 
@@ -91,6 +99,14 @@ def test_structured_output_is_a_forced_tool_whose_input_schema_is_the_types_sche
     png = "data:image/png;base64," + base64.b64encode(PNG).decode()
     assert fake_llm.requests[0].image_urls() == [png, png]
     assert fake_llm.requests[0].page_numbers() == [1, 2]
+
+
+def test_a_scanned_page_is_sent_as_the_jpeg_it_is(fake_llm):
+    make_provider(fake_llm).extract(scanned_request())
+
+    jpeg = "data:image/jpeg;base64," + base64.b64encode(tiny_jpeg()).decode()
+    assert fake_llm.requests[0].image_urls() == [jpeg]
+    assert fake_llm.rejected == []
 
 
 def test_temporary_credentials_send_and_sign_the_session_token(monkeypatch):

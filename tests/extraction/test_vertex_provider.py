@@ -22,7 +22,15 @@ from extraction.providers.vertex import (
     VertexGeminiProvider,
     google_credentials_forget,
 )
-from tests.extraction.provider_helpers import PNG, SPEC, VALUES, extract_error, make_request
+from tests.extraction.provider_helpers import (
+    PNG,
+    SPEC,
+    VALUES,
+    extract_error,
+    make_request,
+    scanned_request,
+    tiny_jpeg,
+)
 from tests.fakes import FakeLLMServer
 from tests.fakes.google_credentials import service_account_file
 from tests.fakes.llm_server import FAKE_GOOGLE_TOKEN
@@ -112,6 +120,16 @@ def test_gemini_asks_for_json_by_the_types_schema_with_pages_as_text_and_png(fak
     assert request.image_urls() == [png, png]
     assert request.page_numbers() == [1, 2]
     assert request.body["systemInstruction"]["parts"][0]["text"] == request.text_parts()[0]
+
+
+def test_gemini_is_sent_a_scanned_page_as_the_jpeg_it_is(fake_llm):
+    gemini(fake_llm).extract(scanned_request())
+
+    (request,) = model_requests(fake_llm)
+    assert request.image_urls() == [
+        "data:image/jpeg;base64," + base64.b64encode(tiny_jpeg()).decode()
+    ]
+    assert fake_llm.rejected == []
 
 
 def test_gemini_schema_invalid_answer_is_repaired_once(fake_llm):
