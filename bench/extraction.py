@@ -76,7 +76,7 @@ def overhead(path: Path, spec: DocumentTypeSpec, server: FakeLLMServer) -> dict:
     t_render = time.perf_counter()
     max_pixels = settings.EXTRACTION_IMAGE_MAX_PIXELS.get("openai", 0)
     pages = [
-        PageInput(number=p.number, image_png=sized_for(p.png, max_pixels=max_pixels), text=p.text)
+        PageInput(number=p.number, image_png=sized_for(p.image, max_pixels=max_pixels), text=p.text)
         for p in rendered
     ]
     t_size = time.perf_counter()
@@ -114,7 +114,7 @@ def overhead(path: Path, spec: DocumentTypeSpec, server: FakeLLMServer) -> dict:
 def wall_time(server: FakeLLMServer, pages: int, per_call: int) -> dict:
     spec = shipped_spec("bank_statement")
     server.requests.clear()
-    png = next(render_pages(data=_text_pdf(1), media_type="application/pdf", max_pixels=1600)).png
+    png = next(render_pages(data=_text_pdf(1), media_type="application/pdf", max_pixels=1600)).image
     inputs = [PageInput(number=n, image_png=png, text=f"Page {n}") for n in range(1, pages + 1)]
     groups = page_groups([p.number for p in inputs], size=per_call)
     slots = ProviderSlots(
@@ -232,8 +232,8 @@ def main() -> None:
             )
         )
         w, h = page.width, page.height
-        to_openai = sized_for(page.png, max_pixels=sent_openai)
-        to_anthropic = sized_for(page.png, max_pixels=sent_anthropic)
+        to_openai = sized_for(page.image, max_pixels=sent_openai)
+        to_anthropic = sized_for(page.image, max_pixels=sent_anthropic)
         ow, oh = image_size(to_openai)
         aw, ah = image_size(to_anthropic)
         print(

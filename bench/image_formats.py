@@ -100,8 +100,8 @@ def main() -> None:
                 )
             )
             by_way = {
-                "as rendered": [p.png for p in rendered],
-                "sent before": [_before(p.png, send) for p in rendered],
+                "as rendered": [p.image for p in rendered],
+                "sent before": [_before(p.image, send) for p in rendered],
                 "sent now": [p.sent for p in rendered],
             }
             row = totals.setdefault(variant, {way: [0, 0, 0, 0] for way in WAYS})

@@ -43,7 +43,7 @@ def measure(path: Path) -> dict:
     rendered = time.perf_counter()
     request = ExtractionRequest(
         document_type=spec,
-        pages=tuple(PageInput(number=p.number, image_png=p.png, text=p.text) for p in pages),
+        pages=tuple(PageInput(number=p.number, image_png=p.image, text=p.text) for p in pages),
     )
     result = LocalProvider().extract(request)
     read = time.perf_counter()

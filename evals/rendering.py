@@ -31,7 +31,8 @@ def render(
     if send_pixels:
         pages = [
             replace(
-                page, png=sized_for(page.png, max_pixels=send_pixels, text_source=page.text_source)
+                page,
+                image=sized_for(page.image, max_pixels=send_pixels, text_source=page.text_source),
             )
             for page in pages
         ]

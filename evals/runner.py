@@ -89,7 +89,7 @@ def _page_inputs(provider: Provider, pages: list[RenderedPage]) -> list[PageInpu
             number=page.number,
             image_png=b""
             if provider.name == LOCAL
-            else sized_for(page.png, max_pixels=max_pixels, text_source=page.text_source),
+            else sized_for(page.image, max_pixels=max_pixels, text_source=page.text_source),
             text=page.text,
         )
         for page in pages

@@ -53,7 +53,9 @@ class UnreadableDocument(Exception):
 @dataclass(frozen=True)
 class RenderedPage:
     number: int  # 1-based
-    png: bytes  # the page image as PNG, long side <= max_pixels
+    # The page image as stored for people, long side <= max_pixels: a PNG for a page drawn
+    # from a PDF's own content, a JPEG for a scan or a photo (``_page``).
+    image: bytes
     width: int  # of the PNG
     height: int
     text: str  # the page's text in reading order, columns kept apart by runs of spaces
@@ -71,6 +73,9 @@ class RenderedPage:
     # benchmarks can tell it from the rest.
     ocr_seconds: float = 0.0
 
+
+# A stored scan or photo: above what its source JPEG kept, so that nothing visible is lost again.
+STORED_JPEG_QUALITY = 90
 
 _PAGE_FIELDS = tuple(f.name for f in dataclass_fields(RenderedPage))
 
@@ -145,7 +150,7 @@ def _rendered_in_sandbox(
             fields = {key: header[key] for key in RENDERED_FIELDS}
             blob = blob or b""
             cut = len(blob) - int(header.get("sent_bytes", 0))
-            yield RenderedPage(png=blob[:cut], sent=blob[cut:], **fields)
+            yield RenderedPage(image=blob[:cut], sent=blob[cut:], **fields)
     except sandbox.Refused as refusal:
         raise UnreadableDocument(refusal.message) from refusal
     except sandbox.SandboxFailed as failure:
@@ -209,8 +214,8 @@ def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
         for page in pages:
             # Shallow: asdict would copy every word's list first (4 ms a page) only to dump it.
             fields = {name: getattr(page, name) for name in _PAGE_FIELDS}
-            png, sent = fields.pop("png"), fields.pop("sent")
-            yield {**fields, "sent_bytes": len(sent)}, png + sent
+            image, sent = fields.pop("image"), fields.pop("sent")
+            yield {**fields, "sent_bytes": len(sent)}, image + sent
     except UnreadableDocument as error:
         raise sandbox.Refused("unreadable_file", error.message) from error
 
@@ -311,12 +316,33 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         page.render(scale=ocr_scale, rotation=turn, grayscale=grey).to_pil(),
         max_pixels,
         shown=image,
+        lossy=_mostly_lossy_image(page),
     )
     if scanned.words or not words:
         if suspect and scanned.words:
             scanned.notes["text_layer_replaced"] = True
         return scanned
     return _page(number, image, group_lines(words), "text_layer", scanned.notes)
+
+
+# Image filters of a PDF that store a photograph's pixels lossily (JPEG, JPEG 2000).
+_LOSSY_FILTERS = {"DCTDecode", "JPXDecode"}
+# Raster uploads whose pixels are lossy already (most WebP files are lossy photos).
+LOSSY_IMAGE_TYPES = {"image/jpeg", "image/heic", "image/heif", "image/webp"}
+
+
+def _mostly_lossy_image(page: pdfium.PdfPage) -> bool:
+    """Whether JPEG or JPEG 2000 images cover at least half of the page: a scan or a photo
+    in a PDF, whose stored page is then a JPEG as well (``_page``)."""
+    width, height = page.get_size()
+    covered = 0.0
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+        if _LOSSY_FILTERS & set(image.get_filters()):
+            left, bottom, right, top = image.get_bounds()
+            covered += max(0.0, min(right, width) - max(left, 0.0)) * max(
+                0.0, min(top, height) - max(bottom, 0.0)
+            )
+    return covered >= 0.5 * width * height
 
 
 def _sent_rendering(page: pdfium.PdfPage, turn: int, stored: Image.Image) -> Image.Image | None:
@@ -637,7 +663,13 @@ def _image_pages(
         if number < first or (number - first) % max(stride, 1):
             continue
         upright = flatten(ImageOps.exif_transpose(frame.copy()))
-        yield _scanned_page(number, upright, max_pixels, shown=_bounded(upright, max_pixels))
+        yield _scanned_page(
+            number,
+            upright,
+            max_pixels,
+            shown=_bounded(upright, max_pixels),
+            lossy=kind in LOSSY_IMAGE_TYPES,
+        )
 
 
 def flatten(image: Image.Image) -> Image.Image:
@@ -683,25 +715,32 @@ def _bounded(image: Image.Image, max_pixels: int) -> Image.Image:
 
 
 def _scanned_page(
-    number: int, image: Image.Image, max_pixels: int, *, shown: Image.Image | None = None
+    number: int,
+    image: Image.Image,
+    max_pixels: int,
+    *,
+    shown: Image.Image | None = None,
+    lossy: bool = False,
 ) -> RenderedPage:
     """A page read by OCR from ``image``. The stored image is ``shown`` (the same page at most
     ``max_pixels`` on its long side, rendered once; default: ``image`` scaled down) levelled
-    and turned upright as OCR found the page, so boxes fit it."""
+    and turned upright as OCR found the page, so boxes fit it; ``lossy``: the source's pixels
+    were a JPEG (or alike), and so is the stored page."""
     shown = _bounded(image, max_pixels) if shown is None else shown
     started = _cpu_seconds()
     try:
         read = ocr.read_page(image, shown=shown)
     except ocr.OcrFailed as exc:
         logger.warning("Page %s kept without text, OCR failed on it: %s", number, exc)
-        return _page(number, shown, [], "none", {"ocr_failed": True})
+        return _page(number, shown, [], "none", {"ocr_failed": True}, lossy=lossy)
     except ocr.OcrUnavailable as exc:
         logger.warning("Page %s kept without text: %s", number, exc)
-        return _page(number, shown, [], "none", {"ocr_unavailable": True})
+        return _page(number, shown, [], "none", {"ocr_unavailable": True}, lossy=lossy)
     seconds = _cpu_seconds() - started
     lines = group_lines(read.words)
     aspect = read.image.height / read.image.width
-    page = _page(number, _bounded(read.image, max_pixels), lines, "ocr", aspect=aspect)
+    bounded = _bounded(read.image, max_pixels)
+    page = _page(number, bounded, lines, "ocr", aspect=aspect, lossy=lossy)
     return replace(page, ocr_seconds=round(seconds, 4))
 
 
@@ -720,18 +759,25 @@ def _page(
     *,
     aspect: float = 0.0,
     sent: Image.Image | None = None,
+    lossy: bool = False,
 ) -> RenderedPage:
     """The rendered page; ``sent``: the page already drawn at the size a model is sent (a PDF
     page renders again at that size in a few milliseconds, where shrinking ``image`` took 20),
-    else ``image`` is shrunk to it."""
+    else ``image`` is shrunk to it. ``lossy``: the source's pixels were a JPEG (a scan or a
+    photo), and the page is stored as one too."""
     buffer = io.BytesIO()
-    # zlib level 1: on rendered pages a third faster than the default 6, and no larger. A PDF
-    # page drawn without colour is stored as greyscale, which is exact (Pillow's luma weights
-    # sum to one) and takes half the time and bytes of RGB. (Scans and photos stay RGB: a scan
-    # of paper is never exactly grey, so the test would only cost time.)
-    grey = source == "text_layer" and _without_colour(image)
-    stored = image.convert("L") if grey else image
-    stored.save(buffer, format="PNG", compress_level=1)
+    if lossy:
+        # A PNG of camera or scanner noise is four times the bytes of a JPEG and took 63 ms
+        # a page to write (this one takes 6); the source had JPEG's losses already.
+        as_rgb(image).save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY)
+    else:
+        # zlib level 1: on rendered pages a third faster than the default 6, and no larger. A
+        # PDF page drawn without colour is stored as greyscale, which is exact (Pillow's luma
+        # weights sum to one) and takes half the time and bytes of RGB. (Scans stay RGB: a
+        # scan of paper is never exactly grey, so the test would only cost time.)
+        grey = source == "text_layer" and _without_colour(image)
+        stored = image.convert("L") if grey else image
+        stored.save(buffer, format="PNG", compress_level=1)
     source = source if lines else "none"
     sent_bytes = (
         encoded_for_model(sent or image, max_pixels=_SEND_PIXELS, text_source=source)
@@ -741,7 +787,7 @@ def _page(
     return RenderedPage(
         sent=sent_bytes,
         number=number,
-        png=buffer.getvalue(),
+        image=buffer.getvalue(),
         width=image.width,
         height=image.height,
         text=layout_text(lines, aspect=aspect),

@@ -31,7 +31,7 @@ from .caps import Capped, cap_reason
 from .classify import classification_catalog, classify
 from .concurrency import ProviderSlots
 from .grounding import PageWords
-from .images import sized_for
+from .images import media_type_of, sized_for
 from .ingest import RenderedPage, UnreadableDocument, render_pages
 from .leases import Lease, LeaseLost
 from .models import Document, DocumentType, ExtractionRun, Page
@@ -422,7 +422,10 @@ def _store(
                 words=page.words,
                 text_source=page.text_source,
             )
-            row.image.save(f"page-{page.number:03d}.png", ContentFile(page.png), save=False)
+            extension = "jpg" if media_type_of(page.image) == "image/jpeg" else "png"
+            row.image.save(
+                f"page-{page.number:03d}.{extension}", ContentFile(page.image), save=False
+            )
             row.save()
             stored.append(row)
         locked.pages_done = rendered[-1].number

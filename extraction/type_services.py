@@ -28,7 +28,7 @@ from .catalog import (
     document_type_version_add,
 )
 from .grounding import locate
-from .images import sized_for
+from .images import media_type_of, sized_for
 from .ingest import UnreadableDocument, render_pages
 from .models import DocumentType, DocumentTypeVersion, ExtractionRun
 from .providers import get_provider
@@ -321,7 +321,8 @@ def document_type_preview(
                 number=page.number,
                 width=page.width,
                 height=page.height,
-                data_url="data:image/png;base64," + base64.b64encode(page.png).decode("ascii"),
+                data_url=f"data:{media_type_of(page.image)};base64,"
+                + base64.b64encode(page.image).decode("ascii"),
                 text_source=page.text_source,
             )
             for page in rendered
@@ -349,7 +350,7 @@ def _preview_reading(name: str, spec: DocumentTypeSpec, rendered: list) -> Previ
             number=page.number,
             image_png=b""
             if name == "local"
-            else sized_for(page.png, max_pixels=max_pixels, text_source=page.text_source),
+            else sized_for(page.image, max_pixels=max_pixels, text_source=page.text_source),
             text=page.text,
         )
         for page in rendered

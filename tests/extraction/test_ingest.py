@@ -53,7 +53,7 @@ def _text_image(text: str = "Net Pay 1,712.98", size=(1200, 300)) -> Image.Image
 
 def _ink_under(page, word) -> float:
     """The share of dark pixels inside a word's box on the page image."""
-    image = Image.open(io.BytesIO(page.png)).convert("L")
+    image = Image.open(io.BytesIO(page.image)).convert("L")
     _, x0, y0, x1, y1 = word
     histogram = image.crop(
         (x0 * page.width, y0 * page.height, x1 * page.width, y1 * page.height)
@@ -72,7 +72,7 @@ def test_a_pdf_yields_each_page_with_its_text_layer(rendered_samples):
 def test_page_images_are_pngs_bounded_by_max_pixels(sample_paths):
     data = sample_paths["pay_stub_2026-01-30.pdf"].read_bytes()
     (page,) = _pages(data, "application/pdf", max_pixels=800)
-    image = Image.open(io.BytesIO(page.png))
+    image = Image.open(io.BytesIO(page.image))
     assert image.format == "PNG"
     assert image.size == (page.width, page.height)
     assert max(image.size) == 800
@@ -167,7 +167,7 @@ def test_photos_of_each_supported_type_are_bounded_and_converted(monkeypatch, tm
         image.save(buffer, format=media_type.split("/")[1].upper())
     (page,) = _pages(buffer.getvalue(), media_type, max_pixels=600)
     assert (page.width, page.height) == (600, 400)
-    assert Image.open(io.BytesIO(page.png)).mode == "RGB"
+    assert Image.open(io.BytesIO(page.image)).mode == "RGB"
 
 
 def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch, tmp_path):
@@ -177,7 +177,7 @@ def test_without_tesseract_a_scan_is_kept_with_no_text(monkeypatch, tmp_path):
     (page,) = _pages(buffer.getvalue(), "image/png")
     assert (page.text_source, page.words, page.text) == ("none", [], "")
     assert page.notes == {"ocr_unavailable": True}
-    assert page.png
+    assert page.image
 
 
 def test_a_blank_pdf_page_has_no_text(monkeypatch, tmp_path):

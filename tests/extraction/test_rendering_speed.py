@@ -51,7 +51,7 @@ def _same_pages(one: list, other: list) -> None:
             b.width,
             b.height,
         )
-        assert a.png == b.png
+        assert a.image == b.image
 
 
 @pytest.mark.parametrize("pages", [1, 4, 5])
@@ -81,7 +81,7 @@ def test_two_renderers_split_the_frames_of_a_multi_page_tiff(monkeypatch, tmp_pa
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
     split = _rendered(buffer.getvalue(), "image/tiff", processes=2)
     assert [p.number for p in split] == [1, 2, 3]
-    shades = [Image.open(io.BytesIO(p.png)).convert("L").getpixel((10, 10)) for p in split]
+    shades = [Image.open(io.BytesIO(p.image)).convert("L").getpixel((10, 10)) for p in split]
     assert shades == sorted(shades, reverse=True)
 
 
@@ -95,7 +95,7 @@ def test_a_damaged_file_is_refused_the_same_way_by_two_renderers():
 
 def test_a_page_without_colour_is_stored_grey_and_exactly_as_drawn():
     (page,) = _rendered(_statement(1))
-    stored = Image.open(io.BytesIO(page.png))
+    stored = Image.open(io.BytesIO(page.image))
     assert stored.mode == "L"
     document = pdfium.PdfDocument(_statement(1))
     drawn = document[0].render(scale=1000 / max(document[0].get_size())).to_pil().convert("RGB")
@@ -104,7 +104,7 @@ def test_a_page_without_colour_is_stored_grey_and_exactly_as_drawn():
 
 def test_a_page_with_colour_keeps_it():
     (page,) = _rendered(_statement(1, stamp=True))
-    stored = Image.open(io.BytesIO(page.png))
+    stored = Image.open(io.BytesIO(page.image))
     assert stored.mode == "RGB"
     assert any(r > 150 and g < 80 and b < 80 for _, (r, g, b) in stored.getcolors(1 << 24))
 

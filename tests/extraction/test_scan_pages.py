@@ -129,7 +129,7 @@ def test_a_tilted_scanned_pdf_page_is_stored_level_at_the_page_size(engine, sett
     page = pages[0]
     assert page.text_source == "ocr"
     assert max(page.width, page.height) == 800
-    stored = Image.open(io.BytesIO(page.png))
+    stored = Image.open(io.BytesIO(page.image))
     assert stored.size == (page.width, page.height)
     assert abs(ocr.skew_angle(stored)) <= MEASURED_LEVEL
     for text in ("Casey", "2,450.00"):
@@ -142,7 +142,7 @@ def test_a_scanned_image_is_stored_bounded_level_and_read(settings):
     buffer = io.BytesIO()
     _tilted(_page(), -2.2).save(buffer, format="PNG")
     (page,) = ingest._render_here(buffer.getvalue(), "image/png", 1000, 5)
-    stored = Image.open(io.BytesIO(page.png))
+    stored = Image.open(io.BytesIO(page.image))
     assert max(stored.size) == 1000
     assert abs(ocr.skew_angle(stored)) <= MEASURED_LEVEL
     assert _box_shows_ink(stored, _word(page.words, "1,837.55"))

@@ -58,7 +58,7 @@ def test_a_forked_child_renders_exactly_what_a_cold_child_renders(settings, zygo
     settings.SANDBOX_ZYGOTES = False
     cold = _pages(data, processes=2)
     _same_pages(forked, cold)
-    assert [p.png for p in forked] == [p.png for p in cold]
+    assert [p.image for p in forked] == [p.image for p in cold]
     assert [p.sent for p in forked] == [p.sent for p in cold]
 
 
