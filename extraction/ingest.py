@@ -186,9 +186,15 @@ RENDERED_FIELDS = (
 def warm_child() -> None:
     """What a render zygote loads before it forks (``sandbox.WARM``): numpy and OpenCV, which
     scanned pages and the text-layer check use. Not the OCR models: onnxruntime starts a
-    thread as it loads, so each child loads them when it first needs them."""
+    thread as it loads, so each child loads them itself (``warm_models``)."""
     import cv2  # noqa: F401
     import numpy  # noqa: F401
+
+
+def warm_models() -> None:
+    """What a render child forked ahead of its file loads while it waits
+    (``sandbox.WARM_AFTER_FORK``): the OCR models the text-layer check and scans need."""
+    ocr.warm()
 
 
 def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:

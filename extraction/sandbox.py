@@ -79,6 +79,12 @@ WARM = {
     "render": "extraction.ingest:warm_child",
     "inspect": "extraction.uploads:warm_child",
 }
+# What a child forked as a spare loads after the fork, before its file arrives: name ->
+# ("module:function", the smallest cap it is loaded under). RapidOCR's onnxruntime session
+# starts threads, so never in the zygote; its models map about 800 MB of address space, which
+# a smaller cap would leave no room beside.
+WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
+WARM_AFTER_FORK = {"render": ("extraction.ingest:warm_models", WARM_MODELS_MIN_BYTES)}
 # Children and zygotes use one thread for numeric work: each is one of several on the
 # worker's cores, and a zygote must stay single-threaded to fork safely.
 _CHILD_ENV = {"OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -90,6 +96,8 @@ _ZYGOTE_CODE = (
 
 _zygotes: dict[tuple[str, int], Zygote] = {}
 _zygotes_lock = threading.Lock()
+# Children forked ahead of their file, per (job, cap): (child, its stderr file, owner pid).
+_spares: dict[tuple[str, int], list[tuple[ForkedChild, object, int]]] = {}
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,11 @@ def run(
         raise ValueError(f"Unknown sandbox job {job!r}")
     report = report if report is not None else RunReport()
     started = time.monotonic()
-    process, stderr = _forked(job, limits.memory_bytes) or _spawn(job, limits.memory_bytes)
+    process, stderr = (
+        _take_spare(job, limits.memory_bytes)
+        or _forked(job, limits.memory_bytes)
+        or _spawn(job, limits.memory_bytes)
+    )
     header = json.dumps(
         {
             "job": job,
@@ -212,6 +224,8 @@ def run(
                 stream.close()
         stderr.close()
         report.wall_seconds = time.monotonic() - started
+        # After this child, not beside it: a spare renderer loads its models (0.2 s of CPU).
+        _spares_fill(job, limits.memory_bytes)
 
 
 def _spawn(job: str, memory_bytes: int):
@@ -247,6 +261,49 @@ def _forked(job: str, memory_bytes: int):
         return None
 
 
+def spares_wanted(job: str) -> int:
+    """How many children a process keeps forked ahead for ``job``: one per renderer a
+    document's pages are split across (EXTRACTION_RENDER_PROCESSES) for ``render``, else
+    one."""
+    if job == "render":
+        return max(1, int(getattr(settings, "EXTRACTION_RENDER_PROCESSES", 1)))
+    return 1
+
+
+def _take_spare(job: str, memory_bytes: int):
+    """A child forked ahead for ``job`` under this cap (``_spares_fill``), or None (none left,
+    ended, or forked for the process this one was forked from: their pipes are its)."""
+    with _zygotes_lock:
+        spares = _spares.get((job, memory_bytes), [])
+        while spares:
+            child, stderr, owner = spares.pop(0)
+            if owner == os.getpid() and child.poll() is None:
+                return child, stderr
+            if owner == os.getpid():  # its zygote died: closing its pipes ends it too
+                for stream in (child.stdin, child.stdout, stderr):
+                    with contextlib.suppress(OSError):
+                        stream.close()
+    return None
+
+
+def _spares_fill(job: str, memory_bytes: int) -> None:
+    """Fork children ahead for ``job`` until ``spares_wanted`` wait (each loads what
+    ``WARM_AFTER_FORK`` names, then blocks on its pipe until its one file arrives)."""
+    if not getattr(settings, "SANDBOX_ZYGOTES", False):
+        return
+    key = (job, memory_bytes)
+    with _zygotes_lock:
+        waiting = [s for s in _spares.get(key, []) if s[2] == os.getpid()]
+        _spares[key] = waiting
+        missing = spares_wanted(job) - len(waiting)
+    for _ in range(missing):
+        forked = _forked(job, memory_bytes)
+        if forked is None:
+            return
+        with _zygotes_lock:
+            _spares.setdefault(key, []).append((*forked, os.getpid()))
+
+
 def _zygote(job: str, memory_bytes: int) -> Zygote:
     """This process's zygote for ``job`` under this cap, started when there is none (or the
     one there belongs to the process this one was forked from, or has died)."""
@@ -258,7 +315,7 @@ def _zygote(job: str, memory_bytes: int) -> Zygote:
         if zygote is not None and zygote.owner_pid == os.getpid():
             zygote.close()
         zygote = Zygote(
-            [sys.executable, "-c", _ZYGOTE_CODE, _PROJECT_ROOT, job],
+            [sys.executable, "-c", _ZYGOTE_CODE, _PROJECT_ROOT, job, str(memory_bytes)],
             env={**os.environ, **_CHILD_ENV},
             stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - closed by Zygote.close()
         )
@@ -267,19 +324,25 @@ def _zygote(job: str, memory_bytes: int) -> Zygote:
 
 
 def prestart(job: str, *, memory_bytes: int) -> None:
-    """Start this process's zygote for ``job`` under ``memory_bytes`` now (a worker at
-    start-up), so that the first file does not wait for it to load."""
+    """Start this process's zygote for ``job`` under ``memory_bytes`` and fork its spares now
+    (a worker at start-up), so that the first file waits for neither."""
     if getattr(settings, "SANDBOX_ZYGOTES", False):
-        _zygote(job, memory_bytes)
+        _spares_fill(job, memory_bytes)
 
 
 def zygotes_close() -> None:
-    """End this process's zygotes (at exit; in tests)."""
+    """End this process's zygotes and the children they forked ahead (at exit; in tests)."""
     with _zygotes_lock:
         mine = [z for z in _zygotes.values() if z.owner_pid == os.getpid()]
+        spares = [s for kept in _spares.values() for s in kept if s[2] == os.getpid()]
         _zygotes.clear()
+        _spares.clear()
+    for child, stderr, _owner in spares:
+        for stream in (child.stdin, child.stdout, stderr):
+            with contextlib.suppress(OSError):
+                stream.close()  # the child reads EOF and exits
     for zygote in mine:
-        zygote.close()
+        zygote.close()  # and kills any child still running
 
 
 atexit.register(zygotes_close)
@@ -389,9 +452,10 @@ def _tail(stderr) -> str:
 # --- the child ---------------------------------------------------------------------------------
 
 
-def zygote_main(job: str, control_fd: str) -> None:
+def zygote_main(job: str, memory_bytes: str, control_fd: str) -> None:
     """Entry point of a zygote: load ``job``'s code and what ``WARM`` names, then fork a
-    child per request (``zygote.serve``), each of which runs ``child_main`` for ``job``."""
+    child per request (``zygote.serve``), each of which runs ``child_main`` for ``job``
+    under ``memory_bytes``."""
     _load(JOBS[job])
     with contextlib.suppress(Exception):  # the settings module: a tenth of a second per child
         settings.PARSE_MAX_IMAGE_PIXELS  # noqa: B018 - configures the lazy settings
@@ -401,17 +465,22 @@ def zygote_main(job: str, control_fd: str) -> None:
     # Everything loaded so far lives as long as every child: out of the collector's sight, its
     # objects are neither scanned by each child's collections nor copied by them on write.
     gc.freeze()
-    serve(int(control_fd), partial(child_main, job))
+    serve(int(control_fd), partial(child_main, job, memory_bytes))
 
 
-def child_main(expected_job: str = "") -> None:
+def child_main(expected_job: str = "", memory_bytes: str = "0") -> None:
     """Entry point of the child: apply the limits, read one job, answer in frames, exit.
 
-    ``expected_job``: a child forked by that job's zygote; a job of another kind is refused
-    as a crash.
+    ``expected_job``: a child forked by that job's zygote, which first loads what
+    ``WARM_AFTER_FORK`` names for it (under a cap of ``memory_bytes`` large enough); a job of
+    another kind is refused as a crash.
     """
     protocol = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
+    warm, smallest_cap = WARM_AFTER_FORK.get(expected_job, ("", 0))
+    if warm and int(memory_bytes) >= smallest_cap:
+        with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
+            _load(warm)()
     source = os.fdopen(0, "rb", buffering=0)
     try:
         job = json.loads(_read_frame(source))

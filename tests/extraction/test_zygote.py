@@ -63,12 +63,13 @@ def test_a_forked_child_renders_exactly_what_a_cold_child_renders(settings, zygo
 
 
 def test_each_file_gets_a_child_of_its_own_and_the_zygote_stays(settings, zygotes, caplog):
-    seen = []
+    settings.EXTRACTION_RENDER_PROCESSES = 2
+    forks = []
     real_fork = zygote.Zygote.fork
 
     def noted(self, stderr):
         child = real_fork(self, stderr)
-        seen.append((self.process.pid, child.pid))
+        forks.append((self.process.pid, child.pid))
         return child
 
     zygote.Zygote.fork = noted
@@ -77,12 +78,28 @@ def test_each_file_gets_a_child_of_its_own_and_the_zygote_stays(settings, zygote
             _pages(_statement(2), processes=1)
     finally:
         zygote.Zygote.fork = real_fork
-    zygotes_seen = {z for z, _child in seen}
-    children = [child for _z, child in seen]
-    assert len(zygotes_seen) == 1 and len(set(children)) == 3
-    assert not any(_alive(child) for child in children)
+    cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
+    waiting = {child.pid for child, _stderr, _owner in sandbox._spares[("render", cap)]}
+    children = [child for _zygote, child in forks]
+    assert len({z for z, _child in forks}) == 1  # one zygote forked them all
+    assert len(set(children)) == len(children) == 3 + 2  # a child per file, two forked ahead
+    assert {child for child in children if _alive(child)} == waiting and len(waiting) == 2
     assert _render_zygote(settings).alive()
     assert "zygote failed" not in caplog.text  # the real zygote is single-threaded
+
+
+def test_a_child_forked_ahead_has_its_ocr_models_before_its_file_arrives(settings, zygotes):
+    settings.EXTRACTION_RENDER_PROCESSES = 1
+    cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
+    sandbox.prestart("render", memory_bytes=cap)
+    ((spare, _stderr, _owner),) = sandbox._spares[("render", cap)]
+    deadline = time.monotonic() + 30
+    while "onnxruntime" not in Path(f"/proc/{spare.pid}/maps").read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert _render_zygote(settings).alive()
+    zygote_maps = Path(f"/proc/{_render_zygote(settings).process.pid}/maps").read_text()
+    assert "onnxruntime" not in zygote_maps  # loaded after the fork, never in the zygote
 
 
 def test_a_child_out_of_time_is_ended_by_its_zygote_and_the_next_file_is_read(settings, zygotes):
