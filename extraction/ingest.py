@@ -772,6 +772,7 @@ def _page(
     else ``image`` is shrunk to it. ``lossy``: the source's pixels were a JPEG (a scan or a
     photo), and the page is stored as one too."""
     buffer = io.BytesIO()
+    grey = False
     if lossy:
         # A PNG of camera or scanner noise is four times the bytes of a JPEG and took 63 ms
         # a page to write (this one takes 6); the source had JPEG's losses already.
@@ -785,8 +786,11 @@ def _page(
         stored = image.convert("L") if grey else image
         stored.save(buffer, format="PNG", compress_level=1)
     source = source if lines else "none"
+    to_send = sent or image
+    if grey:  # drawn without colour at the stored size, so at the size sent too
+        to_send = stored if to_send is image else to_send.convert("L")
     sent_bytes = (
-        encoded_for_model(sent or image, max_pixels=_SEND_PIXELS, text_source=source)
+        encoded_for_model(to_send, max_pixels=_SEND_PIXELS, text_source=source)
         if _SEND_PIXELS
         else b""
     )

@@ -41,6 +41,27 @@ def test_a_text_page_is_sent_as_a_small_palette_png_and_a_scan_as_a_jpeg():
     assert image_size(scan) == (792, 1024)
 
 
+def test_a_grey_text_page_is_sent_in_sixteen_even_greys_each_pixel_within_half_a_step():
+    ramp = Image.linear_gradient("L").resize((256, 256))  # every grey, top to bottom
+    buffer = io.BytesIO()
+    ramp.save(buffer, format="PNG")
+    sent = Image.open(io.BytesIO(sized_for(buffer.getvalue(), max_pixels=0)))
+    assert sent.mode == "P" and len(sent.getcolors()) == 16
+    shown = sent.convert("L")
+    assert shown.size == ramp.size
+    worst = max(abs(a - b) for a, b in zip(ramp.tobytes(), shown.tobytes(), strict=True))
+    assert worst <= 17 // 2 + 1  # the nearest of 0, 17, 34, ... 255
+
+
+def test_a_coloured_text_page_keeps_its_colours_in_the_palette():
+    page = Image.new("RGB", (400, 300), "white")
+    page.paste((200, 0, 0), (20, 20, 200, 80))  # a red stamp
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG")
+    sent = Image.open(io.BytesIO(sized_for(buffer.getvalue(), max_pixels=0)))
+    assert (200, 0, 0) in {colour for _count, colour in sent.convert("RGB").getcolors()}
+
+
 @pytest.mark.parametrize(
     ("size", "detail", "tokens"),
     [
