@@ -169,3 +169,25 @@ def test_words_of_a_name_spaced_like_a_scan_stay_one_phrase():
     assert "Name: Rosa A. Moreau" in text
     assert "Moreau  " in text, "a column gap still parts the columns"
     assert "Pay Period:" in text
+
+
+def test_the_recognizer_alone_reads_as_the_whole_engine_does(monkeypatch):
+    """The text layer's digit check loads RapidOCR's line recognizer alone (no detector, no
+    classifier); built from the engine's own configuration, it reads the same text with the
+    same confidence."""
+    import numpy as np
+    from rapidocr_onnxruntime import RapidOCR
+
+    monkeypatch.setattr(ocr, "_ENGINE", None)
+    monkeypatch.setattr(ocr, "_RECOGNIZER", None)
+    alone = ocr._recognizer()
+    whole = RapidOCR(**ocr._rapid_options()).text_rec
+    strip = Image.new("RGB", (420, 48), "white")
+    ImageDraw.Draw(strip).text(
+        (8, 6), "2,450.00  07/15/2026", fill="black", font=ImageFont.load_default(size=30)
+    )
+    line = np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])
+    (read_alone,), _ = alone([line])
+    (read_whole,), _ = whole([line])
+    assert read_alone[0] == read_whole[0] and "2,450.00" in read_alone[0]
+    assert abs(float(read_alone[1]) - float(read_whole[1])) < 1e-6
