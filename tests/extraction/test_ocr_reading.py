@@ -40,7 +40,12 @@ class _Runs:
         self.run = subprocess.run
 
     def __call__(self, *args, **kwargs):
-        self.inputs.append(kwargs.get("input") or b"")
+        given = kwargs.get("stdin")
+        if given is not None and hasattr(given, "read"):  # a file of pixels, read back here
+            self.inputs.append(given.read())
+            given.seek(0)
+        else:
+            self.inputs.append(kwargs.get("input") or b"")
         return self.run(*args, **kwargs)
 
 
