@@ -147,9 +147,12 @@ def _rendered_in_sandbox(
     }
     try:
         for header, blob in sandbox.run("render", data=data, options=options, limits=limits):
-            fields = {key: header[key] for key in RENDERED_FIELDS}
-            blob = blob or b""
-            cut = len(blob) - int(header.get("sent_bytes", 0))
+            try:
+                fields = {key: header[key] for key in RENDERED_FIELDS}
+                blob = blob or b""
+                cut = len(blob) - int(header.get("sent_bytes", 0))
+            except (KeyError, TypeError, ValueError) as error:  # a child gone wrong
+                raise sandbox.SandboxFailed("crashed", "a page without its fields") from error
             yield RenderedPage(image=blob[:cut], sent=blob[cut:], **fields)
     except sandbox.Refused as refusal:
         raise UnreadableDocument(refusal.message) from refusal

@@ -58,6 +58,8 @@ from .zygote import ForkedChild, Zygote, ZygoteGone, serve
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">I")
+# The largest file a child may write: a page's pixels for Tesseract are 30 MB at most.
+MAX_CHILD_FILE_BYTES = 256 * 1024 * 1024
 # A frame longer than this is a protocol error, not a page (a page PNG is a few MB at most).
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -86,8 +88,37 @@ WARM = {
 WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
 WARM_AFTER_FORK = {"render": ("extraction.ingest:warm_models", WARM_MODELS_MIN_BYTES)}
 # Children and zygotes use one thread for numeric work: each is one of several on the
-# worker's cores, and a zygote must stay single-threaded to fork safely.
-_CHILD_ENV = {"OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# worker's cores, and a zygote must stay single-threaded to fork safely. Their settings hold
+# nothing secret (config/settings/sandbox.py).
+_CHILD_ENV = {
+    "OMP_THREAD_LIMIT": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "DJANGO_SETTINGS_MODULE": "config.settings.sandbox",
+}
+# What a child keeps of the worker's environment: where programs, libraries and temporary
+# files are, and the language. Never the keys, passwords and addresses the worker has.
+_CHILD_ENV_KEPT = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TESSDATA_PREFIX",
+    "LD_LIBRARY_PATH",
+    "PYTHONPATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "VIRTUAL_ENV",
+)
+
+
+def _child_env() -> dict[str, str]:
+    kept = {name: os.environ[name] for name in _CHILD_ENV_KEPT if name in os.environ}
+    return {**kept, **_CHILD_ENV}
+
+
 _ZYGOTE_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from extraction.sandbox import zygote_main; zygote_main(*sys.argv[2:])"
@@ -96,8 +127,9 @@ _ZYGOTE_CODE = (
 
 _zygotes: dict[tuple[str, int], Zygote] = {}
 _zygotes_lock = threading.Lock()
-# Children forked ahead of their file, per (job, cap): (child, its stderr file, owner pid).
-_spares: dict[tuple[str, int], list[tuple[ForkedChild, object, int]]] = {}
+# Children forked ahead of their file, per (job, cap): (child, its stderr file, owner pid, the
+# strays its zygote had killed when it was forked).
+_spares: dict[tuple[str, int], list[tuple[ForkedChild, object, int, int]]] = {}
 
 
 @dataclass(frozen=True)
@@ -170,15 +202,20 @@ def run(
         }
     ).encode()
     reaped = False
+    reader = _FrameReader(process.stdout.fileno())
     try:
         try:
-            process.stdin.write(_HEADER.pack(len(header)) + header)
-            process.stdin.write(_HEADER.pack(len(data)))
-            process.stdin.write(data)
+            _write_all(
+                process.stdin.fileno(),
+                _HEADER.pack(len(header)) + header + _HEADER.pack(len(data)) + data,
+                limits.seconds,
+            )
             process.stdin.close()
         except (BrokenPipeError, OSError):
             pass  # the child died at once; its exit status tells why below
-        reader = _FrameReader(process.stdout.fileno())
+        except TimeoutError:
+            reader.timed_out = True  # the child does not read: the loop below ends it
+            reader.next = lambda _seconds: None
         while True:
             frame = reader.next(limits.seconds)
             if frame is None:
@@ -198,7 +235,12 @@ def run(
                     report.stderr_tail[-300:],
                 )
                 raise SandboxFailed(failure, report.stderr_tail[-300:])
-            message = json.loads(frame)
+            try:
+                message = json.loads(frame)
+            except ValueError:
+                message = None
+            if not isinstance(message, dict):  # not the protocol: a child gone wrong
+                raise SandboxFailed("crashed", "a frame that is not a JSON object")
             kind = message.get("kind")
             if kind == "item":
                 blob = reader.next(limits.seconds) if message.get("blob") else None
@@ -223,6 +265,7 @@ def run(
             if stream and not stream.closed:
                 stream.close()
         stderr.close()
+        reader.selector.close()  # an epoll descriptor, else kept until a full collection
         report.wall_seconds = time.monotonic() - started
         # After this child, not beside it: a spare renderer loads its models (0.2 s of CPU).
         _spares_fill(job, limits.memory_bytes)
@@ -237,7 +280,7 @@ def _spawn(job: str, memory_bytes: int):
         stdout=subprocess.PIPE,
         stderr=stderr,
         close_fds=True,
-        env={**os.environ, **_CHILD_ENV},
+        env=_child_env(),
     )
     return process, stderr
 
@@ -276,14 +319,22 @@ def _take_spare(job: str, memory_bytes: int):
     with _zygotes_lock:
         spares = _spares.get((job, memory_bytes), [])
         while spares:
-            child, stderr, owner = spares.pop(0)
-            if owner == os.getpid() and child.poll() is None:
+            child, stderr, owner, strays = spares.pop(0)
+            if owner != os.getpid():
+                continue
+            if child.zygote.alive() and child.poll() is None and child.zygote.strays == strays:
                 return child, stderr
-            if owner == os.getpid():  # its zygote died: closing its pipes ends it too
-                for stream in (child.stdin, child.stdout, stderr):
-                    with contextlib.suppress(OSError):
-                        stream.close()
+            # Ended or ending (its zygote gone, PR_SET_PDEATHSIG ends it), or a stray left by
+            # another child may have stopped or read it since it was forked: no file for it.
+            _discard(child, stderr)
     return None
+
+
+def _discard(child: ForkedChild, stderr) -> None:
+    child.kill()
+    for stream in (child.stdin, child.stdout, stderr):
+        with contextlib.suppress(OSError):
+            stream.close()
 
 
 def _spares_fill(job: str, memory_bytes: int) -> None:
@@ -295,13 +346,33 @@ def _spares_fill(job: str, memory_bytes: int) -> None:
     with _zygotes_lock:
         waiting = [s for s in _spares.get(key, []) if s[2] == os.getpid()]
         _spares[key] = waiting
+        # Spares forked for this job under another cap (the setting changed) are let go.
+        retired = [
+            spare
+            for (other_job, cap), kept in _spares.items()
+            if other_job == job and cap != memory_bytes
+            for spare in kept
+            if spare[2] == os.getpid()
+        ]
+        for other in [k for k in _spares if k[0] == job and k[1] != memory_bytes]:
+            del _spares[other]
+        # And so is their zygote (settings change only in tests and at a restart).
+        old_zygotes = [
+            _zygotes.pop(k) for k in list(_zygotes) if k[0] == job and k[1] != memory_bytes
+        ]
         missing = spares_wanted(job) - len(waiting)
+    for child, stderr, _owner, _strays in retired:
+        _discard(child, stderr)
+    for old in old_zygotes:
+        if old.owner_pid == os.getpid():
+            old.close()
     for _ in range(missing):
         forked = _forked(job, memory_bytes)
         if forked is None:
             return
+        child, stderr = forked
         with _zygotes_lock:
-            _spares.setdefault(key, []).append((*forked, os.getpid()))
+            _spares.setdefault(key, []).append((child, stderr, os.getpid(), child.zygote.strays))
 
 
 def _zygote(job: str, memory_bytes: int) -> Zygote:
@@ -316,7 +387,7 @@ def _zygote(job: str, memory_bytes: int) -> Zygote:
             zygote.close()
         zygote = Zygote(
             [sys.executable, "-c", _ZYGOTE_CODE, _PROJECT_ROOT, job, str(memory_bytes)],
-            env={**os.environ, **_CHILD_ENV},
+            env=_child_env(),
             stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - closed by Zygote.close()
         )
         _zygotes[key] = zygote
@@ -337,7 +408,7 @@ def zygotes_close() -> None:
         spares = [s for kept in _spares.values() for s in kept if s[2] == os.getpid()]
         _zygotes.clear()
         _spares.clear()
-    for child, stderr, _owner in spares:
+    for child, stderr, _owner, _strays in spares:
         for stream in (child.stdin, child.stdout, stderr):
             with contextlib.suppress(OSError):
                 stream.close()  # the child reads EOF and exits
@@ -346,6 +417,44 @@ def zygotes_close() -> None:
 
 
 atexit.register(zygotes_close)
+
+
+def _write_all(fd: int, payload: bytes, seconds: float) -> None:
+    """Write ``payload`` to the child's stdin, waiting at most ``seconds`` for it to read."""
+    os.set_blocking(fd, False)
+    view, deadline = memoryview(payload), time.monotonic() + seconds
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_WRITE)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise TimeoutError
+            with contextlib.suppress(BlockingIOError):
+                view = view[os.write(fd, view) :]
+
+
+def _forget_inherited() -> None:
+    """In a fork of this process (a Celery pool process): drop the parent's zygotes and
+    spares without a word to them (closing our copies of their socket and pipes, so that
+    they still see the parent's end close), and locks a thread of the parent may have held."""
+    global _zygotes_lock
+    _zygotes_lock = threading.Lock()
+    for zygote in _zygotes.values():
+        zygote.broken = True
+        with contextlib.suppress(OSError):
+            zygote.socket.close()
+        with contextlib.suppress(OSError):
+            zygote.stderr.close()
+    for kept in _spares.values():
+        for child, stderr, _owner, _strays in kept:
+            for stream in (child.stdin, child.stdout, stderr):
+                with contextlib.suppress(OSError):
+                    stream.close()
+    _zygotes.clear()
+    _spares.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
 
 
 class _FrameReader:
@@ -490,6 +599,8 @@ def child_main(expected_job: str = "", memory_bytes: str = "0") -> None:
         os._exit(3)
     data = _read_frame(source)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # No file it writes (its stderr, the pixels it hands Tesseract) grows past this.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_CHILD_FILE_BYTES, MAX_CHILD_FILE_BYTES))
     memory = int(job["memory_bytes"])
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

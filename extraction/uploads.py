@@ -95,6 +95,14 @@ def inspect_upload(data: bytes, *, filename: str = "") -> InspectedUpload:
     try:
         items = list(sandbox.run("inspect", data=data, options=options, limits=limits))
         facts = items[0][0]
+        # Checked here, as a child gone wrong may answer anything: a page count or nothing.
+        inspected = InspectedUpload(
+            str(facts["media_type"]),
+            int(facts["pages"]),
+            len(data),
+            digest,
+            dict(facts.get("metadata") or {}),
+        )
     except sandbox.Refused as refusal:
         raise UploadRejected(refusal.code, refusal.message) from refusal
     except sandbox.SandboxFailed as failure:
@@ -102,9 +110,7 @@ def inspect_upload(data: bytes, *, filename: str = "") -> InspectedUpload:
     except Exception as error:  # noqa: BLE001 - one unforeseen failure must not stop a batch
         logger.exception("Inspecting an upload failed")
         raise UploadRejected("crashed", sandbox_failure_message(name, "crashed")) from error
-    return InspectedUpload(
-        facts["media_type"], int(facts["pages"]), len(data), digest, facts.get("metadata", {})
-    )
+    return inspected
 
 
 def too_large_message(name: str, size: int) -> str:

@@ -16,14 +16,21 @@ Control channel: a ``SOCK_SEQPACKET`` socket pair, one JSON request and one JSON
 message, requests serialised by the asking process:
 
 - ``{"op": "fork"}`` with three descriptors (the child's stdin, stdout and stderr):
-  ``{"pid": n}``.
+  ``{"pid": n}`` with the child's pidfd, opened before the zygote could reap it, so the asking
+  process kills exactly that child (``pidfd_send_signal``), even once the zygote is gone.
 - ``{"op": "status", "pid": n}``: ``{"exit": None}`` while it runs, else ``{"exit": code,
   "maxrss_kb": k, "cpu_seconds": s}`` (negative code: killed by that signal), given once.
-- ``{"op": "kill", "pid": n}``: SIGKILL, sent only to a child not yet reaped, so never to a
-  reused pid. ``{}``.
+  Every reply carries ``"strays"``: how many stray processes the zygote has killed so far.
 
-The zygote reaps its children as they end (SIGCHLD), keeps each exit until it is asked for, and
-exits when the asking process closes its end (it kills any child still running first).
+Each child is forked with PR_SET_PDEATHSIG (it dies with its zygote) and PR_SET_DUMPABLE off
+(another process of the same user cannot read its memory or descriptors through /proc or
+ptrace it; root can). The zygote is a child subreaper: whatever a child leaves running (a
+process it forked, however many times over, even in a session of its own) becomes the zygote's
+when its parent ends, and the zygote kills every such stray whenever one of its children ends
+and before each answer. A stray could have stopped or read a child waiting for its file, so
+the asking process discards the children it forked ahead when the count grows. The zygote
+reaps its children as they end (SIGCHLD), keeps each exit until it is asked for, and exits when
+the asking process closes its end (it kills any child still running first).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 # A reply slower than this means the zygote is stuck or gone: the caller starts a cold child.
@@ -70,9 +78,10 @@ class ZygoteGone(Exception):
 class ForkedChild:
     """A child forked by a zygote, with the part of ``subprocess.Popen`` the sandbox uses."""
 
-    def __init__(self, zygote: Zygote, pid: int, stdin: IO[bytes], stdout: IO[bytes]):
+    def __init__(self, zygote: Zygote, pid: int, pidfd: int, stdin: IO[bytes], stdout: IO[bytes]):
         self.zygote = zygote
         self.pid = pid
+        self.pidfd = pidfd  # -1 where the kernel has none (Linux before 5.3)
         self.stdin = stdin
         self.stdout = stdout
         self.returncode: int | None = None
@@ -83,16 +92,27 @@ class ForkedChild:
             try:
                 reply = self.zygote.ask({"op": "status", "pid": self.pid})
             except ZygoteGone:
-                # The zygote kills its children before it exits, and a dead zygote's
-                # children are gone with its socket's last reader: report a crash.
+                # Its zygote is gone, and with it (PR_SET_PDEATHSIG) the child: once its pidfd
+                # says so, report it as killed.
+                if not self._ended():
+                    return None
                 reply = {"exit": -int(signal.SIGKILL), "maxrss_kb": 0, "cpu_seconds": 0.0}
             if reply.get("exit") is not None:
                 self.returncode = int(reply["exit"])
                 self.maxrss_bytes = int(reply.get("maxrss_kb") or 0) * 1024
+                self.zygote.reported_cpu += float(reply.get("cpu_seconds") or 0.0)
                 global _forked_cpu
                 with _forked_cpu_lock:
                     _forked_cpu += float(reply.get("cpu_seconds") or 0.0)
+                self._close_pidfd()
         return self.returncode
+
+    def _ended(self) -> bool:
+        if self.pidfd < 0:
+            return True
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.pidfd, selectors.EVENT_READ)
+            return bool(selector.select(0))
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -103,9 +123,24 @@ class ForkedChild:
         return self.returncode
 
     def kill(self) -> None:
-        if self.returncode is None:
+        """SIGKILL through the child's pidfd: never another process, zygote or not."""
+        if self.returncode is not None:
+            return
+        if self.pidfd >= 0:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        else:  # by its zygote, which has not reaped it, so the pid is still its
             with contextlib.suppress(ZygoteGone):
                 self.zygote.ask({"op": "kill", "pid": self.pid})
+
+    def _close_pidfd(self) -> None:
+        if self.pidfd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.pidfd)
+            self.pidfd = -1
+
+    def __del__(self) -> None:
+        self._close_pidfd()
 
 
 class Zygote:
@@ -132,29 +167,41 @@ class Zygote:
         self.owner_pid = os.getpid()
         self._lock = threading.Lock()
         self.broken = False
+        self.strays = 0  # strays the zygote has killed, as of its last answer
+        self.reported_cpu = 0.0  # CPU seconds of its children reported so far
 
     def ask(self, request: dict, fds: list[int] | None = None) -> dict:
         """Send one request and return its reply; ``ZygoteGone`` when none comes."""
+        reply, _fds = self._ask(request, fds)
+        for fd in _fds:
+            os.close(fd)
+        return reply
+
+    def _ask(self, request: dict, fds: list[int] | None = None) -> tuple[dict, list[int]]:
         with self._lock:
             if self.broken:
                 raise ZygoteGone("the zygote stopped answering earlier")
             try:
                 socket.send_fds(self.socket, [json.dumps(request).encode()], fds or [])
-                reply = self.socket.recv(_MESSAGE_BYTES)
+                message, received, _flags, _address = socket.recv_fds(
+                    self.socket, _MESSAGE_BYTES, 1
+                )
             except OSError as error:  # socket.timeout is an OSError too
                 self.broken = True
                 raise ZygoteGone(str(error)) from error
-            if not reply:
+            if not message:
                 self.broken = True
                 raise ZygoteGone("the zygote closed its end")
-        return json.loads(reply)
+            reply = json.loads(message)
+            self.strays = max(self.strays, int(reply.get("strays", 0)))
+        return reply, list(received)
 
     def fork(self, stderr: IO[bytes]) -> ForkedChild:
         """A new child with fresh pipes for its stdin and stdout and ``stderr`` as its own."""
         child_in, parent_out = os.pipe()
         parent_in, child_out = os.pipe()
         try:
-            reply = self.ask({"op": "fork"}, [child_in, child_out, stderr.fileno()])
+            reply, received = self._ask({"op": "fork"}, [child_in, child_out, stderr.fileno()])
         except ZygoteGone:
             for fd in (parent_out, parent_in):
                 os.close(fd)
@@ -163,12 +210,17 @@ class Zygote:
             os.close(child_in)
             os.close(child_out)
         if "pid" not in reply:
-            os.close(parent_out)
-            os.close(parent_in)
+            for fd in (parent_out, parent_in, *received):
+                os.close(fd)
             self.broken = True
             raise ZygoteGone(reply.get("error", "the zygote refused to fork"))
+        pidfd = received[0] if received else -1
         return ForkedChild(
-            self, int(reply["pid"]), os.fdopen(parent_out, "wb"), os.fdopen(parent_in, "rb")
+            self,
+            int(reply["pid"]),
+            pidfd,
+            os.fdopen(parent_out, "wb"),
+            os.fdopen(parent_in, "rb"),
         )
 
     def alive(self) -> bool:
@@ -186,15 +238,49 @@ class Zygote:
             self.process.wait()
         with contextlib.suppress(OSError):
             self.stderr.close()
+        # Its children's CPU now reaches this process's RUSAGE_CHILDREN with the zygote's own:
+        # what ``forked_cpu_seconds`` counted of it already must not be counted twice.
+        global _forked_cpu
+        with _forked_cpu_lock:
+            _forked_cpu -= self.reported_cpu
+        self.reported_cpu = 0.0
 
 
 # --- inside the zygote -------------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        os._exit(70)  # a child without its protections must not take a file
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the zygote's own, strays adopted included)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN: every process's parent is read
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+        return found
 
 
 def serve(control_fd: int, child: Callable[[], None]) -> None:
     """The zygote's loop (never returns): fork on request; in each fork, put the three
     descriptors received on 0, 1 and 2 and call ``child`` (which must end the process)."""
     control = socket.socket(fileno=control_fd)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    zygote_pid = os.getpid()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
@@ -205,32 +291,46 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
     selector.register(wake_read, selectors.EVENT_READ)
     running: set[int] = set()
     ended: dict[int, dict] = {}
+    strays = [0]
 
     def reap() -> None:
-        while running:
+        while True:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if not pid:
-                return
-            running.discard(pid)
-            ended[pid] = {
-                "exit": os.waitstatus_to_exitcode(status),
-                "maxrss_kb": usage.ru_maxrss,
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            }
+                break
+            if pid in running:
+                running.discard(pid)
+                ended[pid] = {
+                    "exit": os.waitstatus_to_exitcode(status),
+                    "maxrss_kb": usage.ru_maxrss,
+                    "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                }
+        for pid in _children(zygote_pid):
+            if pid not in running:  # left behind by a child, and now ours: never a worker
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                strays[0] += 1
 
     def fork(fds: list[int]) -> dict:
         if len(fds) != 3:
-            return {"error": "a fork needs stdin, stdout and stderr"}
+            return {"error": "a fork needs stdin, stdout and stderr"}, []
         if threads_now() != 1:
-            return {"error": f"the zygote has {threads_now()} threads; it forks only with one"}
+            message = f"the zygote has {threads_now()} threads; it forks only with one"
+            return {"error": message}, []
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             try:
+                # Ends with its zygote; not readable through /proc nor traceable by another
+                # process of its user (root excepted).
+                _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+                _prctl(_PR_SET_DUMPABLE, 0)
+                if os.getppid() != zygote_pid:
+                    os._exit(70)
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 for target, fd in enumerate(fds):
@@ -242,7 +342,11 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
             finally:
                 os._exit(70)  # the child must never return into this loop
         running.add(pid)
-        return {"pid": pid}
+        try:
+            pidfds = [os.pidfd_open(pid)]
+        except (AttributeError, OSError):  # a kernel before 5.3: killed by pid, unreaped
+            pidfds = []
+        return {"pid": pid}, pidfds
 
     while True:
         for key, _events in selector.select():
@@ -263,12 +367,13 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
                 os._exit(0)
             request = json.loads(message)
             reap()
+            sent: list[int] = []
             if request.get("op") == "fork":
-                reply = fork(fds)
+                reply, sent = fork(fds)
             elif request.get("op") == "status":
                 pid = int(request["pid"])
                 reply = ended.pop(pid, {"exit": None})
-            elif request.get("op") == "kill":
+            elif request.get("op") == "kill":  # without a pidfd (a kernel before 5.3)
                 pid = int(request["pid"])
                 if pid in running:
                     with contextlib.suppress(ProcessLookupError):
@@ -278,4 +383,7 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
                 reply = {"error": "unknown request"}
             for fd in fds:
                 os.close(fd)
-            control.send(json.dumps(reply).encode())
+            reply = {**reply, "strays": strays[0]}
+            socket.send_fds(control, [json.dumps(reply).encode()], sent)
+            for fd in sent:
+                os.close(fd)

@@ -79,7 +79,7 @@ def test_each_file_gets_a_child_of_its_own_and_the_zygote_stays(settings, zygote
     finally:
         zygote.Zygote.fork = real_fork
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
-    waiting = {child.pid for child, _stderr, _owner in sandbox._spares[("render", cap)]}
+    waiting = {child.pid for child, _stderr, _owner, _strays in sandbox._spares[("render", cap)]}
     children = [child for _zygote, child in forks]
     assert len({z for z, _child in forks}) == 1  # one zygote forked them all
     assert len(set(children)) == len(children) == 3 + 2  # a child per file, two forked ahead
@@ -92,7 +92,7 @@ def test_a_child_forked_ahead_has_its_ocr_models_before_its_file_arrives(setting
     settings.EXTRACTION_RENDER_PROCESSES = 1
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
     sandbox.prestart("render", memory_bytes=cap)
-    ((spare, _stderr, _owner),) = sandbox._spares[("render", cap)]
+    ((spare, _stderr, _owner, _strays),) = sandbox._spares[("render", cap)]
     deadline = time.monotonic() + 30
     while "onnxruntime" not in Path(f"/proc/{spare.pid}/maps").read_text():
         assert time.monotonic() < deadline
@@ -212,3 +212,31 @@ def test_the_zygote_ends_with_the_process_that_started_it():
     while _alive(zygote_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(zygote_pid)
+
+
+def test_a_child_finds_no_secret_in_its_environment_or_settings(settings, zygotes, monkeypatch):
+    """A child subverted through a parser bug finds no key, password or database address: its
+    zygote (whose environment every child inherits) got an allow-list of variables, and the
+    settings module it loads holds nothing secret."""
+    secrets = {
+        "SECRET_KEY": "s3cret-django-key",
+        "DATABASE_URL": "postgres://attest:pw@db/attest",
+        "LLM_API_KEY": "sk-live-123",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+        "AUDIT_HMAC_KEY": "audit-key",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    assert len(_pages(_statement(1))) == 1
+    pid = _render_zygote(settings).process.pid
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_text().split("\0")
+        if "=" in item
+    )
+    assert not set(secrets) & set(environ)
+    assert not any(value in "\0".join(environ.values()) for value in secrets.values())
+    assert environ["DJANGO_SETTINGS_MODULE"] == "config.settings.sandbox"
+    from config.settings import sandbox as child_settings
+
+    assert not [name for name in vars(child_settings) if "KEY" in name and name != "SECRET_KEY"]
