@@ -293,7 +293,7 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
     ended: dict[int, dict] = {}
     strays = [0]
 
-    def reap() -> None:
+    def reap(*, look_for_strays: bool = False) -> None:
         while True:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -301,6 +301,7 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
                 break
             if not pid:
                 break
+            look_for_strays = True  # a process ended: its own children are ours now
             if pid in running:
                 running.discard(pid)
                 ended[pid] = {
@@ -308,6 +309,8 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
                     "maxrss_kb": usage.ru_maxrss,
                     "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 }
+        if not look_for_strays:
+            return
         for pid in _children(zygote_pid):
             if pid not in running:  # left behind by a child, and now ours: never a worker
                 with contextlib.suppress(ProcessLookupError):
@@ -366,7 +369,9 @@ def serve(control_fd: int, child: Callable[[], None]) -> None:
                         os.kill(pid, signal.SIGKILL)
                 os._exit(0)
             request = json.loads(message)
-            reap()
+            # Before a fork, always: a stray adopted while its parent, our child, still ran
+            # must not meet the new child.
+            reap(look_for_strays=request.get("op") == "fork")
             sent: list[int] = []
             if request.get("op") == "fork":
                 reply, sent = fork(fds)
