@@ -20,14 +20,17 @@ message, requests serialised by the asking process:
   process kills exactly that child (``pidfd_send_signal``), even once the zygote is gone.
 - ``{"op": "status", "pid": n}``: ``{"exit": None}`` while it runs, else ``{"exit": code,
   "maxrss_kb": k, "cpu_seconds": s}`` (negative code: killed by that signal), given once.
-  Every reply carries ``"strays"``: how many stray processes the zygote has killed so far.
+- ``{"op": "kill", "pid": n}``: where the kernel has no pidfd (before Linux 5.3), SIGKILL by
+  pid, sent only to a child the zygote has not reaped, so never to a reused pid. ``{}``.
+
+Every reply carries ``"strays"``: how many stray processes the zygote has killed so far.
 
 Each child is forked with PR_SET_PDEATHSIG (it dies with its zygote) and PR_SET_DUMPABLE off
 (another process of the same user cannot read its memory or descriptors through /proc or
 ptrace it; root can). The zygote is a child subreaper: whatever a child leaves running (a
 process it forked, however many times over, even in a session of its own) becomes the zygote's
-when its parent ends, and the zygote kills every such stray whenever one of its children ends
-and before each answer. A stray could have stopped or read a child waiting for its file, so
+when its parent ends, and the zygote kills every such stray whenever a process of its ends
+and before each fork. A stray could have stopped or read a child waiting for its file, so
 the asking process discards the children it forked ahead when the count grows. The zygote
 reaps its children as they end (SIGCHLD), keeps each exit until it is asked for, and exits when
 the asking process closes its end (it kills any child still running first).
