@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 import redis
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.signals import worker_process_init
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
@@ -62,10 +62,18 @@ def document_send(document_id: int) -> bool:
 
 @worker_process_init.connect
 def _warm_renderer(**_kwargs) -> None:
-    """Each pool process starts its render zygote, so that even its first document does not
-    wait for one to load (``sandbox.prestart``)."""
-    if settings.SANDBOX_ZYGOTES:
+    """Each pool process of a worker that reads documents starts its render zygote and the
+    children it forks ahead, so that even its first document does not wait for them
+    (``sandbox.prestart``). A worker on other queues only (``-Q webhooks``) starts none: it
+    would hold some 300 MB a process for pages it never renders."""
+    if settings.SANDBOX_ZYGOTES and _reads_documents():
         sandbox.prestart("render", memory_bytes=settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024)
+
+
+def _reads_documents() -> bool:
+    """Whether this worker consumes the queue ``process_document`` is sent to."""
+    consumed = current_app.amqp.queues.consume_from or {}
+    return not consumed or current_app.conf.task_default_queue in consumed
 
 
 @shared_task(name="extraction.process_document", bind=True, max_retries=None)
