@@ -50,6 +50,7 @@ from .saving import fields_save
 from .schemas import DocumentTypeSpec
 from .signals import document_finished, document_read
 from .split import split_plan
+from .uploads import EXTENSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -422,7 +423,7 @@ def _store(
                 words=page.words,
                 text_source=page.text_source,
             )
-            extension = "jpg" if media_type_of(page.image) == "image/jpeg" else "png"
+            extension = EXTENSIONS[media_type_of(page.image)]
             row.image.save(
                 f"page-{page.number:03d}.{extension}", ContentFile(page.image), save=False
             )

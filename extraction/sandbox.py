@@ -127,9 +127,33 @@ _ZYGOTE_CODE = (
 
 _zygotes: dict[tuple[str, int], Zygote] = {}
 _zygotes_lock = threading.Lock()
-# Children forked ahead of their file, per (job, cap): (child, its stderr file, owner pid, the
-# strays its zygote had killed when it was forked).
-_spares: dict[tuple[str, int], list[tuple[ForkedChild, object, int, int]]] = {}
+
+
+@dataclass
+class _Spare:
+    """A child forked ahead of its file."""
+
+    child: ForkedChild
+    stderr: object  # the child's stderr file
+    strays: int  # the strays its zygote had killed when it was forked
+
+    def mine(self) -> bool:
+        """Forked for this process, not for the one this process was forked from."""
+        return self.child.zygote.owner_pid == os.getpid()
+
+    def close(self) -> None:
+        """Close this process's ends of its pipes: a child still waiting reads EOF and ends."""
+        for stream in (self.child.stdin, self.child.stdout, self.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def discard(self) -> None:
+        self.child.kill()
+        self.close()
+
+
+# Children forked ahead of their file, per (job, cap).
+_spares: dict[tuple[str, int], list[_Spare]] = {}
 
 
 @dataclass(frozen=True)
@@ -203,23 +227,20 @@ def run(
     ).encode()
     reaped = False
     reader = _FrameReader(process.stdout.fileno())
+    unread = False  # the child took no file within the time limit (stopped, or wedged)
     try:
         try:
-            _write_all(
-                process.stdin.fileno(),
-                _HEADER.pack(len(header)) + header + _HEADER.pack(len(data)) + data,
-                limits.seconds,
-            )
+            parts = (_HEADER.pack(len(header)), header, _HEADER.pack(len(data)), data)
+            _write_all(process.stdin.fileno(), parts, limits.seconds)
             process.stdin.close()
-        except (BrokenPipeError, OSError):
+        except TimeoutError:  # an OSError too, so first
+            unread = True
+        except OSError:
             pass  # the child died at once; its exit status tells why below
-        except TimeoutError:
-            reader.timed_out = True  # the child does not read: the loop below ends it
-            reader.next = lambda _seconds: None
         while True:
-            frame = reader.next(limits.seconds)
+            frame = None if unread else reader.next(limits.seconds)
             if frame is None:
-                failure = "timeout" if reader.timed_out else "crashed"
+                failure = "timeout" if unread or reader.timed_out else "crashed"
                 _kill(process)
                 _reap(process, report)
                 reaped = True
@@ -319,22 +340,20 @@ def _take_spare(job: str, memory_bytes: int):
     with _zygotes_lock:
         spares = _spares.get((job, memory_bytes), [])
         while spares:
-            child, stderr, owner, strays = spares.pop(0)
-            if owner != os.getpid():
+            spare = spares.pop(0)
+            if not spare.mine():
                 continue
-            if child.zygote.alive() and child.poll() is None and child.zygote.strays == strays:
-                return child, stderr
+            child = spare.child
+            if (
+                child.zygote.alive()
+                and child.poll() is None
+                and child.zygote.strays == spare.strays
+            ):
+                return child, spare.stderr
             # Ended or ending (its zygote gone, PR_SET_PDEATHSIG ends it), or a stray left by
             # another child may have stopped or read it since it was forked: no file for it.
-            _discard(child, stderr)
+            spare.discard()
     return None
-
-
-def _discard(child: ForkedChild, stderr) -> None:
-    child.kill()
-    for stream in (child.stdin, child.stdout, stderr):
-        with contextlib.suppress(OSError):
-            stream.close()
 
 
 def _spares_fill(job: str, memory_bytes: int) -> None:
@@ -344,25 +363,16 @@ def _spares_fill(job: str, memory_bytes: int) -> None:
         return
     key = (job, memory_bytes)
     with _zygotes_lock:
-        waiting = [s for s in _spares.get(key, []) if s[2] == os.getpid()]
+        waiting = [spare for spare in _spares.get(key, []) if spare.mine()]
         _spares[key] = waiting
-        # Spares forked for this job under another cap (the setting changed) are let go.
-        retired = [
-            spare
-            for (other_job, cap), kept in _spares.items()
-            if other_job == job and cap != memory_bytes
-            for spare in kept
-            if spare[2] == os.getpid()
-        ]
-        for other in [k for k in _spares if k[0] == job and k[1] != memory_bytes]:
-            del _spares[other]
-        # And so is their zygote (settings change only in tests and at a restart).
-        old_zygotes = [
-            _zygotes.pop(k) for k in list(_zygotes) if k[0] == job and k[1] != memory_bytes
-        ]
+        # Spares and zygotes of this job under another cap (the setting changed: only in tests
+        # and at a restart) are let go.
+        other_caps = [k for k in {*_spares, *_zygotes} if k[0] == job and k != key]
+        retired = [spare for k in other_caps for spare in _spares.pop(k, []) if spare.mine()]
+        old_zygotes = [_zygotes.pop(k) for k in other_caps if k in _zygotes]
         missing = spares_wanted(job) - len(waiting)
-    for child, stderr, _owner, _strays in retired:
-        _discard(child, stderr)
+    for spare in retired:
+        spare.discard()
     for old in old_zygotes:
         if old.owner_pid == os.getpid():
             old.close()
@@ -372,7 +382,7 @@ def _spares_fill(job: str, memory_bytes: int) -> None:
             return
         child, stderr = forked
         with _zygotes_lock:
-            _spares.setdefault(key, []).append((child, stderr, os.getpid(), child.zygote.strays))
+            _spares.setdefault(key, []).append(_Spare(child, stderr, child.zygote.strays))
 
 
 def _zygote(job: str, memory_bytes: int) -> Zygote:
@@ -405,13 +415,11 @@ def zygotes_close() -> None:
     """End this process's zygotes and the children they forked ahead (at exit; in tests)."""
     with _zygotes_lock:
         mine = [z for z in _zygotes.values() if z.owner_pid == os.getpid()]
-        spares = [s for kept in _spares.values() for s in kept if s[2] == os.getpid()]
+        spares = [spare for kept in _spares.values() for spare in kept if spare.mine()]
         _zygotes.clear()
         _spares.clear()
-    for child, stderr, _owner, _strays in spares:
-        for stream in (child.stdin, child.stdout, stderr):
-            with contextlib.suppress(OSError):
-                stream.close()  # the child reads EOF and exits
+    for spare in spares:
+        spare.close()
     for zygote in mine:
         zygote.close()  # and kills any child still running
 
@@ -419,18 +427,21 @@ def zygotes_close() -> None:
 atexit.register(zygotes_close)
 
 
-def _write_all(fd: int, payload: bytes, seconds: float) -> None:
-    """Write ``payload`` to the child's stdin, waiting at most ``seconds`` for it to read."""
+def _write_all(fd: int, parts: tuple[bytes, ...], seconds: float) -> None:
+    """Write ``parts`` in turn to the child's stdin, waiting at most ``seconds`` for it to read
+    (``TimeoutError``); parts, not one joined payload, so that the file is never copied."""
     os.set_blocking(fd, False)
-    view, deadline = memoryview(payload), time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_WRITE)
-        while view:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                raise TimeoutError
-            with contextlib.suppress(BlockingIOError):
-                view = view[os.write(fd, view) :]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    raise TimeoutError
+                with contextlib.suppress(BlockingIOError):
+                    view = view[os.write(fd, view) :]
 
 
 def _forget_inherited() -> None:
@@ -446,10 +457,8 @@ def _forget_inherited() -> None:
         with contextlib.suppress(OSError):
             zygote.stderr.close()
     for kept in _spares.values():
-        for child, stderr, _owner, _strays in kept:
-            for stream in (child.stdin, child.stdout, stderr):
-                with contextlib.suppress(OSError):
-                    stream.close()
+        for spare in kept:
+            spare.close()
     _zygotes.clear()
     _spares.clear()
 

@@ -79,7 +79,7 @@ def test_each_file_gets_a_child_of_its_own_and_the_zygote_stays(settings, zygote
     finally:
         zygote.Zygote.fork = real_fork
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
-    waiting = {child.pid for child, _stderr, _owner, _strays in sandbox._spares[("render", cap)]}
+    waiting = {spare.child.pid for spare in sandbox._spares[("render", cap)]}
     children = [child for _zygote, child in forks]
     assert len({z for z, _child in forks}) == 1  # one zygote forked them all
     assert len(set(children)) == len(children) == 3 + 2  # a child per file, two forked ahead
@@ -92,7 +92,7 @@ def test_a_child_forked_ahead_has_its_ocr_models_before_its_file_arrives(setting
     settings.EXTRACTION_RENDER_PROCESSES = 1
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
     sandbox.prestart("render", memory_bytes=cap)
-    ((spare, _stderr, _owner, _strays),) = sandbox._spares[("render", cap)]
+    (spare,) = [s.child for s in sandbox._spares[("render", cap)]]
     deadline = time.monotonic() + 30
     while "onnxruntime" not in Path(f"/proc/{spare.pid}/maps").read_text():
         assert time.monotonic() < deadline

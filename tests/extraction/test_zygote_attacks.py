@@ -257,7 +257,7 @@ def test_a_stopped_spare_cannot_hang_the_parent_for_ever(zygotes, settings):
 
     settings.PARSE_TIME_LIMIT_SECONDS = 2
     sandbox.prestart("inspect", memory_bytes=CAP)
-    ((spare, _stderr, _owner, _strays),) = sandbox._spares[("inspect", CAP)]
+    (spare,) = [s.child for s in sandbox._spares[("inspect", CAP)]]
     zygotes.append(spare.pid)
     os.kill(spare.pid, signal.SIGSTOP)
     data = pdf_bytes(pages=1) + b"%" + b"x" * 300_000  # past the pipe's buffer
@@ -331,7 +331,7 @@ def test_a_fork_does_not_keep_its_parents_zygote_and_spares_alive(zygotes):
     spares' pipes; while it lives, the parent's zygote never sees its end close, so closing it
     takes 5 s and a SIGKILL, and the spares, whose stdin never reaches EOF, are orphaned."""
     sandbox.prestart("inspect", memory_bytes=CAP)
-    ((spare, _stderr, _owner, _strays),) = sandbox._spares[("inspect", CAP)]
+    (spare,) = [s.child for s in sandbox._spares[("inspect", CAP)]]
     zygotes.append(spare.pid)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - a pool process busy with something else
