@@ -113,15 +113,7 @@ def review_queue(
     return queryset
 
 
-def review_queue_parts(
-    *,
-    status: str = "",
-    assigned: str = "",
-    user,
-    severity: str = "",
-    document_type: str = "",
-    q: str = "",
-) -> tuple[QuerySet[Application], ...]:
+def review_queue_parts(*, user, q: str = "", **filters: str) -> tuple[QuerySet[Application], ...]:
     """The same queue as ``review_queue`` with the same arguments, for a search on PostgreSQL
     as two querysets whose union it is: the applications whose reference or stated name
     matches ``q``, and those whose applicant's name or e-mail does. Each has trigram indexes of
@@ -129,21 +121,20 @@ def review_queue_parts(
     can use none and reads every application; ``review_queue_page`` reads each part only as
     far as a page. Empty without a search and on other databases (no such index: one read is
     as good)."""
-    queryset, q = _queue_unsearched(
-        status=status,
-        assigned=assigned,
-        user=user,
-        severity=severity,
-        document_type=document_type,
-        q=q,
-    )
+    queryset, q = _queue_unsearched(user=user, q=q, **filters)
     if not q or connection.vendor != "postgresql":
         return ()
     return (queryset.filter(_matches_application(q)), queryset.filter(_matches_applicant(q)))
 
 
 def _queue_unsearched(
-    *, status: str, assigned: str, user, severity: str, document_type: str, q: str
+    *,
+    user,
+    q: str = "",
+    status: str = "",
+    assigned: str = "",
+    severity: str = "",
+    document_type: str = "",
 ) -> tuple[QuerySet[Application], str]:
     """The queue with every filter but the search itself, and the search as it is matched."""
     q = " ".join(q.split())[:100]
