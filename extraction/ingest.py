@@ -26,8 +26,8 @@ import pypdfium2.raw as pdfium_c
 from django.conf import settings
 from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
 
-from . import ocr, sandbox
-from .images import as_rgb, encoded_for_model
+from . import digit_check, ocr, sandbox
+from .images import as_rgb, encoded_for_model, grey_png
 
 logger = logging.getLogger(__name__)
 
@@ -276,10 +276,11 @@ def _pdf_pages(
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.
         document.init_forms()
+        seen = digit_check.DigitsSeen()
         for index in range(max(first, 1) - 1, len(document), max(stride, 1)):
             page = _flattened_page(document, index)
             try:
-                yield _pdf_page(page, index + 1, max_pixels)
+                yield _pdf_page(page, index + 1, max_pixels, seen)
             finally:
                 page.close()
     finally:
@@ -295,7 +296,9 @@ def _flattened_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
     return page
 
 
-def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPage:
+def _pdf_page(
+    page: pdfium.PdfPage, number: int, max_pixels: int, seen: digit_check.DigitsSeen
+) -> RenderedPage:
     width_pt, height_pt = page.get_size()
     scale = max_pixels / max(width_pt, height_pt)
     textpage = page.get_textpage()
@@ -305,14 +308,15 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         bitmap = page.render(scale=scale, rotation=turn, may_draw_forms=True)
         image = as_rgb(bitmap.to_pil())  # PDFium's BGR is copied into RGB already
-        words, suspect, fonts = _text_layer_words(
+        words, suspect, starts = _text_layer_words(
             textpage, chars, _transform(page, turn, image.size), image.size
         )
+        fonts = digit_check.word_fonts(textpage, words, starts)
     finally:
         textpage.close()
     notes: dict = {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
-        words, notes = _checked_against_pixels(words, image, fonts)
+        words, notes = digit_check.checked_against_pixels(words, image, fonts, seen)
         sent = _sent_rendering(page, turn, image)
         return _page(number, image, group_lines(words), "text_layer", notes, sent=sent)
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
@@ -449,11 +453,11 @@ def _suspect(textpage, index: int, char: str) -> bool:
 
 def _text_layer_words(
     textpage, chars: list[tuple], matrix: tuple, size: tuple[int, int]
-) -> tuple[list[list], bool, list[str]]:
+) -> tuple[list[list], bool, list[int]]:
     """Words from the text layer's characters (``_layer_chars``), with boxes in the rendered
     image's frame (``matrix``: ``_transform`` for the rendering of ``size``), whether the layer
-    is suspect (glyphs without a map, private-use or control characters), and the font of each
-    word's first character (its name and flags, one string per word).
+    is suspect (glyphs without a map, private-use or control characters), and the text layer's
+    index of each word's first character (``digit_check.word_fonts`` finds its font).
 
     Characters are placed on the rendered (upright) page first, so that a page whose content
     is drawn upside down or sideways still reads left to right. A word ends at a space (real
@@ -467,13 +471,13 @@ def _text_layer_words(
     current: list[str] = []
     box: list[float] = []
     stepped_left = False
-    font = ""
+    start = 0
     for char, left, bottom, right, top, index in chars:
         if char not in " \x00" and right > left and _suspect(textpage, index, char):
             suspicious += 1
         if char.isspace() or char == "\x00" or right <= left:
             if current:
-                words.append(["".join(current), *box, stepped_left, font])
+                words.append(["".join(current), *box, stepped_left, start])
             current, box, stepped_left = [], [], False
             continue
         # (Two-way comparisons, not sorted(): this loop runs for every character of a page.)
@@ -494,12 +498,12 @@ def _text_layer_words(
                 and not (leftwards and box[0] - x1 <= 0.5 * line_height)
             ) or abs(middle - box_middle) > 0.5 * line_height
             if broken:
-                words.append(["".join(current), *box, stepped_left, font])
+                words.append(["".join(current), *box, stepped_left, start])
                 current, box, stepped_left = [], [], False
             elif leftwards and x1 <= box[0] + 0.2 * line_height:
                 stepped_left = True
         if not current:
-            font = _font_of(textpage, index)
+            start = index
         current.append(char)
         if not box:
             box = [x0, y0, x1, y1]
@@ -513,7 +517,7 @@ def _text_layer_words(
             if y1 > box[3]:
                 box[3] = y1
     if current:
-        words.append(["".join(current), *box, stepped_left, font])
+        words.append(["".join(current), *box, stepped_left, start])
     clamp = lambda v: round(min(max(v, 0.0), 1.0), 5)  # noqa: E731
     placed = [
         [
@@ -524,18 +528,9 @@ def _text_layer_words(
             clamp(y1 / height),
             logical,
         ]
-        for text, x0, y0, x1, y1, logical, _font in words
+        for text, x0, y0, x1, y1, logical, _start in words
     ]
     return _logical_order(placed), suspicious > 0, [word[6] for word in words]
-
-
-def _font_of(textpage, index: int) -> str:
-    """The font of one character as "name/flags" ("" when PDFium cannot say)."""
-    buffer = ctypes.create_string_buffer(256)
-    flags = ctypes.c_int(0)
-    length = pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, 256, flags)
-    name = buffer.value.decode("utf-8", "replace") if 0 < length <= 256 else ""
-    return f"{name}/{flags.value}"
 
 
 def _logical_order(words: list[list]) -> list[list]:
@@ -552,91 +547,6 @@ def _logical_order(words: list[list]) -> list[list]:
 
 def _is_rtl(char: str) -> bool:
     return unicodedata.bidirectional(char) in {"R", "AL"}
-
-
-# Amounts, dates and other numbers on a text layer are checked against what the page shows.
-_NUMERIC_WORD = re.compile(r"\d")
-# The layer is taken to lie when at least this many checked words and this share disagree;
-# below that a disagreement is more likely OCR's own slip than a wrong map.
-MIN_DISAGREEMENTS = 2
-MIN_DISAGREEMENT_SHARE = 0.25
-MAX_CHECKED_WORDS = 60
-# Sampled words read together on one strip (a longer line is read less surely).
-STRIP_WORDS = 8
-
-
-def _checked_against_pixels(
-    words: list[list], image: Image.Image, fonts: list[str] | None = None
-) -> tuple[list[list], dict]:
-    """The words, with numbers the rendered page shows differently replaced by what it shows.
-
-    A font whose ToUnicode map is wrong draws "2,450.00" while its text says "7,905.55": the
-    digits of numeric words are read back from the words' own pixels (OCR recognition on the
-    word's box only, no page layout), and when enough of them disagree the visible digits win
-    and the disagreements are noted. Without an OCR engine the words are kept as they are.
-
-    A map belongs to a font, so the check first reads a sample (``fonts``: one per word): for
-    each font, the fewest numeric words that show every digit it draws on the page, laid side
-    by side on one strip and read in one run (``ocr.read_strip``; each separate reading costs
-    about 40 ms of CPU, so 60 words cost 2.4 s a page). When the strip's digits are the
-    layer's, the page keeps its layer; otherwise the first MAX_CHECKED_WORDS numeric words are
-    read one by one and judged as before.
-    """
-    numeric = [i for i, w in enumerate(words) if _NUMERIC_WORD.search(w[0])][:MAX_CHECKED_WORDS]
-    if not numeric:
-        return words, {}
-    try:
-        if fonts is not None and len(fonts) == len(words):
-            sample = _digit_sample(words, fonts, numeric)
-            strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
-            if all(
-                _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
-                == "".join(_digits(words[i][0]) for i in strip)
-                for strip in strips
-            ):
-                return words, {}
-        seen = ocr.read_crops(image, [words[i][1:5] for i in numeric])
-    except ocr.OcrUnavailable:
-        return words, {}
-    disagreements = [
-        (index, reading)
-        for index, reading in zip(numeric, seen, strict=True)
-        if _disagrees(words[index][0], reading)
-    ]
-    if len(disagreements) < MIN_DISAGREEMENTS or len(disagreements) < MIN_DISAGREEMENT_SHARE * len(
-        numeric
-    ):
-        return words, {}
-    fixed = [list(word) for word in words]
-    notes = []
-    for index, reading in disagreements:
-        notes.append({"layer": words[index][0], "seen": reading})
-        fixed[index][0] = reading
-    return fixed, {"text_layer_disagrees": notes}
-
-
-def _disagrees(layer: str, reading: str) -> bool:
-    return bool(reading) and bool(_digits(reading)) and _digits(reading) != _digits(layer)
-
-
-def _digit_sample(words: list[list], fonts: list[str], numeric: list[int]) -> list[int]:
-    """Indexes of numeric words that together show every digit each font draws on the page,
-    chosen greedily (the word adding the most digits not yet covered first)."""
-    sample: list[int] = []
-    by_font: dict[str, list[int]] = {}
-    for index in numeric:
-        by_font.setdefault(fonts[index], []).append(index)
-    for indexes in by_font.values():
-        missing = {ch for i in indexes for ch in _digits(words[i][0])}
-        while missing:
-            best = max(indexes, key=lambda i: len(missing & set(words[i][0])))
-            sample.append(best)
-            missing -= set(words[best][0])
-    return sample
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
 
 
 # --- images ------------------------------------------------------------------------------------
@@ -782,12 +692,15 @@ def _page(
         as_rgb(image).save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY)
     else:
         # zlib level 1: on rendered pages a third faster than the default 6, and no larger. A
-        # PDF page drawn without colour is stored as greyscale, which is exact (Pillow's luma
-        # weights sum to one) and takes half the time and bytes of RGB. (Scans stay RGB: a
-        # scan of paper is never exactly grey, so the test would only cost time.)
+        # PDF page drawn without colour is stored grey (``grey_png``), which is exact (Pillow's
+        # luma weights sum to one) and takes a quarter of the time and half the bytes of RGB.
+        # (Scans stay RGB: a scan of paper is never exactly grey, so the test only costs.)
         grey = source == "text_layer" and _without_colour(image)
-        stored = image.convert("L") if grey else image
-        stored.save(buffer, format="PNG", compress_level=1)
+        if grey:
+            stored = image.convert("L")
+            buffer.write(grey_png(stored))
+        else:
+            image.save(buffer, format="PNG", compress_level=1)
     source = source if lines else "none"
     to_send = sent or image
     if grey:  # drawn without colour at the stored size, so at the size sent too

@@ -9,6 +9,7 @@ from PIL import Image
 
 from extraction.images import (
     anthropic_image_tokens,
+    grey_png,
     image_size,
     media_type_of,
     openai_image_tokens,
@@ -51,6 +52,16 @@ def test_a_grey_text_page_is_sent_in_sixteen_even_greys_each_pixel_within_half_a
     assert shown.size == ramp.size
     worst = max(abs(a - b) for a, b in zip(ramp.tobytes(), shown.tobytes(), strict=True))
     assert worst <= 17 // 2 + 1  # the nearest of 0, 17, 34, ... 255
+
+
+def test_a_grey_page_is_stored_pixel_for_pixel_and_sent_as_any_grey_page_is():
+    ramp = Image.linear_gradient("L").resize((256, 256))
+    stored = grey_png(ramp)
+    assert Image.open(io.BytesIO(stored)).convert("L").tobytes() == ramp.tobytes()
+    assert ramp.mode == "L"  # the caller's image is left as it was
+    plain = io.BytesIO()
+    ramp.save(plain, format="PNG")
+    assert sized_for(stored, max_pixels=0) == sized_for(plain.getvalue(), max_pixels=0)
 
 
 def test_a_coloured_text_page_keeps_its_colours_in_the_palette():

@@ -1,0 +1,216 @@
+"""Whether the digits of a PDF's text layer are the digits its pages show.
+
+A font's ToUnicode map says which character each glyph stands for, and nothing makes it true:
+a map that is wrong (by a broken generator, or on purpose) draws "2,450.00" while the text says
+"7,905.55". The digits of numeric words are therefore read back from the rendered page by OCR,
+and where enough of them disagree, what the page shows wins (``checked_against_pixels``).
+
+A map belongs to a font, so the check reads, for each font, the fewest numeric words that show
+every digit it draws, side by side on one strip in one run of the line recognizer (a separate
+reading costs about 40 ms of CPU a word). What a font has been seen to draw is remembered for
+the rest of the document (``DigitsSeen``), so that the next page in the same font costs no
+reading at all. A font is known by what decides what it draws: its name and flags, its
+program's bytes, and the outline of the glyph its map names for each digit
+(``font_fingerprint``): a copy of the same font with another map is another font.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import re
+
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from . import ocr
+
+# Amounts, dates and other numbers on a text layer are checked against what the page shows.
+NUMERIC_WORD = re.compile(r"\d")
+# The layer is taken to lie when at least this many checked words and this share disagree;
+# below that a disagreement is more likely OCR's own slip than a wrong map.
+MIN_DISAGREEMENTS = 2
+MIN_DISAGREEMENT_SHARE = 0.25
+MAX_CHECKED_WORDS = 60
+# Sampled words read together on one strip (a longer line is read less surely).
+STRIP_WORDS = 8
+# Glyph outlines are read at this size (the points are rounded, not compared as floats).
+_OUTLINE_SIZE = 1000.0
+DIGITS = "0123456789"
+
+
+class DigitsSeen:
+    """The digits each font has been seen to draw as its text layer says, in one document.
+
+    Only fonts with a fingerprint (``font_fingerprint``) are remembered; a font PDFium cannot
+    describe is read again on every page."""
+
+    def __init__(self) -> None:
+        self._digits: dict[str, set[str]] = {}
+
+    def known(self, font: str) -> set[str]:
+        return self._digits.get(font, set()) if font.startswith(_FINGERPRINT) else set()
+
+    def confirm(self, font: str, text: str) -> None:
+        if font.startswith(_FINGERPRINT):
+            # Only 0-9: the fingerprint holds their outlines, not those of other scripts' digits.
+            self._digits.setdefault(font, set()).update(ch for ch in text if ch in DIGITS)
+
+
+_FINGERPRINT = "font:"
+
+
+def word_fonts(textpage, words: list[list], starts: list[int]) -> list[str]:
+    """The font of each numeric word's first character (``starts``: its index in the text
+    layer) as ``font_fingerprint`` gives it, "" for the other words. Needs the text page open:
+    the fonts are PDFium's own objects, alive while their page is."""
+    fingerprints: dict[int, str] = {}
+    fonts = []
+    for word, start in zip(words, starts, strict=True):
+        fonts.append(
+            _font_of(textpage, start, fingerprints) if NUMERIC_WORD.search(word[0]) else ""
+        )
+    return fonts
+
+
+def _font_of(textpage, index: int, fingerprints: dict[int, str]) -> str:
+    text_object = pdfium_c.FPDFText_GetTextObject(textpage.raw, index)
+    font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+    address = ctypes.cast(font, ctypes.c_void_p).value if font else None
+    if address is None:
+        # A character PDFium made up (no object behind it): grouped by name on this page only.
+        return f"page:{_name_and_flags(textpage, index)}"
+    if address not in fingerprints:
+        fingerprints[address] = font_fingerprint(font, _name_and_flags(textpage, index))
+        if not fingerprints[address]:
+            fingerprints[address] = f"page:{address}"
+    return fingerprints[address]
+
+
+def _name_and_flags(textpage, index: int) -> str:
+    buffer = ctypes.create_string_buffer(256)
+    flags = ctypes.c_int(0)
+    length = pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, 256, flags)
+    name = buffer.value.decode("utf-8", "replace") if 0 < length <= 256 else ""
+    return f"{name}/{flags.value}"
+
+
+def font_fingerprint(font, name_and_flags: str) -> str:
+    """What decides which digits a PDFium font (``FPDF_FONT``) draws for which text, as one
+    string: its name and flags, a hash of its program (embedded or substituted), and the
+    outline of the glyph its map gives for each digit (PDFium finds that glyph through the
+    same ToUnicode map the text layer comes from, so a changed map changes the outlines).
+    "" when PDFium has no program or no digit outline for it (a Type 3 font draws its glyphs
+    with page content): such a font is checked page by page."""
+    digest = hashlib.blake2b(name_and_flags.encode(), digest_size=16)
+    size = ctypes.c_size_t(0)
+    if not pdfium_c.FPDFFont_GetFontData(font, None, 0, ctypes.byref(size)) or not size.value:
+        return ""
+    program = (ctypes.c_uint8 * size.value)()
+    if not pdfium_c.FPDFFont_GetFontData(font, program, size.value, ctypes.byref(size)):
+        return ""
+    digest.update(bytes(program))
+    outlines = 0
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for digit in DIGITS:
+        digest.update(digit.encode())
+        path = pdfium_c.FPDFFont_GetGlyphPath(font, ord(digit), _OUTLINE_SIZE)
+        if not path:
+            continue
+        count = pdfium_c.FPDFGlyphPath_CountGlyphSegments(path)
+        outlines += count > 0
+        points = []
+        for index in range(max(count, 0)):
+            segment = pdfium_c.FPDFGlyphPath_GetGlyphPathSegment(path, index)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            points.append(
+                (
+                    pdfium_c.FPDFPathSegment_GetType(segment),
+                    round(x.value, 1),
+                    round(y.value, 1),
+                )
+            )
+        digest.update(repr(points).encode())
+    return f"{_FINGERPRINT}{digest.hexdigest()}" if outlines else ""
+
+
+def checked_against_pixels(
+    words: list[list],
+    image: Image.Image,
+    fonts: list[str] | None = None,
+    seen: DigitsSeen | None = None,
+) -> tuple[list[list], dict]:
+    """The words, with numbers the rendered page shows differently replaced by what it shows.
+
+    The digits of numeric words are read back from the words' own pixels (OCR recognition on
+    the word's box only, no page layout), and when enough of them disagree the visible digits
+    win and the disagreements are noted. Without an OCR engine the words are kept as they are.
+
+    With ``fonts`` (one per word, as ``word_fonts`` gives them) a sample is read first: for
+    each font, the fewest numeric words that show every digit it draws on the page and
+    ``seen`` has not seen it draw on an earlier page, laid side by side on one strip. When the
+    strip's digits are the layer's (or nothing is left to read), the page keeps its layer and
+    ``seen`` learns the sampled digits; otherwise the first MAX_CHECKED_WORDS numeric words
+    are read one by one and judged as before.
+    """
+    numeric = [i for i, w in enumerate(words) if NUMERIC_WORD.search(w[0])][:MAX_CHECKED_WORDS]
+    if not numeric:
+        return words, {}
+    seen = seen if seen is not None else DigitsSeen()
+    try:
+        if fonts is not None and len(fonts) == len(words):
+            sample = _digit_sample(words, fonts, numeric, seen)
+            strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
+            if all(
+                _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
+                == "".join(_digits(words[i][0]) for i in strip)
+                for strip in strips
+            ):
+                for index in sample:
+                    seen.confirm(fonts[index], words[index][0])
+                return words, {}
+        seen_on_page = ocr.read_crops(image, [words[i][1:5] for i in numeric])
+    except ocr.OcrUnavailable:
+        return words, {}
+    disagreements = [
+        (index, reading)
+        for index, reading in zip(numeric, seen_on_page, strict=True)
+        if _disagrees(words[index][0], reading)
+    ]
+    if len(disagreements) < MIN_DISAGREEMENTS or len(disagreements) < MIN_DISAGREEMENT_SHARE * len(
+        numeric
+    ):
+        return words, {}
+    fixed = [list(word) for word in words]
+    notes = []
+    for index, reading in disagreements:
+        notes.append({"layer": words[index][0], "seen": reading})
+        fixed[index][0] = reading
+    return fixed, {"text_layer_disagrees": notes}
+
+
+def _disagrees(layer: str, reading: str) -> bool:
+    return bool(reading) and bool(_digits(reading)) and _digits(reading) != _digits(layer)
+
+
+def _digit_sample(
+    words: list[list], fonts: list[str], numeric: list[int], seen: DigitsSeen
+) -> list[int]:
+    """Indexes of numeric words that together show every digit each font draws on the page
+    and ``seen`` has not confirmed for it, chosen greedily (the word adding the most digits
+    not yet covered first)."""
+    sample: list[int] = []
+    by_font: dict[str, list[int]] = {}
+    for index in numeric:
+        by_font.setdefault(fonts[index], []).append(index)
+    for font, indexes in by_font.items():
+        missing = {ch for i in indexes for ch in _digits(words[i][0])} - seen.known(font)
+        while missing:
+            best = max(indexes, key=lambda i: len(missing & set(words[i][0])))
+            sample.append(best)
+            missing -= set(words[best][0])
+    return sample
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
