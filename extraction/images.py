@@ -70,10 +70,9 @@ def encoded_for_model(image: Image.Image, *, max_pixels: int, text_source: str) 
     as a JPEG at SCAN_JPEG_QUALITY. Bytes of the file."""
     if max_pixels > 0 and max(image.size) > max_pixels:
         # Lanczos keeps a text page's thin strokes crisp; a scan or a photo, about to become a
-        # JPEG, shrinks with bicubic in half the time (20 ms a page less) and reads the same.
-        resample = (
-            Image.Resampling.LANCZOS if text_source == TEXT_LAYER else Image.Resampling.BICUBIC
-        )
+        # JPEG, is shrunk by averaging the pixels each new one covers (box): a fifth of
+        # Lanczos's time and 14 ms a page less than bicubic, and it reads the same.
+        resample = Image.Resampling.LANCZOS if text_source == TEXT_LAYER else Image.Resampling.BOX
         image = image.copy()
         image.thumbnail((max_pixels, max_pixels), resample)
     if text_source == TEXT_LAYER and image.mode == "L":

@@ -224,3 +224,26 @@ def test_auto_reads_camera_photos_with_rapidocr_and_scans_with_tesseract_where_i
     )
 
     assert ocr.engine_name(media_type) == engine
+
+
+def _advancing(steps: list[tuple[int, int]]) -> list[tuple]:
+    """Characters placed one after another, each step ``(dx, dy)`` from the last (y up)."""
+    chars, x, y = [], 0.0, 0.0
+    for index, (dx, dy) in enumerate(steps):
+        x, y = x + dx, y + dy
+        chars.append(("a", x, y, x + 1, y + 1, index))
+    return chars
+
+
+@pytest.mark.parametrize(
+    ("upright", "sideways", "turn"),
+    [(2000, 0, 0), (1400, 600, 0), (680, 1320, 0), (650, 1350, 270), (0, 2000, 270)],
+)
+def test_the_turn_is_decided_by_the_first_two_thousand_characters_even_when_it_stops_early(
+    upright, sideways, turn
+):
+    """Reading stops once the upright votes cannot be beaten; the answer is the full count's."""
+    from extraction.ingest import _content_turn
+
+    chars = _advancing([(1, 0)] * upright + [(0, -1)] * sideways + [(0, -1)] * 3000)
+    assert _content_turn(chars, (1, 0, 0, -1, 0, 0)) == turn
