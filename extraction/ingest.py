@@ -188,10 +188,17 @@ RENDERED_FIELDS = (
 
 def warm_child() -> None:
     """What a render zygote loads before it forks (``sandbox.WARM``): numpy and OpenCV, which
-    scanned pages and the text-layer check use. Not the OCR models: onnxruntime starts a
-    thread as it loads, so each child loads them itself (``warm_models``)."""
+    scanned pages and the text-layer check use, what RapidOCR imports besides onnxruntime,
+    and the line recognizer's graph optimized ahead (``ocr.optimize_recognizer``). Not the
+    OCR models themselves: onnxruntime starts a thread as it loads, so each child loads them
+    (``warm_models``)."""
     import cv2  # noqa: F401
     import numpy  # noqa: F401
+    import pyclipper  # noqa: F401
+    import shapely  # noqa: F401
+    import yaml  # noqa: F401
+
+    ocr.optimize_recognizer()
 
 
 def warm_models() -> None:

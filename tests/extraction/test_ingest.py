@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from extraction import ocr
-from extraction.ingest import UnreadableDocument, render_pages
+from extraction.ingest import UnreadableDocument, _content_turn, render_pages
 
 needs_ocr = pytest.mark.skipif(not ocr.availability()[0], reason="no OCR engine can run here")
 
@@ -243,7 +243,5 @@ def test_the_turn_is_decided_by_the_first_two_thousand_characters_even_when_it_s
     upright, sideways, turn
 ):
     """Reading stops once the upright votes cannot be beaten; the answer is the full count's."""
-    from extraction.ingest import _content_turn
-
     chars = _advancing([(1, 0)] * upright + [(0, -1)] * sideways + [(0, -1)] * 3000)
     assert _content_turn(chars, (1, 0, 0, -1, 0, 0)) == turn

@@ -196,3 +196,36 @@ def test_the_recognizer_alone_reads_as_the_whole_engine_does(monkeypatch):
     (read_whole,), _ = whole([line])
     assert read_alone[0] == read_whole[0] and "2,450.00" in read_alone[0]
     assert abs(float(read_alone[1]) - float(read_whole[1])) < 1e-6
+
+
+def test_the_recognizer_optimized_ahead_reads_as_the_one_optimized_as_it_loads(monkeypatch):
+    """A render zygote has the recognizer's graph optimized by a throwaway process and keeps
+    it in memory; a child loading that graph reads the same text, with the same confidence."""
+    import numpy as np
+
+    monkeypatch.setattr(ocr, "_ENGINE", None)
+    monkeypatch.setattr(ocr, "_RECOGNIZER", None)
+    monkeypatch.setattr(ocr, "_OPTIMIZED_RECOGNIZER", b"")
+    as_it_loads = ocr._recognizer()
+    ocr.optimize_recognizer()
+    assert ocr._OPTIMIZED_RECOGNIZER.startswith(b"\x08")  # an ONNX protobuf: its IR version
+    monkeypatch.setattr(ocr, "_RECOGNIZER", None)
+    ahead = ocr._recognizer()
+    assert ahead is not as_it_loads
+    strip = Image.new("RGB", (420, 48), "white")
+    ImageDraw.Draw(strip).text(
+        (8, 6), "7,905.55  12/31/2026", fill="black", font=ImageFont.load_default(size=30)
+    )
+    line = np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])
+    (read_ahead,), _ = ahead([line])
+    (read_loading,), _ = as_it_loads([line])
+    assert read_ahead[0] == read_loading[0] and "7,905.55" in read_ahead[0]
+    assert abs(float(read_ahead[1]) - float(read_loading[1])) < 1e-4
+
+
+def test_without_a_way_to_optimize_ahead_each_child_optimizes_as_it_loads(monkeypatch, caplog):
+    monkeypatch.setattr(ocr, "_OPTIMIZED_RECOGNIZER", b"")
+    monkeypatch.setattr(ocr.sys, "executable", "/nonexistent/python")
+    ocr.optimize_recognizer()
+    assert ocr._OPTIMIZED_RECOGNIZER == b""
+    assert "not optimized ahead" in caplog.text
