@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .normalize import NormalizationError, date_readings, normalize
+from .normalize import NormalizationError, date_readings, may_stand_in_amount, normalize
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class PageWords:
         self._dates: dict[tuple[str, str], frozenset[str]] = {}
         # By the list's id, with the list itself kept so that its id is never reused.
         self._tokens: dict[int, tuple[list[list], list[str]]] = {}
+        self._token_of: dict[str, str] = {}
+        self._money_part: dict[str, object] = {}
         self._lines: list[tuple[int, list[list]]] | None = None
         self._line_amounts: list[dict[str, list[list]]] = []
         self._line_kept: list[list[list]] = []
@@ -97,8 +99,15 @@ class PageWords:
     def tokens(self, words: list[list]) -> list[str]:
         kept = self._tokens.get(id(words))
         if kept is None:
-            kept = self._tokens[id(words)] = (words, [_token(w[0]) for w in words])
+            kept = self._tokens[id(words)] = (words, [self.token(w[0]) for w in words])
         return kept[1]
+
+    def token(self, text: str) -> str:
+        """``_token(text)``, worked out once per distinct text (a statement repeats its words)."""
+        token = self._token_of.get(text)
+        if token is None:
+            token = self._token_of[text] = _token(text)
+        return token
 
     def indexed(self) -> PageWords:
         """This index with its lines and their amounts and tokens built now rather than at the
@@ -121,7 +130,9 @@ class PageWords:
                 for amount in amounts:
                     self._lines_by_amount.setdefault(amount, []).append(index)
                 # Words that are only punctuation ("&", "|") are skipped on both sides.
-                kept = [w for w in line if _token(w[0])]
+                tokens = [self.token(w[0]) for w in line]
+                kept = [w for w, token in zip(line, tokens, strict=True) if token]
+                self._tokens[id(kept)] = (kept, [token for token in tokens if token])
                 self._line_kept.append(kept)
                 for token in set(self.tokens(kept)):
                     self._lines_by_token.setdefault(token, []).append(index)
@@ -129,24 +140,49 @@ class PageWords:
 
     def _amounts(self, line: list[list]) -> dict[str, list[list]]:
         """Each amount the line reads as (unsigned), with the first whole run that reads so:
-        what ``_exact_run`` would find for it."""
+        what ``_exact_run`` would find for it.
+
+        Only runs that may read as money are read: with a digit, and no word that cannot stand
+        in an amount ("PURCHASE"; ``may_stand_in_amount``), which also ends the longer runs
+        from the same start. The others would read as nothing.
+        """
         found: dict[str, list[list]] = {}
+        parts = [self._part_of_amount(w[0]) for w in line]
         for start in range(len(line)):
+            digit = False
             for length in range(1, MAX_RUN["money"] + 1):
-                run = line[start : start + length]
-                if len(run) < length:
+                end = start + length
+                if end > len(line) or parts[end - 1] is _NEVER:
                     break
+                digit = digit or parts[end - 1] is _DIGITS
+                if not digit:
+                    continue
+                run = line[start:end]
                 canonical = self.reading("money", " ".join(w[0] for w in run))
                 if canonical is None:
                     continue
                 unsigned = canonical.lstrip("-")
-                if unsigned not in found and _whole("money", line, start, start + length, self):
+                if unsigned not in found and _whole("money", line, start, end, self):
                     found[unsigned] = run
         return found
+
+    def _part_of_amount(self, text: str) -> object:
+        """``_DIGITS`` for a word with a digit; else ``_AFFIX`` or ``_NEVER`` as it may or may
+        not stand in an amount printed over several words."""
+        part = self._money_part.get(text)
+        if part is None:
+            if _DIGIT.search(text):
+                part = _DIGITS
+            else:
+                part = _AFFIX if may_stand_in_amount(text) else _NEVER
+            self._money_part[text] = part
+        return part
 
 
 _DIGIT = re.compile(r"\d")
 _UNREAD = object()
+# What a word can be in a run of words read as money (``PageWords._part_of_amount``).
+_DIGITS, _AFFIX, _NEVER = object(), object(), object()
 
 
 def locate(

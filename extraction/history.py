@@ -93,6 +93,63 @@ def revision_append(
     return revision
 
 
+def revisions_append(
+    *, appends: list[tuple[Field, str, str]], actor, role: str
+) -> list[FieldRevision]:
+    """``revision_append`` for several fields of one document, ``appends`` as ``[(field,
+    value, action)]``: the same revisions and the same events, in the same order (one
+    ``audit_record`` each), with the fields locked, their last revisions and the document's
+    application read in one query each rather than once per field. The caller holds the
+    transaction.
+
+    The fields are locked in the order of their ids, all before the audit head.
+    """
+    if not appends:
+        return []
+    with transaction.atomic():
+        ids = sorted({field.pk for field, _, _ in appends})
+        list(Field.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        last: dict[int, tuple[int, str]] = {}
+        for field_id, number, hashed in (
+            FieldRevision.objects.filter(field_id__in=ids)
+            .order_by("field_id", "number")
+            .values_list("field_id", "number", "hash")
+        ):
+            last[field_id] = (number, hashed)
+        document_ids = {field.document_id for field, _, _ in appends}
+        applications = dict(
+            Document.objects.filter(pk__in=document_ids).values_list("pk", "application_id")
+        )
+        revisions = []
+        for field, value, action in appends:
+            number, previous_hash = last.get(field.pk, (0, ""))
+            revision = FieldRevision(
+                field=field,
+                number=number + 1,
+                value=value,
+                actor=actor,
+                role=role,
+                action=action,
+                reason="",
+                created_at=timezone.now(),
+                previous_hash=previous_hash,
+            )
+            revision.hash = revision.compute_hash()
+            event = audit_record(
+                action=f"field.{action}",
+                actor=actor,
+                role=role,
+                application=applications.get(field.document_id),
+                subject=field,
+                data=revision_event_data(revision, key=field.key),
+            )
+            revision.audit_sequence = event.sequence
+            last[field.pk] = (revision.number, revision.hash)
+            revisions.append(revision)
+        FieldRevision.objects.bulk_create(revisions)
+    return revisions
+
+
 def verify_chain(revisions) -> bool:
     """True when every revision's plain hash matches its content and links to the one before.
 

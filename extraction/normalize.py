@@ -52,10 +52,11 @@ def _fail(kind: str) -> NormalizationError:
 # with optional digit grouping (space, no-break or thin space, apostrophe, comma or dot, one kind
 # per number) and a decimal mark that differs from the grouping; around it a currency (before or
 # after), a sign (leading, trailing or parentheses) and a credit/debit marker (CR, DR, credit).
-CURRENCY = (
-    r"(?:US\$|C\$|A\$|NZ\$|HK\$|S\$|\$|USD|CAD|AUD|EUR|GBP|CHF|MYR|SGD|INR|JPY|"
-    r"\u20ac|\u00a3|\u00a5|\u20b9|RM|Fr\.|kr|US)"
+_CURRENCY_MARKS = (
+    *("US$", "C$", "A$", "NZ$", "HK$", "S$", "$", "USD", "CAD", "AUD", "EUR", "GBP", "CHF"),
+    *("MYR", "SGD", "INR", "JPY", "\u20ac", "\u00a3", "\u00a5", "\u20b9", "RM", "Fr.", "kr", "US"),
 )
+CURRENCY = "(?:" + "|".join(map(re.escape, _CURRENCY_MARKS)) + ")"
 _GROUP_MARKS = " \u00a0\u202f\u2009'\u2019"
 MINUSES = "-\u2212\u2012\u2013"
 _NUMBER = (
@@ -65,7 +66,11 @@ _NUMBER = (
     rf"|\d{{1,3}}(?:(?P<g2>[.{_GROUP_MARKS}])\d{{3}})(?:(?P=g2)\d{{3}})*,\d{{1,2}}"
     r"|\d+(?:[.,]\d{1,2})?"
 )
-_CREDIT = r"(?:CR|Cr|cr|credit|Credit|CREDIT|DR|Dr|dr|debit|Debit|DEBIT)\b\.?"
+_CREDIT_WORDS = (
+    *("CR", "Cr", "cr", "credit", "Credit", "CREDIT"),
+    *("DR", "Dr", "dr", "debit", "Debit", "DEBIT"),
+)
+_CREDIT = "(?:" + "|".join(_CREDIT_WORDS) + r")\b\.?"
 # A whole amount as printed. Used with fullmatch on a value, and (as MONEY_IN_TEXT) to find
 # amounts inside a line of text.
 _AMOUNT = (
@@ -84,6 +89,39 @@ MONEY_IN_TEXT = re.compile(
     .replace("(?(open)", "(?(t_open)")
     + r"(?![\d/]|[.,]\d)"
 )
+
+
+# What a word without a digit can be inside an amount, under both the grammar above and
+# ``_money_loose``: its parentheses, signs, currencies and credit markers, alone or glued
+# together ("$", "(USD", "CR)", "-"). The punctuation of a number is allowed too, so the test
+# only ever lets more through. By first character, for ``may_stand_in_amount``.
+_AMOUNT_AFFIXES: dict[str, list[str]] = {}
+for _affix in (*_CURRENCY_MARKS, *_CREDIT_WORDS, *"()+.,'\u2019", *MINUSES):
+    _AMOUNT_AFFIXES.setdefault(_affix[0], []).append(_affix)
+del _affix
+
+
+def may_stand_in_amount(word: str) -> bool:
+    """Whether a word without a digit may be part of an amount printed over several words.
+
+    A run of words holding any other such word ("PURCHASE 12.00") is refused by ``normalize``
+    as money, so whoever tries runs of words (the grounding) need not read it. The word (in
+    NFC, as ``_collapse`` reads it) must be spelled out of the affixes and white space; worked
+    out position by position, since a regular expression would backtrack exponentially on a
+    hostile word such as "US$US$...US$X" ("US$" is also "US" and "$").
+    """
+    text = unicodedata.normalize("NFC", word)
+    reachable = [True] + [False] * len(text)
+    for position, char in enumerate(text):
+        if not reachable[position]:
+            continue
+        if char.isspace():
+            reachable[position + 1] = True
+            continue
+        for mark in _AMOUNT_AFFIXES.get(char, ()):
+            if text.startswith(mark, position):
+                reachable[position + len(mark)] = True
+    return reachable[-1]
 
 
 def money_in_text(text: str) -> list[re.Match[str]]:

@@ -14,7 +14,7 @@ from accounts.models import Role
 
 from .agreement import compare
 from .grounding import PageWords, locate, locate_rows
-from .history import RevisionAction, revision_append
+from .history import RevisionAction, revisions_append
 from .models import Document, Field, Page
 from .normalize import NormalizationError, normalize, normalize_rows
 from .schemas import DocumentTypeSpec, FieldSpec, rows_loads
@@ -41,6 +41,7 @@ def fields_save(
     pages_by_number = {page.number: page for page in pages}
     existing = {field.key: field for field in document.fields.all()}
     reference = _latest_date(spec, values)
+    appends: list[tuple[Field, str, str]] = []
     for position, field_spec in enumerate(spec.fields):
         # Stored, compared and shown in NFC: "Zoe\u0308" and "Zo\u00eb" are one name.
         value = unicodedata.normalize("NFC", values.get(field_spec.key) or "")
@@ -94,13 +95,11 @@ def fields_save(
             )
         field.save()
         if is_new or previous_machine_value != value:
-            revision_append(
-                field=field,
-                value=value,
-                actor=None,
-                role=Role.MACHINE,
-                action=RevisionAction.EXTRACTED if untouched else RevisionAction.REREAD,
-            )
+            action = RevisionAction.EXTRACTED if untouched else RevisionAction.REREAD
+            appends.append((field, value, action))
+    # One revision and one event for each field whose machine reading is new, as ever; appended
+    # together once the fields are saved.
+    revisions_append(appends=appends, actor=None, role=Role.MACHINE)
 
 
 def _normalized(field_spec: FieldSpec, value: str, reference: date | None) -> str:

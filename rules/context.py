@@ -158,7 +158,12 @@ def pdf_date(text: str | None) -> datetime | None:
 
 def _field_variables(f: Field, human: tuple[str, str] | None) -> dict:
     value = typed(f.kind, f.value)
-    machine = typed(f.kind, f.machine_value)
+    # Typed once when the value is still the machine's (a statement's rows take milliseconds);
+    # the rows are copied, so that the two stay apart as two readings would.
+    if f.machine_value == f.value:
+        machine = [dict(row) for row in value] if isinstance(value, list) else value
+    else:
+        machine = typed(f.kind, f.machine_value)
     changed = f.value != f.machine_value
     delta = None
     change = 1.0 if changed else 0.0

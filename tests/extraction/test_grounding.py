@@ -1,6 +1,7 @@
 import pytest
 
-from extraction.grounding import Location, locate, locate_rows
+from extraction.grounding import MAX_RUN, Location, PageWords, _whole, locate, locate_rows
+from extraction.normalize import NormalizationError, normalize
 
 
 def _line(y: float, *texts: str, x: float = 0.1) -> list[list]:
@@ -144,3 +145,49 @@ def test_identical_rows_take_their_own_lines_in_order_through_one_index():
     assert locate(value="4.50", kind="money", pages=index) == locate(
         value="4.50", kind="money", pages=pages
     )
+
+
+def _amounts_of_every_run(line: list[list]) -> dict[str, list[list]]:
+    """Each amount on a printed line by reading every run of its words (the index's oracle)."""
+    found: dict[str, list[list]] = {}
+    for start in range(len(line)):
+        for end in range(start + 1, min(start + MAX_RUN["money"], len(line)) + 1):
+            try:
+                canonical = normalize("money", " ".join(w[0] for w in line[start:end]))
+            except NormalizationError:
+                continue
+            unsigned = canonical.lstrip("-")
+            if unsigned not in found and _whole("money", line, start, end):
+                found[unsigned] = line[start:end]
+    return found
+
+
+_PRINTED_AMOUNTS = [
+    ("01/05", "POS", "PURCHASE", "$", "1,234.50", "CR"),
+    ("(", "45.00", ")", "USD", "12.00", "Cr."),
+    ("1", "234,50", "\u20ac", "DEPOSIT", "-", "4.50"),
+    ("4.50", "-", "2", "450.00", "($", "3.00)", "-$", "7.25"),
+    ("Fr.", "10.00", "kr", "5,00", "RM", "12.30", "1US2", "x"),
+    ("1", "234", "567.89", "PURCHASE", "12.00", "USD", "12.00", "DEBIT"),
+    ("(", "-", "1.00", ")", "+", "3.00", "3.00", "USDX", "1\u2019234.50", "1\u00a0234.50"),
+    ("credit", "5.00", "5.00", "credit.", "(5.00", "CR)", "USUS", "5.00", "H\u212a$", "6.00"),
+    ("Total:$1,234.50", "1,234.50", ".", "5.00", "5", ".00", "5.", "00", "#12", "8.00"),
+]
+
+
+def test_each_line_holds_the_amounts_a_reading_of_every_run_finds(rendered_samples):
+    """The index skips runs of words that cannot read as money, and finds on every line the
+    same amounts, at the same words, as reading every run of up to MAX_RUN words."""
+    documents = {
+        name: [(page.number, page.words) for page in pages]
+        for name, pages in rendered_samples.items()
+    }
+    documents["printed amounts"] = [
+        (1, [w for n, texts in enumerate(_PRINTED_AMOUNTS) for w in _line(0.03 * n, *texts)])
+    ]
+    for name, pages in documents.items():
+        index = PageWords(pages)
+        lines = index.lines()
+        assert lines, name
+        for (_, line), amounts in zip(lines, index._line_amounts, strict=True):
+            assert amounts == _amounts_of_every_run(line), (name, [w[0] for w in line])

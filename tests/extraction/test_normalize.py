@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extraction.normalize import NormalizationError, mask, normalize
+from extraction.normalize import NormalizationError, mask, may_stand_in_amount, normalize
 
 
 @pytest.mark.parametrize(
@@ -169,3 +169,56 @@ def test_dates_printed_in_any_common_style_read_back_the_same(day):
     ]
     for printed in styles:
         assert normalize("date", printed) == day.isoformat(), printed
+
+
+# Pieces of printed amounts, and of what stands beside them on a statement's line.
+_AMOUNT_PIECES = [
+    *("(", ")", "-", "\u2212", "+", "$", "US", "US$", "USD", "S", "D", "\u20ac", "kr", "Fr."),
+    *("Fr", "CR", "Cr.", "credit", "DEBIT", "dr", "1", "12", "234", "567", ".50", ",50"),
+    *(",", ".", "'", "\u2019", " ", " ", " ", "\u00a0", "PAY", "X", "C", "R", "e", "H\u212a$"),
+]
+
+
+@given(st.lists(st.sampled_from(_AMOUNT_PIECES), min_size=1, max_size=8))
+def test_every_word_of_an_amount_without_a_digit_may_stand_in_one(pieces):
+    """Whatever reads as money, each of its words without a digit may stand in an amount."""
+    text = "".join(pieces)
+    try:
+        normalize("money", text)
+    except NormalizationError:
+        return
+    for word in text.split():
+        assert any(c.isdigit() for c in word) or may_stand_in_amount(word), (text, word)
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "$ 1,234.50 CR",
+        "( 45.00 )",
+        "USD 12.00 Cr.",
+        "1 234,50 \u20ac",
+        "- 4.50",
+        "4.50 -",
+        "(- 1.00 )",
+        "US$ 9.99",
+        "Fr. 10.00",
+        "kr 5,00",
+        "5.00 credit.",
+        "(5.00 CR)",
+        "+ 3.00",
+    ],
+)
+def test_the_words_of_amounts_printed_over_several_words_may_stand_in_one(printed):
+    """A sign, a parenthesis, a currency or a credit marker printed apart may stand in an
+    amount; and the amount still reads as money."""
+    normalize("money", printed)
+    assert all(
+        may_stand_in_amount(word) for word in printed.split() if not any(c.isdigit() for c in word)
+    )
+
+
+@pytest.mark.parametrize("word", ["PURCHASE", "USDX", "Fr", "x", "#", "US$" * 5000 + "X"])
+def test_other_words_cannot_stand_in_an_amount(word):
+    """A word no amount can hold is refused at once, even one built to make a search backtrack."""
+    assert not may_stand_in_amount(word)
