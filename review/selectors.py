@@ -28,7 +28,6 @@ from applications.selectors import (
     REVIEW_PERMISSION,
     applications_visible_to,
 )
-from core.search import SHORT_SEARCH_LENGTH, short_contains
 from extraction.models import Document, ExtractionRun, Field, FieldRevision
 from extraction.selectors import Cost
 from rules.models import RULE_ERROR_PREFIX, Flag, Severity
@@ -118,24 +117,13 @@ def review_queue_parts(*, user, q: str = "", **filters: str) -> tuple[QuerySet[A
     """The same queue as ``review_queue`` with the same arguments, for a search on PostgreSQL
     as two querysets whose union it is: the applications whose reference or stated name
     matches ``q``, and those whose applicant's name or e-mail does. Each has trigram indexes of
-    its own (applications' migration 0007, accounts' 0002; for one or two characters, indexes
-    of short pieces: ``core.search``, 0008 and 0003), where the OR across two tables
+    its own (applications' migration 0007, accounts' 0002), where the OR across two tables
     can use none and reads every application; ``review_queue_page`` reads each part only as
     far as a page. Empty without a search and on other databases (no such index: one read is
     as good)."""
     queryset, q = _queue_unsearched(user=user, q=q, **filters)
     if not q or connection.vendor != "postgresql":
         return ()
-    if len(q) <= SHORT_SEARCH_LENGTH:
-        # Shorter than a trigram: the same matches, through the indexes of short pieces.
-        return (
-            queryset.filter(
-                Q(short_contains("reference", q)) | Q(short_contains("stated_name", q))
-            ),
-            queryset.filter(
-                Q(short_contains("owner__full_name", q)) | Q(short_contains("owner__email", q))
-            ),
-        )
     return (queryset.filter(_matches_application(q)), queryset.filter(_matches_applicant(q)))
 
 

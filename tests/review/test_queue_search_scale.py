@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
-from core.search import short_contains
-from review.selectors import QUEUE_STATUSES, review_queue, review_queue_page, review_queue_parts
+from review.selectors import review_queue, review_queue_page, review_queue_parts
 from tests.factories import ApplicationFactory, SubmittedApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -242,45 +241,3 @@ def test_the_search_conditions_can_be_read_through_the_trigram_indexes():
     )
     assert "Bitmap Index Scan on user_full_name_trgm" in plan, plan
     assert "Bitmap Index Scan on user_email_trgm" in plan, plan
-
-
-@pytest.mark.parametrize("q", ["wu", "Li", "u", "%", "_", "@", "A-", "é"])
-def test_a_search_of_one_or_two_characters_can_be_read_through_the_short_piece_indexes(
-    reviewer, listed, q
-):
-    """Shorter than a trigram, each part of the search compares on the very expression a GIN
-    index of its columns' one- and two-character pieces holds (``core.search``), and still
-    finds exactly what ``icontains`` finds (and what the page walk above finds)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's plans")
-    plan = _plan(
-        Application.objects.filter(
-            Q(short_contains("reference", q)) | Q(short_contains("stated_name", q))
-        ).order_by()
-    )
-    assert "Bitmap Index Scan on application_reference_grams" in plan, plan
-    assert "Bitmap Index Scan on application_stated_grams" in plan, plan
-    plan = _plan(
-        User.objects.filter(
-            Q(short_contains("full_name", q)) | Q(short_contains("email", q))
-        ).order_by()
-    )
-    assert "Bitmap Index Scan on user_full_name_grams" in plan, plan
-    assert "Bitmap Index Scan on user_email_grams" in plan, plan
-    applications, applicants = review_queue_parts(user=reviewer, q=q)
-    assert {a.pk for a in applications.union(applicants)} == {
-        a.pk for a in _expected(q, listed) if a.status in QUEUE_STATUSES
-    }
-
-
-def test_the_short_pieces_of_a_text_are_every_one_and_two_character_run():
-    if connection.vendor != "postgresql":
-        pytest.skip("attest_short_grams is PostgreSQL's")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attest_short_grams('ABAB'), attest_short_grams(''), "
-            "attest_short_grams(NULL), attest_short_grams('Ö')"
-        )
-        pieces, empty, null, one = cursor.fetchone()
-    assert sorted(pieces) == ["A", "AB", "B", "BA"]
-    assert empty == [] and null is None and one == ["Ö"]
