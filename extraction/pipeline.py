@@ -358,10 +358,11 @@ def _ingest(
             if stream is not None:
                 stream.hold(page)
             lease.check()
-            lease.progress(pages_done=page.number)
             if len(pending) >= per_store or (stream and page.number in _group_ends(stream)):
-                pages += _store(lease, document, pending, stream)
+                pages += _store(lease, document, pending, stream)  # records the progress too
                 pending = []
+            else:
+                lease.progress(pages_done=page.number)
         if pending:
             pages += _store(lease, document, pending, stream)
         if stream is not None and stream.futures and not more:
