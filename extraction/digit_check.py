@@ -9,9 +9,9 @@ A map belongs to a font, so the check reads, for each font, the fewest numeric w
 every digit it draws, side by side on one strip in one run of the line recognizer (a separate
 reading costs about 40 ms of CPU a word). What a font has been seen to draw is remembered for
 the rest of the document (``DigitsSeen``), so that the next page in the same font costs no
-reading at all. A font is known by what decides what it draws: its name and flags, its
-program's bytes, and the outline of the glyph its map names for each digit
-(``font_fingerprint``): a copy of the same font with another map is another font.
+reading at all. Each digit character is known by its font and its glyph: the font by what
+decides what it draws (its name and flags, its program's bytes, and the outline of the glyph
+its map names for each digit: ``font_fingerprint``), the glyph by its own box as drawn.
 """
 
 from __future__ import annotations
@@ -39,38 +39,77 @@ _OUTLINE_SIZE = 1000.0
 DIGITS = "0123456789"
 
 
-class DigitsSeen:
-    """The digits each font has been seen to draw as its text layer says, in one document.
+# A digit character as the check knows it: (its glyph's key, the digit its text says).
+Glyph = tuple[str, str]
 
-    Only fonts with a fingerprint (``font_fingerprint``) are remembered; a font PDFium cannot
-    describe is read again on every page."""
+
+class DigitsSeen:
+    """The digit glyphs seen drawing the digits their text says, in one document.
+
+    A glyph is known by its font's fingerprint (``font_fingerprint``) and its own tight box
+    (``_shape``): each digit *character* is checked as what it is, so a word cannot borrow
+    another font's standing through its first character, and a second code that draws another
+    glyph for the same digit is read on its own. Only glyphs whose font has a fingerprint are
+    remembered; one PDFium cannot describe is read again on every page."""
 
     def __init__(self) -> None:
-        self._digits: dict[str, set[str]] = {}
+        self._glyphs: set[Glyph] = set()
 
-    def known(self, font: str) -> set[str]:
-        return self._digits.get(font, set()) if font.startswith(_FINGERPRINT) else set()
+    def unconfirmed(self, glyphs: tuple[Glyph, ...]) -> set[Glyph]:
+        return {glyph for glyph in glyphs if glyph not in self._glyphs}
 
-    def confirm(self, font: str, text: str) -> None:
-        if font.startswith(_FINGERPRINT):
-            # Only 0-9: the fingerprint holds their outlines, not those of other scripts' digits.
-            self._digits.setdefault(font, set()).update(ch for ch in text if ch in DIGITS)
+    def confirm(self, glyphs: tuple[Glyph, ...]) -> None:
+        # Only 0-9: the fingerprint holds their outlines, not those of other scripts' digits.
+        self._glyphs.update(
+            glyph for glyph in glyphs if glyph[0].startswith(_FINGERPRINT) and glyph[1] in DIGITS
+        )
 
 
 _FINGERPRINT = "font:"
 
 
-def word_fonts(textpage, words: list[list], starts: list[int]) -> list[str]:
-    """The font of each numeric word's first character (``starts``: its index in the text
-    layer) as ``font_fingerprint`` gives it, "" for the other words. Needs the text page open:
-    the fonts are PDFium's own objects, alive while their page is."""
+def word_glyphs(
+    textpage, words: list[list], spans: list[tuple[int, int]]
+) -> list[tuple[Glyph, ...]]:
+    """Each numeric word's digit characters as ``(glyph key, digit)``, () for the other words;
+    ``spans``: each word's first character's index in the text layer and its count of
+    characters. Needs the text page open: the fonts are PDFium's own objects, alive while
+    their page is."""
     fingerprints: dict[int, str] = {}
-    fonts = []
-    for word, start in zip(words, starts, strict=True):
-        fonts.append(
-            _font_of(textpage, start, fingerprints) if NUMERIC_WORD.search(word[0]) else ""
+    raw = textpage.raw
+    glyphs: list[tuple[Glyph, ...]] = []
+    for word, (start, count) in zip(words, spans, strict=True):
+        if not NUMERIC_WORD.search(word[0]):
+            glyphs.append(())
+            continue
+        digits = []
+        for index in range(start, start + count):
+            char = chr(pdfium_c.FPDFText_GetUnicode(raw, index))
+            if char.isdigit():
+                font = _font_of(textpage, index, fingerprints)
+                digits.append((f"{font}|{_shape(raw, index)}", char))
+        glyphs.append(tuple(digits))
+    return glyphs
+
+
+def _shape(raw, index: int) -> str:
+    """The character's tight box (the glyph's own outline, as drawn) from its origin, in units
+    of its font size, to 0.01: another glyph behind the same digit has another box."""
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    x, y = ctypes.c_double(), ctypes.c_double()
+    if not pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top):
+        return "?"
+    pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y)
+    size = pdfium_c.FPDFText_GetFontSize(raw, index) or 1.0
+    return ",".join(
+        f"{(value - origin) / size:.2f}"
+        for value, origin in (
+            (left.value, x.value),
+            (bottom.value, y.value),
+            (right.value, x.value),
+            (top.value, y.value),
         )
-    return fonts
+    )
 
 
 def _font_of(textpage, index: int, fingerprints: dict[int, str]) -> str:
@@ -137,7 +176,7 @@ def font_fingerprint(font, name_and_flags: str) -> str:
 def checked_against_pixels(
     words: list[list],
     image: Image.Image,
-    fonts: list[str] | None = None,
+    glyphs: list[tuple[Glyph, ...]] | None = None,
     seen: DigitsSeen | None = None,
 ) -> tuple[list[list], dict]:
     """The words, with numbers the rendered page shows differently replaced by what it shows.
@@ -146,20 +185,23 @@ def checked_against_pixels(
     the word's box only, no page layout), and when enough of them disagree the visible digits
     win and the disagreements are noted. Without an OCR engine the words are kept as they are.
 
-    With ``fonts`` (one per word, as ``word_fonts`` gives them) a sample is read first: for
-    each font, the fewest numeric words that show every digit it draws on the page and
-    ``seen`` has not seen it draw on an earlier page, laid side by side on one strip. When the
+    With ``glyphs`` (one tuple per word, as ``word_glyphs`` gives them) a sample is read
+    first: the fewest numeric words that show every digit glyph on the page that ``seen`` has
+    not seen drawing its digit on an earlier page, laid side by side on one strip. When the
     strip's digits are the layer's (or nothing is left to read), the page keeps its layer and
-    ``seen`` learns the sampled digits; otherwise the first MAX_CHECKED_WORDS numeric words
-    are read one by one and judged as before.
+    ``seen`` learns the sampled words' glyphs; otherwise the first MAX_CHECKED_WORDS numeric
+    words are read one by one and judged as before.
     """
-    numeric = [i for i, w in enumerate(words) if NUMERIC_WORD.search(w[0])][:MAX_CHECKED_WORDS]
+    every_numeric = [i for i, w in enumerate(words) if NUMERIC_WORD.search(w[0])]
+    numeric = every_numeric[:MAX_CHECKED_WORDS]
     if not numeric:
         return words, {}
     seen = seen if seen is not None else DigitsSeen()
     try:
-        if fonts is not None and len(fonts) == len(words):
-            sample = _digit_sample(words, fonts, numeric, seen)
+        if glyphs is not None and len(glyphs) == len(words):
+            # Every numeric word of the page, not only the first MAX_CHECKED_WORDS: a glyph
+            # first drawn after them is sampled too.
+            sample = _digit_sample(glyphs, every_numeric, seen)
             strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
             if all(
                 _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
@@ -167,7 +209,7 @@ def checked_against_pixels(
                 for strip in strips
             ):
                 for index in sample:
-                    seen.confirm(fonts[index], words[index][0])
+                    seen.confirm(glyphs[index])
                 return words, {}
         seen_on_page = ocr.read_crops(image, [words[i][1:5] for i in numeric])
     except ocr.OcrUnavailable:
@@ -194,21 +236,17 @@ def _disagrees(layer: str, reading: str) -> bool:
 
 
 def _digit_sample(
-    words: list[list], fonts: list[str], numeric: list[int], seen: DigitsSeen
+    glyphs: list[tuple[Glyph, ...]], numeric: list[int], seen: DigitsSeen
 ) -> list[int]:
-    """Indexes of numeric words that together show every digit each font draws on the page
-    and ``seen`` has not confirmed for it, chosen greedily (the word adding the most digits
-    not yet covered first)."""
+    """Indexes of numeric words that together show every digit glyph of the page that
+    ``seen`` has not confirmed, chosen greedily (the word adding the most not yet covered
+    first)."""
     sample: list[int] = []
-    by_font: dict[str, list[int]] = {}
-    for index in numeric:
-        by_font.setdefault(fonts[index], []).append(index)
-    for font, indexes in by_font.items():
-        missing = {ch for i in indexes for ch in _digits(words[i][0])} - seen.known(font)
-        while missing:
-            best = max(indexes, key=lambda i: len(missing & set(words[i][0])))
-            sample.append(best)
-            missing -= set(words[best][0])
+    missing = set().union(*(seen.unconfirmed(glyphs[i]) for i in numeric))
+    while missing:
+        best = max(numeric, key=lambda i: len(missing.intersection(glyphs[i])))
+        sample.append(best)
+        missing.difference_update(glyphs[best])
     return sample
 
 

@@ -314,15 +314,15 @@ def _pdf_page(
         # Content drawn sideways or upside down on its page is turned upright, boxes with it.
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         image = _drawn(page, scale, turn)
-        words, suspect, starts = _text_layer_words(
+        words, suspect, spans = _text_layer_words(
             textpage, chars, _transform(page, turn, image.size), image.size
         )
-        fonts = digit_check.word_fonts(textpage, words, starts)
+        glyphs = digit_check.word_glyphs(textpage, words, spans)
     finally:
         textpage.close()
     notes: dict = {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
-        words, notes = digit_check.checked_against_pixels(words, image, fonts, seen)
+        words, notes = digit_check.checked_against_pixels(words, image, glyphs, seen)
         sent = _sent_rendering(page, turn, image)
         return _page(number, image, group_lines(words), "text_layer", notes, sent=sent)
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
@@ -463,11 +463,12 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 
 def _text_layer_words(
     textpage, chars: list[tuple], matrix: tuple, size: tuple[int, int]
-) -> tuple[list[list], bool, list[int]]:
+) -> tuple[list[list], bool, list[tuple[int, int]]]:
     """Words from the text layer's characters (``_layer_chars``), with boxes in the rendered
     image's frame (``matrix``: ``_transform`` for the rendering of ``size``), whether the layer
-    is suspect (glyphs without a map, private-use or control characters), and the text layer's
-    index of each word's first character (``digit_check.word_fonts`` finds its font).
+    is suspect (glyphs without a map, private-use or control characters), and each word's span
+    in the text layer: its first character's index and its count of characters (for
+    ``digit_check.word_glyphs``).
 
     Characters are placed on the rendered (upright) page first, so that a page whose content
     is drawn upside down or sideways still reads left to right. A word ends at a space (real
@@ -552,7 +553,7 @@ def _text_layer_words(
         ]
         for text, x0, y0, x1, y1, logical, _start in words
     ]
-    return _logical_order(placed), suspicious > 0, [word[6] for word in words]
+    return _logical_order(placed), suspicious > 0, [(word[6], len(word[0])) for word in words]
 
 
 def _logical_order(words: list[list]) -> list[list]:

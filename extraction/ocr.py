@@ -205,6 +205,9 @@ def _recognizer():
                 with os.fdopen(os.dup(fd), "wb") as out:
                     out.write(_OPTIMIZED_RECOGNIZER)
                 _RECOGNIZER = TextRecognizer({**config["Rec"], "model_path": f"/proc/self/fd/{fd}"})
+            except Exception as exc:  # noqa: BLE001 - the stock model is always there to fall back on
+                logger.warning("The recognizer optimized ahead did not load: %s", exc)
+                _RECOGNIZER = TextRecognizer(config["Rec"])
             finally:
                 os.close(fd)
         return _RECOGNIZER

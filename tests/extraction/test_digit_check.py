@@ -119,10 +119,11 @@ def test_the_fingerprint_follows_the_map_not_the_name():
         for index in range(3):
             page = document[index]
             textpage = page.get_textpage()
-            words, _, starts = ingest._text_layer_words(
+            words, _, spans = ingest._text_layer_words(
                 textpage, ingest._layer_chars(textpage), (1, 0, 0, -1, 0, 792), (612, 792)
             )
-            prints.append({f for f in digit_check.word_fonts(textpage, words, starts) if f})
+            glyphs = digit_check.word_glyphs(textpage, words, spans)
+            prints.append({key.split("|")[0] for word in glyphs for key, _ in word})
             textpage.close()
             page.close()
     finally:
@@ -133,15 +134,51 @@ def test_the_fingerprint_follows_the_map_not_the_name():
     assert all(next(iter(fonts)).startswith("font:") for fonts in prints)
 
 
-def test_digits_a_font_has_not_shown_yet_are_read_on_the_page_that_shows_them(strips_read):
-    seen = digit_check.DigitsSeen()
-    font = "font:same"
-    words = [["12.50", 0.1, 0.1, 0.2, 0.12], ["34.00", 0.3, 0.1, 0.4, 0.12]]
-    seen.confirm(font, "12.50")
+def test_each_digit_character_is_known_by_its_font_and_its_own_glyph():
+    document = pdfium.PdfDocument(_statement(1))
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+        words, _, spans = ingest._text_layer_words(
+            textpage, ingest._layer_chars(textpage), (1, 0, 0, -1, 0, 792), (612, 792)
+        )
+        glyphs = digit_check.word_glyphs(textpage, words, spans)
+        textpage.close()
+        page.close()
+    finally:
+        document.close()
+    by_text = {word[0]: pairs for word, pairs in zip(words, glyphs, strict=True)}
 
-    sample = digit_check._digit_sample(words, [font, font], [0, 1], seen)
+    assert [digit for _, digit in by_text["2,450.00"]] == list("245000")
+    assert by_text["Gross"] == ()
+    # The same digit drawn twice in one font is one glyph: one key.
+    twos = {key for pairs in glyphs for key, digit in pairs if digit == "2"}
+    assert len(twos) == 1
+
+
+def test_glyphs_not_confirmed_yet_are_read_on_the_page_that_shows_them(strips_read):
+    seen = digit_check.DigitsSeen()
+    one, two, three, four, five, nought = (
+        (f"font:same|{d}", d) for d in ("1", "2", "3", "4", "5", "0")
+    )
+    glyphs = [(one, two, five, nought, nought), (three, four, nought, nought)]
+    seen.confirm(glyphs[0])
+
+    sample = digit_check._digit_sample(glyphs, [0, 1], seen)
 
     assert sample == [1]  # "34.00" shows 3 and 4, which nothing has confirmed yet
-    assert seen.known("page:123") == set()  # a font without a fingerprint is never remembered
-    seen.confirm("page:123", "0123")
-    assert seen.known("page:123") == set()
+    unknown = ("page:123|0.1", "7")  # a font without a fingerprint is never remembered
+    seen.confirm((unknown,))
+    assert seen.unconfirmed((unknown,)) == {unknown}
+
+
+def test_a_glyph_first_drawn_after_the_checked_words_is_still_sampled(strips_read):
+    """Only the first MAX_CHECKED_WORDS numeric words are read one by one when a strip
+    disagrees; the strip itself covers every numeric word's glyphs."""
+    seen = digit_check.DigitsSeen()
+    honest = [(("font:f|a", "1"),)] * digit_check.MAX_CHECKED_WORDS
+    late = (("font:f|b", "7"),)
+    sample = digit_check._digit_sample(
+        [*honest, late], list(range(digit_check.MAX_CHECKED_WORDS + 1)), seen
+    )
+    assert sample == [0, digit_check.MAX_CHECKED_WORDS]

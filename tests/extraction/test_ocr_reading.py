@@ -229,3 +229,13 @@ def test_without_a_way_to_optimize_ahead_each_child_optimizes_as_it_loads(monkey
     ocr.optimize_recognizer()
     assert ocr._OPTIMIZED_RECOGNIZER == b""
     assert "not optimized ahead" in caplog.text
+
+
+def test_a_recognizer_optimized_ahead_that_does_not_load_falls_back_to_the_stock_one(
+    monkeypatch, caplog
+):
+    monkeypatch.setattr(ocr, "_ENGINE", None)
+    monkeypatch.setattr(ocr, "_RECOGNIZER", None)
+    monkeypatch.setattr(ocr, "_OPTIMIZED_RECOGNIZER", b"not an ONNX model")
+    recognizer = ocr._recognizer()
+    assert recognizer is not None and "did not load" in caplog.text
