@@ -5,13 +5,13 @@ a map that is wrong (by a broken generator, or on purpose) draws "2,450.00" whil
 "7,905.55". The digits of numeric words are therefore read back from the rendered page by OCR,
 and where enough of them disagree, what the page shows wins (``checked_against_pixels``).
 
-A map belongs to a font, so the check reads, for each font, the fewest numeric words that show
-every digit it draws, side by side on one strip in one run of the line recognizer (a separate
-reading costs about 40 ms of CPU a word). What a font has been seen to draw is remembered for
-the rest of the document (``DigitsSeen``), so that the next page in the same font costs no
-reading at all. Each digit character is known by its font and its glyph: the font by what
-decides what it draws (its name and flags, its program's bytes, and the outline of the glyph
-its map names for each digit: ``font_fingerprint``), the glyph by its own box as drawn.
+Each digit character is known by its font and its glyph: the font by what decides what it
+draws (its name and flags, its program's bytes, and the outline of the glyph its map names for
+each digit: ``font_fingerprint``), the glyph by its own box as drawn (``_shape``). A page's
+sample is the fewest numeric words that show every digit glyph not yet confirmed, read side by
+side on one strip in one run of the line recognizer (a separate reading costs about 40 ms of
+CPU a word); what an agreeing strip showed is remembered for the rest of the document
+(``DigitsSeen``), so that the next page drawn with the same glyphs costs no reading at all.
 """
 
 from __future__ import annotations
