@@ -7,7 +7,7 @@ and where enough of them disagree, what the page shows wins (``checked_against_p
 
 Each digit character is known by its font and its glyph: the font by what decides what it
 draws (its name and flags, its program's bytes, and the outline of the glyph its map names for
-each digit: ``font_fingerprint``), the glyph by its own box as drawn (``_shape``). A page's
+each digit: ``font_fingerprint``), the glyph by its own box as drawn (``_Shapes``). A page's
 sample is the fewest numeric words that show every digit glyph not yet confirmed, read side by
 side on one strip in one run of the line recognizer (a separate reading costs about 40 ms of
 CPU a word); what an agreeing strip showed is remembered for the rest of the document
@@ -47,7 +47,7 @@ class DigitsSeen:
     """The digit glyphs seen drawing the digits their text says, in one document.
 
     A glyph is known by its font's fingerprint (``font_fingerprint``) and its own tight box
-    (``_shape``): each digit *character* is checked as what it is, so a word cannot borrow
+    (``_Shapes``): each digit *character* is checked as what it is, so a word cannot borrow
     another font's standing through its first character, and a second code that draws another
     glyph for the same digit is read on its own. Only glyphs whose font has a fingerprint are
     remembered; one PDFium cannot describe is read again on every page."""
@@ -69,47 +69,50 @@ _FINGERPRINT = "font:"
 
 
 def word_glyphs(
-    textpage, words: list[list], spans: list[tuple[int, int]]
+    textpage, chars: list[tuple], words: list[list], spans: list[tuple[int, int]]
 ) -> list[tuple[Glyph, ...]]:
     """Each numeric word's digit characters as ``(glyph key, digit)``, () for the other words;
-    ``spans``: each word's first character's index in the text layer and its count of
-    characters. Needs the text page open: the fonts are PDFium's own objects, alive while
-    their page is."""
+    ``chars``: the text layer's characters as ``ingest._layer_chars`` read them (the
+    character first, its index last); ``spans``: each word's first character's index and its
+    count of characters. Needs the text page open: the fonts are PDFium's own objects, alive
+    while their page is."""
     fingerprints: dict[int, str] = {}
-    raw = textpage.raw
+    shape = _Shapes(textpage.raw)
     glyphs: list[tuple[Glyph, ...]] = []
     for word, (start, count) in zip(words, spans, strict=True):
         if not NUMERIC_WORD.search(word[0]):
             glyphs.append(())
             continue
-        digits = []
-        for index in range(start, start + count):
-            char = chr(pdfium_c.FPDFText_GetUnicode(raw, index))
-            if char.isdigit():
-                font = _font_of(textpage, index, fingerprints)
-                digits.append((f"{font}|{_shape(raw, index)}", char))
-        glyphs.append(tuple(digits))
+        glyphs.append(
+            tuple(
+                (f"{_font_of(textpage, index, fingerprints)}|{shape(index)}", char)
+                for char, *_box, index in chars[start : start + count]
+                if char.isdigit()
+            )
+        )
     return glyphs
 
 
-def _shape(raw, index: int) -> str:
-    """The character's tight box (the glyph's own outline, as drawn) from its origin, in units
-    of its font size, to 0.01: another glyph behind the same digit has another box."""
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    x, y = ctypes.c_double(), ctypes.c_double()
-    if not pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top):
-        return "?"
-    pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y)
-    size = pdfium_c.FPDFText_GetFontSize(raw, index) or 1.0
-    return ",".join(
-        f"{(value - origin) / size:.2f}"
-        for value, origin in (
-            (left.value, x.value),
-            (bottom.value, y.value),
-            (right.value, x.value),
-            (top.value, y.value),
+class _Shapes:
+    """A character's tight box (the glyph's own outline, as drawn) from its origin, in units
+    of its font size, to 0.01: another glyph behind the same digit has another box. One set
+    of C numbers for a page's hundreds of digits."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.box = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+        self.origin = [ctypes.c_double(), ctypes.c_double()]
+
+    def __call__(self, index: int) -> str:
+        if not pdfium_c.FPDFText_GetCharBox(self.raw, index, *self.box):
+            return "?"
+        pdfium_c.FPDFText_GetCharOrigin(self.raw, index, *self.origin)
+        size = pdfium_c.FPDFText_GetFontSize(self.raw, index) or 1.0
+        left, right, bottom, top = (number.value for number in self.box)
+        x, y = (number.value for number in self.origin)
+        return ",".join(
+            f"{value / size:.2f}" for value in (left - x, bottom - y, right - x, top - y)
         )
-    )
 
 
 def _font_of(textpage, index: int, fingerprints: dict[int, str]) -> str:

@@ -317,7 +317,7 @@ def _pdf_page(
         words, suspect, spans = _text_layer_words(
             textpage, chars, _transform(page, turn, image.size), image.size
         )
-        glyphs = digit_check.word_glyphs(textpage, words, spans)
+        glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
     finally:
         textpage.close()
     notes: dict = {}
