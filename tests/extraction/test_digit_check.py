@@ -119,10 +119,11 @@ def test_the_fingerprint_follows_the_map_not_the_name():
         for index in range(3):
             page = document[index]
             textpage = page.get_textpage()
+            chars = ingest._layer_chars(textpage)
             words, _, spans = ingest._text_layer_words(
-                textpage, ingest._layer_chars(textpage), (1, 0, 0, -1, 0, 792), (612, 792)
+                textpage, chars, (1, 0, 0, -1, 0, 792), (612, 792)
             )
-            glyphs = digit_check.word_glyphs(textpage, words, spans)
+            glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
             prints.append({key.split("|")[0] for word in glyphs for key, _ in word})
             textpage.close()
             page.close()
@@ -139,10 +140,11 @@ def test_each_digit_character_is_known_by_its_font_and_its_own_glyph():
     try:
         page = document[0]
         textpage = page.get_textpage()
+        chars = ingest._layer_chars(textpage)
         words, _, spans = ingest._text_layer_words(
-            textpage, ingest._layer_chars(textpage), (1, 0, 0, -1, 0, 792), (612, 792)
+            textpage, chars, (1, 0, 0, -1, 0, 792), (612, 792)
         )
-        glyphs = digit_check.word_glyphs(textpage, words, spans)
+        glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
         textpage.close()
         page.close()
     finally:

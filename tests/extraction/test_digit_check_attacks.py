@@ -186,20 +186,16 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_the_per_page_check_catches_each_attack(attack, monkeypatch):
-    """The baseline: with nothing remembered between pages, page 2's lie is caught."""
+@pytest.mark.parametrize(
+    "per_page",
+    [
+        pytest.param(True, id="per-page baseline: nothing remembered between pages"),
+        pytest.param(False, id="a digit remembered from an earlier page hides no lie"),
+    ],
+)
+def test_page_twos_lie_is_caught(attack, per_page, monkeypatch):
     build, lie = ATTACKS[attack]
-    pages = _render(build(), per_page=True, monkeypatch=monkeypatch)
-
-    assert not pages[0].notes
-    assert "text_layer_disagrees" in pages[1].notes
-    assert lie not in {w[0] for w in pages[1].words}
-
-
-@pytest.mark.parametrize("attack", ATTACKS)
-def test_a_digit_remembered_from_an_earlier_page_does_not_hide_a_lie(attack, monkeypatch):
-    build, lie = ATTACKS[attack]
-    pages = _render(build(), per_page=False, monkeypatch=monkeypatch)
+    pages = _render(build(), per_page=per_page, monkeypatch=monkeypatch)
 
     assert not pages[0].notes
     assert "text_layer_disagrees" in pages[1].notes

@@ -176,22 +176,26 @@ def test_words_of_a_name_spaced_like_a_scan_stay_one_phrase():
     assert "Pay Period:" in text
 
 
+def _printed_line(text: str):
+    """``text`` printed on one line, as the recognizer takes it (BGR pixels)."""
+    import numpy as np
+
+    strip = Image.new("RGB", (420, 48), "white")
+    ImageDraw.Draw(strip).text((8, 6), text, fill="black", font=ImageFont.load_default(size=30))
+    return np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])
+
+
 def test_the_recognizer_alone_reads_as_the_whole_engine_does(monkeypatch):
     """The text layer's digit check loads RapidOCR's line recognizer alone (no detector, no
     classifier); built from the engine's own configuration, it reads the same text with the
     same confidence."""
-    import numpy as np
     from rapidocr_onnxruntime import RapidOCR
 
     monkeypatch.setattr(ocr, "_ENGINE", None)
     monkeypatch.setattr(ocr, "_RECOGNIZER", None)
     alone = ocr._recognizer()
     whole = RapidOCR(**ocr._rapid_options()).text_rec
-    strip = Image.new("RGB", (420, 48), "white")
-    ImageDraw.Draw(strip).text(
-        (8, 6), "2,450.00  07/15/2026", fill="black", font=ImageFont.load_default(size=30)
-    )
-    line = np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])
+    line = _printed_line("2,450.00  07/15/2026")
     (read_alone,), _ = alone([line])
     (read_whole,), _ = whole([line])
     assert read_alone[0] == read_whole[0] and "2,450.00" in read_alone[0]
@@ -201,7 +205,6 @@ def test_the_recognizer_alone_reads_as_the_whole_engine_does(monkeypatch):
 def test_the_recognizer_optimized_ahead_reads_as_the_one_optimized_as_it_loads(monkeypatch):
     """A render zygote has the recognizer's graph optimized by a throwaway process and keeps
     it in memory; a child loading that graph reads the same text, with the same confidence."""
-    import numpy as np
 
     monkeypatch.setattr(ocr, "_ENGINE", None)
     monkeypatch.setattr(ocr, "_RECOGNIZER", None)
@@ -212,11 +215,7 @@ def test_the_recognizer_optimized_ahead_reads_as_the_one_optimized_as_it_loads(m
     monkeypatch.setattr(ocr, "_RECOGNIZER", None)
     ahead = ocr._recognizer()
     assert ahead is not as_it_loads
-    strip = Image.new("RGB", (420, 48), "white")
-    ImageDraw.Draw(strip).text(
-        (8, 6), "7,905.55  12/31/2026", fill="black", font=ImageFont.load_default(size=30)
-    )
-    line = np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])
+    line = _printed_line("7,905.55  12/31/2026")
     (read_ahead,), _ = ahead([line])
     (read_loading,), _ = as_it_loads([line])
     assert read_ahead[0] == read_loading[0] and "7,905.55" in read_ahead[0]
