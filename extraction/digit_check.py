@@ -7,11 +7,17 @@ and where enough of them disagree, what the page shows wins (``checked_against_p
 
 Each digit character is known by its font and its glyph: the font by what decides what it
 draws (its name and flags, its program's bytes, and the outline of the glyph its map names for
-each digit: ``font_fingerprint``), the glyph by its own box as drawn (``_Shapes``). A page's
+each digit: ``font_fingerprint``), the glyph by its own box as drawn (``_GlyphKeys``). A page's
 sample is the fewest numeric words that show every digit glyph not yet confirmed, read side by
 side on one strip in one run of the line recognizer (a separate reading costs about 40 ms of
 CPU a word); what an agreeing strip showed is remembered for the rest of the document
 (``DigitsSeen``), so that the next page drawn with the same glyphs costs no reading at all.
+
+The glyphs are known where the PDF is open, in the sandboxed child that renders the page
+(``word_glyphs``, sent with the page: ``packed``); the reading is done by the worker that
+receives the pages (``ingest.render_pages``), from the page's stored image and only when a
+glyph is new. So one recognizer, loaded once per worker process, serves every document, and
+one memory serves all the children a document's pages are split across.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import re
+from collections.abc import Callable
 
 import pypdfium2.raw as pdfium_c
 from PIL import Image
@@ -47,7 +54,7 @@ class DigitsSeen:
     """The digit glyphs seen drawing the digits their text says, in one document.
 
     A glyph is known by its font's fingerprint (``font_fingerprint``) and its own tight box
-    (``_Shapes``): each digit *character* is checked as what it is, so a word cannot borrow
+    (``_GlyphKeys``): each digit *character* is checked as what it is, so a word cannot borrow
     another font's standing through its first character, and a second code that draws another
     glyph for the same digit is read on its own. Only glyphs whose font has a fingerprint are
     remembered; one PDFium cannot describe is read again on every page."""
@@ -76,8 +83,7 @@ def word_glyphs(
     character first, its index last); ``spans``: each word's first character's index and its
     count of characters. Needs the text page open: the fonts are PDFium's own objects, alive
     while their page is."""
-    fingerprints: dict[int, str] = {}
-    shape = _Shapes(textpage.raw)
+    key_of = _GlyphKeys(textpage)
     glyphs: list[tuple[Glyph, ...]] = []
     for word, (start, count) in zip(words, spans, strict=True):
         if not NUMERIC_WORD.search(word[0]):
@@ -85,48 +91,134 @@ def word_glyphs(
             continue
         glyphs.append(
             tuple(
-                (f"{_font_of(textpage, index, fingerprints)}|{shape(index)}", char)
-                for char, *_box, index in chars[start : start + count]
-                if char.isdigit()
+                (key_of(char[5]), char[0])
+                for char in chars[start : start + count]
+                if char[0].isdigit()
             )
         )
     return glyphs
 
 
-class _Shapes:
-    """A character's tight box (the glyph's own outline, as drawn) from its origin, in units
-    of its font size, to 0.01: another glyph behind the same digit has another box. One set
-    of C numbers for a page's hundreds of digits."""
+def packed(page_words: list[list], words: list[list], glyphs: list[tuple[Glyph, ...]]) -> dict:
+    """``glyphs`` (one tuple per word of ``words``, as ``word_glyphs`` gives them) in the form a
+    rendered page carries them from its child to the worker, which checks them
+    (``ingest.render_pages``): ``{"keys": [glyph key, ...], "words": [[place, [key index, ...],
+    digits], ...]}``, each numeric word by its place in ``page_words`` (the same word lists in
+    the page's reading order); {} for a page without digits. Each key is sent once a page: a
+    page's hundreds of digits are drawn by a few dozen glyphs."""
+    place = {id(word): index for index, word in enumerate(page_words)}
+    keys: dict[str, int] = {}
+    numeric = [
+        [
+            place[id(word)],
+            [keys.setdefault(key, len(keys)) for key, _digit in characters],
+            "".join(digit for _key, digit in characters),
+        ]
+        for word, characters in zip(words, glyphs, strict=True)
+        if characters
+    ]
+    return {"keys": list(keys), "words": numeric} if numeric else {}
 
-    def __init__(self, raw) -> None:
-        self.raw = raw
+
+def unpacked(page_words: list[list], digits: dict) -> list[tuple[Glyph, ...]]:
+    """``packed`` read back: one tuple of glyphs per word of ``page_words``, () for a word
+    without digits. A numeric word the packing leaves out or garbles gets glyphs no memory
+    keeps (a ``page:`` key per digit), so it is read, never assumed."""
+    glyphs: list[tuple[Glyph, ...]] = [()] * len(page_words)
+    try:
+        keys = [str(key) for key in digits.get("keys", [])]
+        for place, indexes, shown in digits.get("words", []):
+            if (
+                len(indexes) == len(shown)
+                and 0 <= place < len(page_words)
+                and all(0 <= i < len(keys) for i in indexes)
+            ):
+                glyphs[place] = tuple(zip((keys[i] for i in indexes), str(shown), strict=True))
+    except (AttributeError, IndexError, TypeError, ValueError):
+        glyphs = [()] * len(page_words)
+    for place, word in enumerate(page_words):
+        if not glyphs[place] and NUMERIC_WORD.search(word[0]):
+            glyphs[place] = tuple(("page:unsent", ch) for ch in word[0] if ch.isdigit())
+    return glyphs
+
+
+def _c_function(function, restype, *argtypes):
+    """A PDFium export called with plain C types and the GIL held: a page asks five things
+    of each of its hundreds of digits, and pypdfium2's typed pointers and the GIL's release
+    were most of the time each call took."""
+    return ctypes.PYFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_POINTER, _INT, _DOUBLE = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+_DOUBLE_P = ctypes.POINTER(ctypes.c_double)
+_text_object = _c_function(pdfium_c.FPDFText_GetTextObject, _POINTER, _POINTER, _INT)
+_object_font = _c_function(pdfium_c.FPDFTextObj_GetFont, _POINTER, _POINTER)
+_char_box = _c_function(
+    pdfium_c.FPDFText_GetCharBox, _INT, _POINTER, _INT, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P
+)
+_char_origin = _c_function(
+    pdfium_c.FPDFText_GetCharOrigin, _INT, _POINTER, _INT, _DOUBLE_P, _DOUBLE_P
+)
+_font_size = _c_function(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _POINTER, _INT)
+
+
+class _GlyphKeys:
+    """A digit character's key: its font's fingerprint (``_font_of``) and its glyph's tight
+    box (the glyph's own outline, as drawn) from its origin, in hundredths of its font size:
+    another glyph behind the same digit has another box. For one page's text (its fonts are
+    remembered by their text objects)."""
+
+    def __init__(self, textpage) -> None:
+        self.textpage = textpage
+        self.raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
         self.box = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
         self.origin = [ctypes.c_double(), ctypes.c_double()]
+        self.box_p = [ctypes.pointer(number) for number in self.box]
+        self.origin_p = [ctypes.pointer(number) for number in self.origin]
+        self.fonts: dict[int, str] = {}  # text object -> its font's key
+        self.fingerprints: dict[int, str] = {}  # font -> its fingerprint
+        self.keys: dict[tuple, str] = {}
 
     def __call__(self, index: int) -> str:
-        if not pdfium_c.FPDFText_GetCharBox(self.raw, index, *self.box):
-            return "?"
-        pdfium_c.FPDFText_GetCharOrigin(self.raw, index, *self.origin)
-        size = pdfium_c.FPDFText_GetFontSize(self.raw, index) or 1.0
-        left, right, bottom, top = (number.value for number in self.box)
-        x, y = (number.value for number in self.origin)
-        return ",".join(
-            f"{value / size:.2f}" for value in (left - x, bottom - y, right - x, top - y)
-        )
+        raw = self.raw
+        text_object = _text_object(raw, index)
+        font = self.fonts.get(text_object) if text_object else None
+        if font is None:
+            font = _font_of(self.textpage, index, text_object, self.fingerprints)
+            if text_object:
+                self.fonts[text_object] = font
+        if not _char_box(raw, index, *self.box_p):
+            shape: tuple = ()
+        else:
+            _char_origin(raw, index, *self.origin_p)
+            scale = 100.0 / (_font_size(raw, index) or 1.0)
+            left, right, bottom, top = (number.value for number in self.box)
+            x, y = self.origin[0].value, self.origin[1].value
+            shape = (
+                round((left - x) * scale),
+                round((bottom - y) * scale),
+                round((right - x) * scale),
+                round((top - y) * scale),
+            )
+        key = self.keys.get((font, shape))
+        if key is None:
+            key = self.keys[font, shape] = f"{font}|{','.join(map(str, shape)) or '?'}"
+        return key
 
 
-def _font_of(textpage, index: int, fingerprints: dict[int, str]) -> str:
-    text_object = pdfium_c.FPDFText_GetTextObject(textpage.raw, index)
-    font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
-    address = ctypes.cast(font, ctypes.c_void_p).value if font else None
-    if address is None:
+def _font_of(textpage, index: int, text_object: int | None, fingerprints: dict[int, str]) -> str:
+    font = _object_font(text_object) if text_object else None
+    if not font:
         # A character PDFium made up (no object behind it): grouped by name on this page only.
         return f"page:{_name_and_flags(textpage, index)}"
-    if address not in fingerprints:
-        fingerprints[address] = font_fingerprint(font, _name_and_flags(textpage, index))
-        if not fingerprints[address]:
-            fingerprints[address] = f"page:{address}"
-    return fingerprints[address]
+    if font not in fingerprints:
+        fingerprints[font] = (
+            font_fingerprint(
+                ctypes.cast(font, pdfium_c.FPDF_FONT), _name_and_flags(textpage, index)
+            )
+            or f"page:{font}"
+        )
+    return fingerprints[font]
 
 
 def _name_and_flags(textpage, index: int) -> str:
@@ -178,11 +270,12 @@ def font_fingerprint(font, name_and_flags: str) -> str:
 
 def checked_against_pixels(
     words: list[list],
-    image: Image.Image,
+    pixels: Callable[[], Image.Image],
     glyphs: list[tuple[Glyph, ...]] | None = None,
     seen: DigitsSeen | None = None,
 ) -> tuple[list[list], dict]:
     """The words, with numbers the rendered page shows differently replaced by what it shows.
+    ``pixels`` gives the rendered page, asked once and only when something is to be read.
 
     The digits of numeric words are read back from the words' own pixels (OCR recognition on
     the word's box only, no page layout), and when enough of them disagree the visible digits
@@ -200,12 +293,14 @@ def checked_against_pixels(
     if not numeric:
         return words, {}
     seen = seen if seen is not None else DigitsSeen()
+    image = None
     try:
         if glyphs is not None and len(glyphs) == len(words):
             # Every numeric word of the page, not only the first MAX_CHECKED_WORDS: a glyph
             # first drawn after them is sampled too.
             sample = _digit_sample(glyphs, every_numeric, seen)
             strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
+            image = pixels() if strips else None
             if all(
                 _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
                 == "".join(_digits(words[i][0]) for i in strip)
@@ -214,6 +309,7 @@ def checked_against_pixels(
                 for index in sample:
                     seen.confirm(glyphs[index])
                 return words, {}
+        image = image or pixels()
         seen_on_page = ocr.read_crops(image, [words[i][1:5] for i in numeric])
     except ocr.OcrUnavailable:
         return words, {}

@@ -72,6 +72,10 @@ class RenderedPage:
     # and the engine, Tesseract's own process included; 0 for a text-layer page), so that
     # benchmarks can tell it from the rest.
     ocr_seconds: float = 0.0
+    # A text-layer page's digit characters as the digit check knows their glyphs
+    # (``digit_check.packed``), sent by the child to the worker, which checks them against
+    # the stored image (``render_pages``) and empties this; {} for any other page.
+    digits: dict = field(default_factory=dict)
 
 
 # A stored scan or photo: above what its source JPEG kept, so that nothing visible is lost again.
@@ -106,10 +110,15 @@ def render_pages(
     Raises ``UnreadableDocument`` for that, for a file that is not what its media type says, an
     encrypted PDF we cannot open, or a media type that is not supported; with several children,
     at the page where the first of them failed.
+
+    A text-layer page's digits are checked here, against its stored image, with one memory
+    of the glyphs already read for all the children (``digit_check``, ``_digits_checked``).
     """
+    seen = digit_check.DigitsSeen()
     processes = max(1, processes)
     if processes == 1:
-        yield from _rendered_in_sandbox(data, media_type, max_pixels, first, 1, send_pixels)
+        for page in _rendered_in_sandbox(data, media_type, max_pixels, first, 1, send_pixels):
+            yield _digits_checked(page, seen)
         return
     children = [
         _rendered_in_sandbox(data, media_type, max_pixels, first + k, processes, send_pixels)
@@ -120,10 +129,47 @@ def render_pages(
             page = next(turn, None)
             if page is None:
                 return  # this child's next page is past the end, so every later one is too
-            yield page
+            yield _digits_checked(page, seen)
     finally:
         for child in children:
             child.close()
+
+
+def _digits_checked(page: RenderedPage, seen: digit_check.DigitsSeen) -> RenderedPage:
+    """``page`` with the digits of its text layer checked against its stored image
+    (``digit_check.checked_against_pixels``; ``seen``: the document's glyphs read so far), the
+    words the image shows otherwise replaced and noted, and ``digits`` emptied."""
+    if not page.digits:
+        return page
+    glyphs = digit_check.unpacked(page.words, page.digits)
+    words, notes = digit_check.checked_against_pixels(
+        page.words, lambda: _stored_pixels(page), glyphs, seen
+    )
+    if not notes:
+        return replace(page, digits={})
+    lines = group_lines(words)
+    return replace(
+        page,
+        words=[word for line in lines for word in line],
+        text=layout_text(lines),
+        notes={**page.notes, **notes},
+        digits={},
+    )
+
+
+def _stored_pixels(page: RenderedPage) -> Image.Image:
+    """A text-layer page's stored image decoded in the worker for the digit check: a PNG the
+    size the child said, checked before a pixel is decoded (the child wrote it). Raises
+    ``UnreadableDocument`` for anything else."""
+    try:
+        with Image.open(io.BytesIO(page.image), formats=("PNG",)) as stored:
+            if stored.size != (page.width, page.height):
+                raise ValueError(f"a page of {stored.size}, said to be {page.width, page.height}")
+            stored.load()
+            return stored.copy()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        logger.warning("Page %s's stored image is not the page: %s", page.number, error)
+        raise UnreadableDocument(_DAMAGED) from error
 
 
 def _rendered_in_sandbox(
@@ -183,28 +229,20 @@ RENDERED_FIELDS = (
     "text_source",
     "notes",
     "ocr_seconds",
+    "digits",
 )
 
 
 def warm_child() -> None:
     """What a render zygote loads before it forks (``sandbox.WARM``): numpy and OpenCV, which
-    scanned pages and the text-layer check use, what RapidOCR imports besides onnxruntime,
-    and the line recognizer's graph optimized ahead (``ocr.optimize_recognizer``). Not the
-    OCR models themselves: onnxruntime starts a thread as it loads, so each child loads them
-    (``warm_models``)."""
+    scanned pages use, and what RapidOCR imports besides onnxruntime. Not the OCR models: a
+    render child needs them only for a photo (``ocr.read_page``), and onnxruntime starts a
+    thread as it loads; the text layer's digits are read in the worker."""
     import cv2  # noqa: F401
     import numpy  # noqa: F401
     import pyclipper  # noqa: F401
     import shapely  # noqa: F401
     import yaml  # noqa: F401
-
-    ocr.optimize_recognizer()
-
-
-def warm_models() -> None:
-    """What a render child forked ahead of its file loads while it waits
-    (``sandbox.WARM_AFTER_FORK``): the OCR models the text-layer check and scans need."""
-    ocr.warm()
 
 
 def render_in_child(data: bytes, options: dict) -> Iterator[tuple[dict, bytes]]:
@@ -283,11 +321,10 @@ def _pdf_pages(
         # Filled-in PDF forms (a fillable W-2) keep their values in form fields, which are part
         # of neither the drawing nor the text layer until the page is flattened.
         document.init_forms()
-        seen = digit_check.DigitsSeen()
         for index in range(max(first, 1) - 1, len(document), max(stride, 1)):
             page = _flattened_page(document, index)
             try:
-                yield _pdf_page(page, index + 1, max_pixels, seen)
+                yield _pdf_page(page, index + 1, max_pixels)
             finally:
                 page.close()
     finally:
@@ -303,9 +340,7 @@ def _flattened_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
     return page
 
 
-def _pdf_page(
-    page: pdfium.PdfPage, number: int, max_pixels: int, seen: digit_check.DigitsSeen
-) -> RenderedPage:
+def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPage:
     width_pt, height_pt = page.get_size()
     scale = max_pixels / max(width_pt, height_pt)
     textpage = page.get_textpage()
@@ -320,11 +355,11 @@ def _pdf_page(
         glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
     finally:
         textpage.close()
-    notes: dict = {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
-        words, notes = digit_check.checked_against_pixels(words, image, glyphs, seen)
         sent = _sent_rendering(page, turn, image)
-        return _page(number, image, group_lines(words), "text_layer", notes, sent=sent)
+        rendered = _page(number, image, group_lines(words), "text_layer", sent=sent)
+        # Checked against the stored image by the worker (``render_pages``).
+        return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
     # Read in grey when Tesseract reads it (a third of the pixels to turn level); the stored
     # page is the rendering above, levelled and turned as OCR found the page, not this one

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -143,16 +142,6 @@ RAPID_MAX_SIDE = 2400
 RAPID_MIN_SCORE = 0.5
 
 
-def warm() -> None:
-    """Load RapidOCR's line recognizer and run it once now rather than on the first page (a
-    render child forked ahead of its file): about 0.15 s of CPU."""
-    import numpy as np
-
-    line = np.full((32, 160, 3), 255, dtype=np.uint8)
-    line[12:20, 10:150] = 0
-    _recognizer()([line])
-
-
 def _rapid_options() -> dict:
     threads = int(os.environ.get("OMP_THREAD_LIMIT", "0") or 0) or -1
     return {
@@ -178,9 +167,10 @@ def _rapidocr():
 
 def _recognizer():
     """The process's line recognizer: the whole engine's once that is loaded, else the
-    recognizer alone, built from RapidOCR's own configuration as its engine builds it. The
-    text layer's digit check needs no detector or classifier, and skipping them saves each
-    render child 0.07 s of CPU."""
+    recognizer alone, built from RapidOCR's own configuration as its engine builds it, on one
+    thread (it reads a strip of a few words, in a worker that is one of several on its cores).
+    The text layer's digit check needs no detector or classifier; loading it takes about 0.1 s
+    of CPU, once per process."""
     global _RECOGNIZER
     with _ENGINE_LOCK:
         if _ENGINE is not None:
@@ -194,70 +184,9 @@ def _recognizer():
             except ImportError as exc:  # an install without the optional wheels
                 raise OcrUnavailable(f"RapidOCR is not installed: {exc}") from exc
             config = update_model_path(read_yaml(DEFAULT_CFG_PATH))
-            config = UpdateParameters()(config, **_rapid_options())
-            if not _OPTIMIZED_RECOGNIZER:
-                _RECOGNIZER = TextRecognizer(config["Rec"])
-                return _RECOGNIZER
-            # The graph optimized ahead, from this process's memory through a file only it
-            # can see (RapidOCR takes a path).
-            fd = os.memfd_create("ocr-line-recognizer")
-            try:
-                with os.fdopen(os.dup(fd), "wb") as out:
-                    out.write(_OPTIMIZED_RECOGNIZER)
-                _RECOGNIZER = TextRecognizer({**config["Rec"], "model_path": f"/proc/self/fd/{fd}"})
-            except Exception as exc:  # noqa: BLE001 - the stock model is always there to fall back on
-                logger.warning("The recognizer optimized ahead did not load: %s", exc)
-                _RECOGNIZER = TextRecognizer(config["Rec"])
-            finally:
-                os.close(fd)
+            config = UpdateParameters()(config, **{**_rapid_options(), "intra_op_num_threads": 1})
+            _RECOGNIZER = TextRecognizer(config["Rec"])
         return _RECOGNIZER
-
-
-# The line recognizer's graph as ONNX Runtime optimizes it, made once by a throwaway process
-# as a render zygote starts (``optimize_recognizer``) and inherited by every child it forks:
-# a child then loads the recognizer in 0.025 s of CPU instead of 0.065 (the graph
-# optimizations are most of a load). Kept in memory rather than in a file, since a child could
-# rewrite a file that later children would load.
-_OPTIMIZED_RECOGNIZER = b""
-_OPTIMIZE = """
-import sys
-import onnxruntime
-from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
-from rapidocr_onnxruntime.utils import read_yaml
-from rapidocr_onnxruntime.utils.parse_parameters import update_model_path
-
-options = onnxruntime.SessionOptions()
-options.intra_op_num_threads = options.inter_op_num_threads = 1
-options.log_severity_level = 4
-options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-options.optimized_model_filepath = sys.argv[1]
-model = update_model_path(read_yaml(DEFAULT_CFG_PATH))["Rec"]["model_path"]
-onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-"""
-
-
-def optimize_recognizer() -> None:
-    """Have the line recognizer's graph optimized by a throwaway process and keep it here, for
-    the children this process forks (a render zygote, which must not load ONNX Runtime itself:
-    it starts a thread, and a fork copies only one). Without RapidOCR, or when that process
-    fails, each child optimizes the graph as it loads it, as before."""
-    global _OPTIMIZED_RECOGNIZER
-    if _OPTIMIZED_RECOGNIZER or engine_name() == "none":
-        return
-    with tempfile.TemporaryDirectory(prefix="attest-ocr-") as folder:
-        target = os.path.join(folder, "line-recognizer.onnx")
-        try:
-            subprocess.run(  # noqa: S603 - this interpreter and our own code, nothing uploaded
-                [sys.executable, "-c", _OPTIMIZE, target],
-                check=True,
-                capture_output=True,
-                timeout=120,
-                env={**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1"},
-            )
-            with open(target, "rb") as optimized:
-                _OPTIMIZED_RECOGNIZER = optimized.read()
-        except (OSError, subprocess.SubprocessError) as exc:
-            logger.warning("The OCR line recognizer was not optimized ahead: %s", exc)
 
 
 class _TurnsSeen:
@@ -632,25 +561,47 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     """What each box of ``image`` (fractions, origin top-left) shows, read by RapidOCR's line
     recognizer alone: no page layout, so a few dozen words cost a fraction of a page. An
     unsure reading is "". Raises ``OcrUnavailable``."""
-    import numpy as np
-
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
-    rgb = np.asarray(as_rgb(image))
-    height, width = rgb.shape[:2]
-    crops = []
-    for x0, y0, x1, y1 in boxes:
-        pad = max(2, round((y1 - y0) * height * 0.15))
-        left, top = max(0, round(x0 * width) - pad), max(0, round(y0 * height) - pad)
-        right, bottom = min(width, round(x1 * width) + pad), min(height, round(y1 * height) + pad)
-        crop = rgb[top:bottom, left:right, ::-1]
-        crops.append(np.ascontiguousarray(crop) if crop.size else np.full((8, 8, 3), 255, "uint8"))
+    crops = [
+        _bgr(image.crop(box) if box[2] > box[0] and box[3] > box[1] else None)
+        for box in _padded(image, boxes)
+    ]
     try:
         results, _ = recognize(crops)
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
         raise OcrFailed(f"RapidOCR failed: {exc}") from exc
     return [str(result[0]).strip() if float(result[1]) >= 0.8 else "" for result in results]
+
+
+def _padded(image: Image.Image, boxes: list[list[float]]) -> list[tuple[int, int, int, int]]:
+    """Each box of fractions as the pixels of ``image`` it covers, padded by 15 % of its height
+    (at least 2 pixels) and cut to the image: what the recognizer is shown of a word."""
+    width, height = image.size
+    padded = []
+    for x0, y0, x1, y1 in boxes:
+        pad = max(2, round((y1 - y0) * height * 0.15))
+        padded.append(
+            (
+                max(0, round(x0 * width) - pad),
+                max(0, round(y0 * height) - pad),
+                min(width, round(x1 * width) + pad),
+                min(height, round(y1 * height) + pad),
+            )
+        )
+    return padded
+
+
+def _bgr(image: Image.Image | None):
+    """``image`` as the recognizer takes it: an array of height x width x 3, blue first; no
+    image (an empty crop) is a small white one. Converted after cropping, so that a whole page
+    is never turned into colour for a few words."""
+    import numpy as np
+
+    if image is None:
+        return np.full((8, 8, 3), 255, "uint8")
+    return np.ascontiguousarray(np.asarray(as_rgb(image))[:, :, ::-1])
 
 
 # A strip of word crops is read at this height, the crops a third of it apart.
@@ -662,25 +613,14 @@ def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
     one line and read by RapidOCR's line recognizer in one run: a few words for about the
     cost of one (the recognizer pads every crop to a line of at least 320 pixels anyway).
     Raises ``OcrUnavailable``."""
-    import numpy as np
-
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
-    rgb = as_rgb(image)
-    width, height = rgb.size
     pieces = []
-    for x0, y0, x1, y1 in boxes:
-        pad = max(2, round((y1 - y0) * height * 0.15))
-        box = (
-            max(0, round(x0 * width) - pad),
-            max(0, round(y0 * height) - pad),
-            min(width, round(x1 * width) + pad),
-            min(height, round(y1 * height) + pad),
-        )
+    for box in _padded(image, boxes):
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
-        crop = rgb.crop(box)
+        crop = as_rgb(image.crop(box))
         scale = STRIP_HEIGHT / crop.height
         pieces.append(crop.resize((max(1, round(crop.width * scale)), STRIP_HEIGHT)))
     if not pieces:
@@ -694,7 +634,7 @@ def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
         strip.paste(piece, (x, 0))
         x += piece.width + gap
     try:
-        results, _ = recognize([np.ascontiguousarray(np.asarray(strip)[:, :, ::-1])])
+        results, _ = recognize([_bgr(strip)])
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
         raise OcrFailed(f"RapidOCR failed: {exc}") from exc
     return str(results[0][0]).strip()

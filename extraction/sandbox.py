@@ -81,12 +81,6 @@ WARM = {
     "render": "extraction.ingest:warm_child",
     "inspect": "extraction.uploads:warm_child",
 }
-# What a child forked as a spare loads after the fork, before its file arrives: name ->
-# ("module:function", the smallest cap it is loaded under). RapidOCR's onnxruntime session
-# starts threads, so never in the zygote; its models map about 800 MB of address space, which
-# a smaller cap would leave no room beside.
-WARM_MODELS_MIN_BYTES = 1536 * 1024 * 1024
-WARM_AFTER_FORK = {"render": ("extraction.ingest:warm_models", WARM_MODELS_MIN_BYTES)}
 # Children and zygotes use one thread for numeric work: each is one of several on the
 # worker's cores, and a zygote must stay single-threaded to fork safely. Their settings hold
 # nothing secret (config/settings/sandbox.py).
@@ -357,8 +351,8 @@ def _take_spare(job: str, memory_bytes: int):
 
 
 def _spares_fill(job: str, memory_bytes: int) -> None:
-    """Fork children ahead for ``job`` until ``spares_wanted`` wait (each loads what
-    ``WARM_AFTER_FORK`` names, then blocks on its pipe until its one file arrives)."""
+    """Fork children ahead for ``job`` until ``spares_wanted`` wait (each blocks on its pipe
+    until its one file arrives)."""
     if not getattr(settings, "SANDBOX_ZYGOTES", False):
         return
     key = (job, memory_bytes)
@@ -583,22 +577,17 @@ def zygote_main(job: str, memory_bytes: str, control_fd: str) -> None:
     # Everything loaded so far lives as long as every child: out of the collector's sight, its
     # objects are neither scanned by each child's collections nor copied by them on write.
     gc.freeze()
-    serve(int(control_fd), partial(child_main, job, memory_bytes))
+    serve(int(control_fd), partial(child_main, job))
 
 
-def child_main(expected_job: str = "", memory_bytes: str = "0") -> None:
+def child_main(expected_job: str = "") -> None:
     """Entry point of the child: apply the limits, read one job, answer in frames, exit.
 
-    ``expected_job``: a child forked by that job's zygote, which first loads what
-    ``WARM_AFTER_FORK`` names for it (under a cap of ``memory_bytes`` large enough); a job of
-    another kind is refused as a crash.
+    ``expected_job``: a child forked by that job's zygote; a job of another kind is refused
+    as a crash.
     """
     protocol = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
-    warm, smallest_cap = WARM_AFTER_FORK.get(expected_job, ("", 0))
-    if warm and int(memory_bytes) >= smallest_cap:
-        with contextlib.suppress(Exception):  # an engine that cannot load: the job says so
-            _load(warm)()
     source = os.fdopen(0, "rb", buffering=0)
     try:
         job = json.loads(_read_frame(source))

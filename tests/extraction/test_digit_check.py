@@ -77,7 +77,11 @@ def strips_read(monkeypatch) -> list[int]:
 
 
 def _render(data: bytes) -> list[ingest.RenderedPage]:
-    return list(ingest._render_here(data, "application/pdf", 1600, 50))
+    """The pages as a worker gets them: drawn by two sandboxed children, every other page
+    each, and checked here with one memory for the document."""
+    return list(
+        ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600, processes=2)
+    )
 
 
 def _amounts(page: ingest.RenderedPage) -> set[str]:
@@ -85,6 +89,8 @@ def _amounts(page: ingest.RenderedPage) -> set[str]:
 
 
 def test_a_font_is_read_once_per_document_not_once_per_page(strips_read):
+    """Once, not once per child: the pages are split across two children, and the worker
+    that reads their digits remembers the glyphs for the whole document."""
     pages = _render(_statement(4))
 
     assert len(strips_read) == 1

@@ -132,7 +132,7 @@ def _plain(font: str = "H", encode=lambda t: t.encode("cp1252")):
 def _render(data: bytes, per_page: bool, monkeypatch) -> list[ingest.RenderedPage]:
     if per_page:  # the check as it was: nothing carried from one page to the next
         monkeypatch.setattr(digit_check.DigitsSeen, "unconfirmed", lambda self, glyphs: set(glyphs))
-    return list(ingest._render_here(data, "application/pdf", 1600, 50))
+    return list(ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600))
 
 
 def _duplicate_code_copy() -> bytes:

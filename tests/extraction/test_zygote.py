@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from extraction import sandbox, zygote
+from extraction import ocr, sandbox, zygote
 from extraction.ingest import render_pages
 from extraction.uploads import UploadRejected, inspect_upload
 from tests.extraction.hostile_corpus import pdf_bytes, plain_pdf
@@ -88,18 +88,25 @@ def test_each_file_gets_a_child_of_its_own_and_the_zygote_stays(settings, zygote
     assert "zygote failed" not in caplog.text  # the real zygote is single-threaded
 
 
-def test_a_child_forked_ahead_has_its_ocr_models_before_its_file_arrives(settings, zygotes):
+def test_render_children_hold_no_ocr_model_the_worker_reads_the_digits(
+    settings, zygotes, monkeypatch
+):
+    """A text page's digits are read in the worker, by one recognizer per process: neither the
+    zygote nor a child forked ahead loads onnxruntime (a photo's child loads it as it reads)."""
     settings.EXTRACTION_RENDER_PROCESSES = 1
+    monkeypatch.setattr(ocr, "_RECOGNIZER", None)
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
     sandbox.prestart("render", memory_bytes=cap)
     (spare,) = [s.child for s in sandbox._spares[("render", cap)]]
-    deadline = time.monotonic() + 30
-    while "onnxruntime" not in Path(f"/proc/{spare.pid}/maps").read_text():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert _render_zygote(settings).alive()
+    time.sleep(0.5)  # time enough for a child to start loading a model, were it told to
+    assert "onnxruntime" not in Path(f"/proc/{spare.pid}/maps").read_text()
+
+    pages = _pages(_statement(1))
+
+    assert pages[0].text_source == "text_layer" and not pages[0].digits
+    assert ocr._RECOGNIZER is not None  # loaded here, for the page's digits
     zygote_maps = Path(f"/proc/{_render_zygote(settings).process.pid}/maps").read_text()
-    assert "onnxruntime" not in zygote_maps  # loaded after the fork, never in the zygote
+    assert "onnxruntime" not in zygote_maps
 
 
 def test_a_child_out_of_time_is_ended_by_its_zygote_and_the_next_file_is_read(settings, zygotes):
