@@ -1,0 +1,156 @@
+"""A scanner's PDF page (nothing but one JPEG drawn over it) is read by OCR from the JPEG's own
+pixels, stretched here, instead of PDFium drawing it again at 300 dpi (``ingest._scan_pixels``).
+The pixels must be PDFium's to within a couple of grey levels, and any page that is more than
+that JPEG, or whose JPEG does not look like the page PDFium draws, is left to PDFium."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extraction import ingest
+
+WIDTH, HEIGHT = 612, 792  # a letter page, in points
+OCR_SCALE = 300 / 72
+
+
+def _scan(mode: str = "L") -> Image.Image:
+    """A 200-dpi scan: dark words on grey paper, with a dark box in its top left corner, so
+    that a flipped or misplaced image does not look like the page."""
+    image = Image.new("L", (1700, 2200), 226)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 60, 700, 420), fill=40)
+    font = ImageFont.load_default(size=40)
+    for row, line in enumerate(["Net Pay 1,837.55", "Pay date 03/20/2026", "Taxes 412.45"]):
+        draw.text((120, 600 + row * 120), line, fill=30, font=font)
+    return image.convert(mode)
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _pdf(
+    image: Image.Image,
+    *,
+    matrix: str = f"{WIDTH} 0 0 {HEIGHT} 0 0",
+    extra_image_keys: str = "",
+    extra_content: str = "",
+    page_keys: str = "",
+    smask: bool = False,
+) -> bytes:
+    """A one-page PDF drawing ``image`` as a JPEG with ``matrix`` (the whole page by default);
+    ``extra_image_keys`` go in its dictionary, ``extra_content`` after it on the page."""
+    data = _jpeg(image)
+    space = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] {page_keys}"
+        "/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
+        "/BaseFont /Helvetica >> >> >> /Contents 4 0 R >>".encode(),
+    ]
+    content = f"q {matrix} cm /Im0 Do Q {extra_content}".encode()
+    objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    mask = " /SMask 6 0 R" if smask else ""
+    objects.append(
+        f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+        f"/ColorSpace {space} /BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)}"
+        f"{mask} {extra_image_keys} >>\nstream\n".encode()
+        + data
+        + b"\nendstream"
+    )
+    if smask:  # transparent in its top half: the page shows white there
+        alpha = bytes([0] * (image.width * (image.height // 2))) + bytes(
+            [255] * (image.width * (image.height - image.height // 2))
+        )
+        packed = zlib.compress(alpha)
+        objects.append(
+            f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+            f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+            f"/Length {len(packed)} >>\nstream\n".encode()
+            + packed
+            + b"\nendstream"
+        )
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    start = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
+    )
+    return out.getvalue()
+
+
+def _pixels(data: bytes, grey: bool = True) -> tuple[Image.Image | None, np.ndarray]:
+    """What ``_scan_pixels`` makes of the page, and PDFium's own drawing at the same scale."""
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[0]
+        shown = ingest.as_rgb(ingest._drawn(page, 1600 / HEIGHT, 0))
+        mine = ingest._scan_pixels(page, OCR_SCALE, 0, grey, shown)
+        drawn = np.asarray(page.render(scale=OCR_SCALE, grayscale=grey).to_pil())
+        page.close()
+    finally:
+        document.close()
+    return mine, drawn
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("grey", [True, False], ids=["grey for Tesseract", "colour for RapidOCR"])
+def test_a_scanners_page_is_read_from_its_jpeg_within_two_grey_levels_of_pdfium(mode, grey):
+    mine, drawn = _pixels(_pdf(_scan(mode)), grey)
+
+    assert mine is not None
+    assert mine.size == (drawn.shape[1], drawn.shape[0])
+    difference = np.abs(np.asarray(mine).astype(int) - drawn)
+    assert difference.max() <= 2
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"extra_image_keys": "/Decode [1 0]"}, id="inverted by a decode array"),
+        pytest.param({"matrix": f"-{WIDTH} 0 0 {HEIGHT} {WIDTH} 0"}, id="flipped"),
+        pytest.param({"matrix": f"{WIDTH / 2} 0 0 {HEIGHT / 2} 0 0"}, id="a quarter of the page"),
+        pytest.param({"smask": True}, id="half transparent"),
+        pytest.param({"extra_content": "BT /F1 40 Tf 100 100 Td (PAID) Tj ET"}, id="text on it"),
+        pytest.param({"page_keys": "/Rotate 90 "}, id="a turned page"),
+    ],
+)
+def test_a_page_that_is_more_or_other_than_its_jpeg_is_drawn_by_pdfium(options):
+    mine, _ = _pixels(_pdf(_scan(), **options))
+
+    assert mine is None
+
+
+def test_a_jpeg_pillow_cannot_decode_is_left_to_pdfium():
+    data = _pdf(_scan()).replace(b"\xff\xd8\xff", b"\x00\xd8\xff", 1)
+
+    mine, _ = _pixels(data)
+
+    assert mine is None
+
+
+def test_a_scanners_pdf_is_read_through_the_sandbox_with_its_values(settings):
+    """End to end through the real children: the JPEG path reads the words a person sees."""
+    pages = list(
+        ingest.render_pages(data=_pdf(_scan()), media_type="application/pdf", max_pixels=1600)
+    )
+
+    (page,) = pages
+    assert page.text_source == "ocr"
+    assert {"1,837.55", "03/20/2026", "412.45"} <= {word[0] for word in page.words}
