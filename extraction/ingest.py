@@ -425,6 +425,8 @@ def _scan_pixels(
         with Image.open(io.BytesIO(bytes(only.get_data(decode_simple=False)))) as jpeg:
             if jpeg.format != "JPEG" or jpeg.mode not in ("L", "RGB"):
                 return None
+            if grey:  # the decoder's own luma: no colour conversion, a third of the time
+                jpeg.draft("L", jpeg.size)
             jpeg.load()
             pixels = np.asarray(jpeg.convert("L" if grey else "RGB"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
