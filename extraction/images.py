@@ -12,6 +12,7 @@ images as sent as from the pages as rendered.
 from __future__ import annotations
 
 import io
+import zlib
 import math
 
 from PIL import Image
@@ -40,13 +41,14 @@ _EVERY_GREY = bytes(level for level in range(256) for _ in range(3))
 
 
 def grey_png(image: Image.Image) -> bytes:
-    """The grey (mode L) ``image`` as a PNG of every grey, zlib level 1 (on rendered pages a
-    third faster than the default 6, and no larger). Opened again it is mode P;
+    """The grey (mode L) ``image`` as a PNG of every grey, zlib level 1 with run-length
+    matching only (a rendered page is runs of paper and ink: on three corpus pages 0-2.8 ms
+    faster than level 1's default matching, -6 % to +5 % in bytes). Opened again it is mode P;
     ``sized_for`` takes it back to L."""
     indexed = image.copy()
     indexed.putpalette(_EVERY_GREY)  # an L image becomes P in place: no pixel is copied
     buffer = io.BytesIO()
-    indexed.save(buffer, format="PNG", compress_level=1)
+    indexed.save(buffer, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
     return buffer.getvalue()
 
 
