@@ -31,6 +31,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from . import ocr
+from . import text_layer_calls as calls
 
 # Amounts, dates and other numbers on a text layer are checked against what the page shows.
 NUMERIC_WORD = re.compile(r"\d")
@@ -142,26 +143,6 @@ def unpacked(page_words: list[list], digits: dict) -> list[tuple[Glyph, ...]]:
     return glyphs
 
 
-def _c_function(function, restype, *argtypes):
-    """A PDFium export called with plain C types and the GIL held: a page asks five things
-    of each of its hundreds of digits, and pypdfium2's typed pointers and the GIL's release
-    were most of the time each call took."""
-    return ctypes.PYFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
-
-
-_POINTER, _INT, _DOUBLE = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
-_DOUBLE_P = ctypes.POINTER(ctypes.c_double)
-_text_object = _c_function(pdfium_c.FPDFText_GetTextObject, _POINTER, _POINTER, _INT)
-_object_font = _c_function(pdfium_c.FPDFTextObj_GetFont, _POINTER, _POINTER)
-_char_box = _c_function(
-    pdfium_c.FPDFText_GetCharBox, _INT, _POINTER, _INT, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P
-)
-_char_origin = _c_function(
-    pdfium_c.FPDFText_GetCharOrigin, _INT, _POINTER, _INT, _DOUBLE_P, _DOUBLE_P
-)
-_font_size = _c_function(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _POINTER, _INT)
-
-
 class _GlyphKeys:
     """A digit character's key: its font's fingerprint (``_font_of``) and its glyph's tight
     box (the glyph's own outline, as drawn) from its origin, in hundredths of its font size:
@@ -170,7 +151,7 @@ class _GlyphKeys:
 
     def __init__(self, textpage) -> None:
         self.textpage = textpage
-        self.raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+        self.raw = calls.address(textpage.raw)
         self.box = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
         self.origin = [ctypes.c_double(), ctypes.c_double()]
         self.box_p = [ctypes.pointer(number) for number in self.box]
@@ -181,17 +162,17 @@ class _GlyphKeys:
 
     def __call__(self, index: int) -> str:
         raw = self.raw
-        text_object = _text_object(raw, index)
+        text_object = calls.get_text_object(raw, index)
         font = self.fonts.get(text_object) if text_object else None
         if font is None:
             font = _font_of(self.textpage, index, text_object, self.fingerprints)
             if text_object:
                 self.fonts[text_object] = font
-        if not _char_box(raw, index, *self.box_p):
+        if not calls.get_char_box(raw, index, *self.box_p):
             shape: tuple = ()
         else:
-            _char_origin(raw, index, *self.origin_p)
-            scale = 100.0 / (_font_size(raw, index) or 1.0)
+            calls.get_char_origin(raw, index, *self.origin_p)
+            scale = 100.0 / (calls.get_font_size(raw, index) or 1.0)
             left, right, bottom, top = (number.value for number in self.box)
             x, y = self.origin[0].value, self.origin[1].value
             shape = (
@@ -207,7 +188,7 @@ class _GlyphKeys:
 
 
 def _font_of(textpage, index: int, text_object: int | None, fingerprints: dict[int, str]) -> str:
-    font = _object_font(text_object) if text_object else None
+    font = calls.get_font(text_object) if text_object else None
     if not font:
         # A character PDFium made up (no object behind it): grouped by name on this page only.
         return f"page:{_name_and_flags(textpage, index)}"

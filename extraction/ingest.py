@@ -28,6 +28,7 @@ from django.conf import settings
 from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
 
 from . import digit_check, ocr, sandbox
+from . import text_layer_calls as calls
 from .images import as_rgb, encoded_for_model, grey_png
 
 logger = logging.getLogger(__name__)
@@ -515,13 +516,14 @@ def _content_turn(chars: list[tuple], upright: tuple) -> int:
 def _layer_chars(textpage) -> list[tuple]:
     """Every character of the text layer as ``(char, left, bottom, right, top, index)`` in PDF
     units (a loose box; all zero when PDFium has none), read once for the turn and the words."""
-    raw = textpage.raw
+    raw = calls.address(textpage.raw)
     rect = pdfium_c.FS_RECTF()
-    get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    rect_p = ctypes.pointer(rect)
+    get_unicode, get_box = calls.get_unicode, calls.get_loose_char_box
     chars = []
     for index in range(textpage.count_chars()):
         char = chr(get_unicode(raw, index))
-        if get_box(raw, index, rect):
+        if get_box(raw, index, rect_p):
             chars.append((char, rect.left, rect.bottom, rect.right, rect.top, index))
         else:
             chars.append((char, 0.0, 0.0, 0.0, 0.0, index))
@@ -582,7 +584,7 @@ def _text_layer_words(
     box: list[float] = []
     stepped_left = False
     start = 0
-    raw, map_error = textpage.raw, pdfium_c.FPDFText_HasUnicodeMapError
+    raw, map_error = calls.address(textpage.raw), calls.has_unicode_map_error
     for char, left, bottom, right, top, index in chars:
         # A character whose text cannot be trusted: no Unicode map for its glyph, a private-use
         # code point, or a control or replacement character in place of a letter.
