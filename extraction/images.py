@@ -12,8 +12,8 @@ images as sent as from the pages as rendered.
 from __future__ import annotations
 
 import io
-import zlib
 import math
+import zlib
 
 from PIL import Image
 
