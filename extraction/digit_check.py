@@ -40,8 +40,10 @@ NUMERIC_WORD = re.compile(r"\d")
 MIN_DISAGREEMENTS = 2
 MIN_DISAGREEMENT_SHARE = 0.25
 MAX_CHECKED_WORDS = 60
-# Sampled words read together on one strip (a longer line is read less surely).
+# Sampled words read together on one strip (a longer line is read less surely), and at most
+# this many strips a page: the work a page's check may ask of the worker is bounded.
 STRIP_WORDS = 8
+MAX_STRIPS = 8
 # Glyph outlines are read at this size (the points are rounded, not compared as floats).
 _OUTLINE_SIZE = 1000.0
 DIGITS = "0123456789"
@@ -280,9 +282,16 @@ def checked_against_pixels(
             # Every numeric word of the page, not only the first MAX_CHECKED_WORDS: a glyph
             # first drawn after them is sampled too.
             sample = _digit_sample(glyphs, every_numeric, seen)
+            if not sample:
+                return words, {}
+            image = pixels()
+            # A word too flat or too wide to read (``ocr.legible``) is left out: its glyphs
+            # stay unconfirmed, and its digits are never counted as agreeing.
+            sample = [i for i in sample if ocr.legible(image.size, words[i][1:5])]
             strips = [sample[i : i + STRIP_WORDS] for i in range(0, len(sample), STRIP_WORDS)]
-            image = pixels() if strips else None
-            if all(
+            # More new glyphs than MAX_STRIPS strips show is read as a page without memory:
+            # the first MAX_CHECKED_WORDS words one by one, a bounded cost whatever the file.
+            if len(strips) <= MAX_STRIPS and all(
                 _digits(ocr.read_strip(image, [words[i][1:5] for i in strip]))
                 == "".join(_digits(words[i][0]) for i in strip)
                 for strip in strips

@@ -120,7 +120,7 @@ def render_pages(
     processes = max(1, processes)
     if processes == 1:
         for page in _rendered_in_sandbox(data, media_type, max_pixels, first, 1, send_pixels):
-            yield _digits_checked(page, seen)
+            yield _digits_checked(page, seen, max_pixels)
         return
     children = [
         _rendered_in_sandbox(data, media_type, max_pixels, first + k, processes, send_pixels)
@@ -131,13 +131,15 @@ def render_pages(
             page = next(turn, None)
             if page is None:
                 return  # this child's next page is past the end, so every later one is too
-            yield _digits_checked(page, seen)
+            yield _digits_checked(page, seen, max_pixels)
     finally:
         for child in children:
             child.close()
 
 
-def _digits_checked(page: RenderedPage, seen: digit_check.DigitsSeen) -> RenderedPage:
+def _digits_checked(
+    page: RenderedPage, seen: digit_check.DigitsSeen, max_pixels: int
+) -> RenderedPage:
     """``page`` with the digits of its text layer checked against its stored image
     (``digit_check.checked_against_pixels``; ``seen``: the document's glyphs read so far), the
     words the image shows otherwise replaced and noted, and ``digits`` emptied."""
@@ -145,7 +147,7 @@ def _digits_checked(page: RenderedPage, seen: digit_check.DigitsSeen) -> Rendere
         return page
     glyphs = digit_check.unpacked(page.words, page.digits)
     words, notes = digit_check.checked_against_pixels(
-        page.words, lambda: _stored_pixels(page), glyphs, seen
+        page.words, lambda: _stored_pixels(page, max_pixels), glyphs, seen
     )
     if not notes:
         return replace(page, digits={})
@@ -159,13 +161,13 @@ def _digits_checked(page: RenderedPage, seen: digit_check.DigitsSeen) -> Rendere
     )
 
 
-def _stored_pixels(page: RenderedPage) -> Image.Image:
+def _stored_pixels(page: RenderedPage, max_pixels: int) -> Image.Image:
     """A text-layer page's stored image decoded in the worker for the digit check: a PNG the
-    size the child said, checked before a pixel is decoded (the child wrote it). Raises
-    ``UnreadableDocument`` for anything else."""
+    size the child said, within ``max_pixels`` on its long side, checked before a pixel is
+    decoded (the child wrote it). Raises ``UnreadableDocument`` for anything else."""
     try:
         with Image.open(io.BytesIO(page.image), formats=("PNG",)) as stored:
-            if stored.size != (page.width, page.height):
+            if stored.size != (page.width, page.height) or max(stored.size) > max_pixels:
                 raise ValueError(f"a page of {stored.size}, said to be {page.width, page.height}")
             stored.load()
             return stored.copy()

@@ -564,21 +564,43 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
+    shown = [legible(image.size, box) for box in boxes]
     crops = [
-        _bgr(image.crop(box) if box[2] > box[0] and box[3] > box[1] else None)
-        for box in _padded(image, boxes)
+        _bgr(image.crop(box))
+        for box, read in zip(_padded(image.size, boxes), shown, strict=True)
+        if read
     ]
     try:
-        results, _ = recognize(crops)
+        results, _ = recognize(crops) if crops else ([], 0.0)
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
         raise OcrFailed(f"RapidOCR failed: {exc}") from exc
-    return [str(result[0]).strip() if float(result[1]) >= 0.8 else "" for result in results]
+    readings = iter(str(r[0]).strip() if float(r[1]) >= 0.8 else "" for r in results)
+    return [next(readings) if read else "" for read in shown]
 
 
-def _padded(image: Image.Image, boxes: list[list[float]]) -> list[tuple[int, int, int, int]]:
-    """Each box of fractions as the pixels of ``image`` it covers, padded by 15 % of its height
-    (at least 2 pixels) and cut to the image: what the recognizer is shown of a word."""
-    width, height = image.size
+# A word is read only when its crop (padding included) is at least this many pixels tall and
+# at most this many times as wide as tall: a box of no height (text set below the page's foot
+# and clamped to it, or squashed flat by its text matrix) would be stretched to tens of
+# thousands of pixels wide, seconds of CPU and a gigabyte of memory for one word. A long
+# account number with its padding is about 15 times as wide as tall.
+MIN_CROP_HEIGHT = 6
+MAX_CROP_RATIO = 25
+
+
+def legible(size: tuple[int, int], box: list[float]) -> bool:
+    """Whether the word whose box (fractions, origin top-left) is ``box``, on an image of
+    ``size``, is read at all by ``read_crops`` and ``read_strip`` (see MAX_CROP_RATIO); the
+    reading of any other is "" (unsure)."""
+    left, top, right, bottom = _padded(size, [box])[0]
+    height = bottom - top
+    return height >= MIN_CROP_HEIGHT and 0 < right - left <= MAX_CROP_RATIO * height
+
+
+def _padded(size: tuple[int, int], boxes: list[list[float]]) -> list[tuple[int, int, int, int]]:
+    """Each box of fractions as the pixels of an image of ``size`` it covers, padded by 15 %
+    of its height (at least 2 pixels) and cut to the image: what the recognizer is shown of a
+    word."""
+    width, height = size
     padded = []
     for x0, y0, x1, y1 in boxes:
         pad = max(2, round((y1 - y0) * height * 0.15))
@@ -593,14 +615,12 @@ def _padded(image: Image.Image, boxes: list[list[float]]) -> list[tuple[int, int
     return padded
 
 
-def _bgr(image: Image.Image | None):
-    """``image`` as the recognizer takes it: an array of height x width x 3, blue first; no
-    image (an empty crop) is a small white one. Converted after cropping, so that a whole page
-    is never turned into colour for a few words."""
+def _bgr(image: Image.Image):
+    """``image`` as the recognizer takes it: an array of height x width x 3, blue first.
+    Converted after cropping, so that a whole page is never turned into colour for a few
+    words."""
     import numpy as np
 
-    if image is None:
-        return np.full((8, 8, 3), 255, "uint8")
     return np.ascontiguousarray(np.asarray(as_rgb(image))[:, :, ::-1])
 
 
@@ -617,8 +637,8 @@ def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
     pieces = []
-    for box in _padded(image, boxes):
-        if box[2] <= box[0] or box[3] <= box[1]:
+    for box, fractions in zip(_padded(image.size, boxes), boxes, strict=True):
+        if not legible(image.size, fractions):
             continue
         crop = as_rgb(image.crop(box))
         scale = STRIP_HEIGHT / crop.height
