@@ -94,6 +94,7 @@ def test_render_children_hold_no_ocr_model_the_worker_reads_the_digits(
     """A text page's digits are read in the worker, by one recognizer per process: neither the
     zygote nor a child forked ahead loads onnxruntime (a photo's child loads it as it reads)."""
     settings.EXTRACTION_RENDER_PROCESSES = 1
+    monkeypatch.setattr(ocr, "_ENGINE", None)  # else the whole engine's recognizer serves
     monkeypatch.setattr(ocr, "_RECOGNIZER", None)
     cap = settings.RENDER_MEMORY_LIMIT_MB * 1024 * 1024
     sandbox.prestart("render", memory_bytes=cap)
