@@ -564,12 +564,9 @@ def read_crops(image: Image.Image, boxes: list[list[float]]) -> list[str]:
     if engine_name() == "none":
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
-    shown = [legible(image.size, box) for box in boxes]
-    crops = [
-        _bgr(image.crop(box))
-        for box, read in zip(_padded(image.size, boxes), shown, strict=True)
-        if read
-    ]
+    padded = _padded(image.size, boxes)
+    shown = [_legible(box) for box in padded]
+    crops = [_bgr(image.crop(box)) for box, read in zip(padded, shown, strict=True) if read]
     try:
         results, _ = recognize(crops) if crops else ([], 0.0)
     except Exception as exc:  # noqa: BLE001 - a failed check keeps the text layer as it is
@@ -591,7 +588,11 @@ def legible(size: tuple[int, int], box: list[float]) -> bool:
     """Whether the word whose box (fractions, origin top-left) is ``box``, on an image of
     ``size``, is read at all by ``read_crops`` and ``read_strip`` (see MAX_CROP_RATIO); the
     reading of any other is "" (unsure)."""
-    left, top, right, bottom = _padded(size, [box])[0]
+    return _legible(_padded(size, [box])[0])
+
+
+def _legible(crop: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = crop
     height = bottom - top
     return height >= MIN_CROP_HEIGHT and 0 < right - left <= MAX_CROP_RATIO * height
 
@@ -637,8 +638,8 @@ def read_strip(image: Image.Image, boxes: list[list[float]]) -> str:
         raise OcrUnavailable("OCR is turned off (EXTRACTION_OCR_ENGINE=none).")
     recognize = _recognizer()
     pieces = []
-    for box, fractions in zip(_padded(image.size, boxes), boxes, strict=True):
-        if not legible(image.size, fractions):
+    for box in _padded(image.size, boxes):
+        if not _legible(box):
             continue
         crop = as_rgb(image.crop(box))
         scale = STRIP_HEIGHT / crop.height

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extraction import ingest, ocr
+from tests.extraction.hostile_corpus import _pdf, _stream
 
 WIDTH, HEIGHT = 612, 792
 OCR_SCALE = 300 / 72
@@ -41,7 +42,7 @@ def _jpeg(image: Image.Image, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def _pdf(
+def _scan_pdf(
     image: Image.Image,
     *,
     image_keys: str = "",
@@ -59,48 +60,31 @@ def _pdf(
         "/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>".encode(),
     ]
     content = f"q {matrix} cm /Im0 Do Q".encode()
-    objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(_stream(content))
     objects.append(
-        f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-        f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)} {image_keys} >>\n"
-        "stream\n".encode()
-        + data
-        + b"\nendstream"
+        _stream(
+            data,
+            f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+            f"/BitsPerComponent 8 /Filter /DCTDecode {image_keys} ".encode(),
+        )
     )
-    objects.extend(extra_objects)
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    start = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
-    )
-    return out.getvalue()
+    return _pdf([*objects, *extra_objects])
 
 
 def _smask_hiding(image: Image.Image, box: tuple[int, int, int, int]) -> bytes:
     """Object 6: a soft mask, opaque but for ``box`` (padded), where the page shows white."""
     alpha = Image.new("L", image.size, 255)
     ImageDraw.Draw(alpha).rectangle((box[0] - 10, box[1] - 10, box[2] + 10, box[3] + 10), fill=0)
-    packed = zlib.compress(alpha.tobytes())
-    return (
-        f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-        f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-        f"/Length {len(packed)} >>\nstream\n".encode()
-        + packed
-        + b"\nendstream"
+    return _stream(
+        zlib.compress(alpha.tobytes()),
+        f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+        "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode ".encode(),
     )
 
 
 def _smask_pdf() -> bytes:
     image, box = _scan_with_hidden_line()
-    return _pdf(
+    return _scan_pdf(
         image,
         image_keys="/ColorSpace /DeviceGray /SMask 6 0 R",
         extra_objects=[_smask_hiding(image, box)],
@@ -110,7 +94,7 @@ def _smask_pdf() -> bytes:
 def _colour_key_pdf() -> bytes:
     """The lie drawn at grey 120; /Mask [90 150] leaves those pixels unpainted."""
     image, _ = _scan_with_hidden_line(hidden_fill=120)
-    return _pdf(image, image_keys="/ColorSpace /DeviceGray /Mask [90 150]", quality=100)
+    return _scan_pdf(image, image_keys="/ColorSpace /DeviceGray /Mask [90 150]", quality=100)
 
 
 def _indexed_pdf() -> bytes:
@@ -118,7 +102,9 @@ def _indexed_pdf() -> bytes:
     image, _ = _scan_with_hidden_line(hidden_fill=120)
     table = bytes(255 if 90 <= value <= 150 else value for value in range(256))
     hexed = table.hex().upper()
-    return _pdf(image, image_keys=f"/ColorSpace [/Indexed /DeviceGray 255 <{hexed}>]", quality=100)
+    return _scan_pdf(
+        image, image_keys=f"/ColorSpace [/Indexed /DeviceGray 255 <{hexed}>]", quality=100
+    )
 
 
 def _crop_box_pdf() -> bytes:
@@ -129,7 +115,9 @@ def _crop_box_pdf() -> bytes:
     lie = image.crop((100, 1490, 700, 1570))
     image.paste(255, (100, 1490, 700, 1570))
     image.paste(lie, (100, 2200 - 80))
-    return _pdf(image, image_keys="/ColorSpace /DeviceGray", page_keys="/CropBox [0 44 612 792]")
+    return _scan_pdf(
+        image, image_keys="/ColorSpace /DeviceGray", page_keys="/CropBox [0 44 612 792]"
+    )
 
 
 def _off_page_pdf() -> bytes:
@@ -139,7 +127,7 @@ def _off_page_pdf() -> bytes:
     lie = image.crop((100, 1490, 700, 1570))
     image.paste(255, (100, 1490, 700, 1570))
     image.paste(lie, (100, 2200 - 80))
-    return _pdf(
+    return _scan_pdf(
         image, image_keys="/ColorSpace /DeviceGray", matrix=f"{WIDTH} 0 0 {HEIGHT + 44} 0 -44"
     )
 
@@ -193,7 +181,7 @@ def test_a_scan_past_pillows_pixel_limit_is_still_read(settings):
     ImageDraw.Draw(image).text(
         (100, 300), "Net Pay 1,837.55", fill=0, font=ImageFont.load_default(size=30)
     )
-    data = _pdf(image, image_keys="/ColorSpace /DeviceGray")
+    data = _scan_pdf(image, image_keys="/ColorSpace /DeviceGray")
 
     (page,) = ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600)
 

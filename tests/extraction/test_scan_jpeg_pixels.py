@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extraction import ingest
+from tests.extraction.hostile_corpus import _pdf, _stream
 
 WIDTH, HEIGHT = 612, 792  # a letter page, in points
 OCR_SCALE = 300 / 72
@@ -37,7 +38,7 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _pdf(
+def _scan_pdf(
     image: Image.Image,
     *,
     matrix: str = f"{WIDTH} 0 0 {HEIGHT} 0 0",
@@ -58,41 +59,28 @@ def _pdf(
         "/BaseFont /Helvetica >> >> >> /Contents 4 0 R >>".encode(),
     ]
     content = f"q {matrix} cm /Im0 Do Q {extra_content}".encode()
-    objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(_stream(content))
     mask = " /SMask 6 0 R" if smask else ""
     objects.append(
-        f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-        f"/ColorSpace {space} /BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)}"
-        f"{mask} {extra_image_keys} >>\nstream\n".encode()
-        + data
-        + b"\nendstream"
+        _stream(
+            data,
+            f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+            f"/ColorSpace {space} /BitsPerComponent 8 /Filter /DCTDecode{mask} "
+            f"{extra_image_keys} ".encode(),
+        )
     )
     if smask:  # transparent in its top half: the page shows white there
         alpha = bytes([0] * (image.width * (image.height // 2))) + bytes(
             [255] * (image.width * (image.height - image.height // 2))
         )
-        packed = zlib.compress(alpha)
         objects.append(
-            f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-            f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-            f"/Length {len(packed)} >>\nstream\n".encode()
-            + packed
-            + b"\nendstream"
+            _stream(
+                zlib.compress(alpha),
+                f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+                "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode ".encode(),
+            )
         )
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    start = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
-    )
-    return out.getvalue()
+    return _pdf(objects)
 
 
 def _pixels(data: bytes, grey: bool = True) -> tuple[Image.Image | None, np.ndarray]:
@@ -112,7 +100,7 @@ def _pixels(data: bytes, grey: bool = True) -> tuple[Image.Image | None, np.ndar
 @pytest.mark.parametrize("mode", ["L", "RGB"])
 @pytest.mark.parametrize("grey", [True, False], ids=["grey for Tesseract", "colour for RapidOCR"])
 def test_a_scanners_page_is_read_from_its_jpeg_within_two_grey_levels_of_pdfium(mode, grey):
-    mine, drawn = _pixels(_pdf(_scan(mode)), grey)
+    mine, drawn = _pixels(_scan_pdf(_scan(mode)), grey)
 
     assert mine is not None
     assert mine.size == (drawn.shape[1], drawn.shape[0])
@@ -131,21 +119,21 @@ def test_a_scanners_page_is_read_from_its_jpeg_within_two_grey_levels_of_pdfium(
     ],
 )
 def test_a_page_that_is_more_or_other_than_its_jpeg_is_drawn_by_pdfium(options):
-    mine, _ = _pixels(_pdf(_scan(), **options))
+    mine, _ = _pixels(_scan_pdf(_scan(), **options))
 
     assert mine is None
 
 
 def test_a_decode_array_is_applied_as_pdfium_draws_it():
     """The pixels are PDFium's own decoding of the image, so an inverted one reads inverted."""
-    mine, drawn = _pixels(_pdf(_scan(), extra_image_keys="/Decode [1 0]"))
+    mine, drawn = _pixels(_scan_pdf(_scan(), extra_image_keys="/Decode [1 0]"))
 
     assert mine is not None
     assert np.abs(np.asarray(mine).astype(int) - drawn).max() <= 2
 
 
 def test_a_jpeg_pdfium_cannot_decode_is_left_to_pdfium():
-    data = _pdf(_scan()).replace(b"\xff\xd8\xff", b"\x00\xd8\xff", 1)
+    data = _scan_pdf(_scan()).replace(b"\xff\xd8\xff", b"\x00\xd8\xff", 1)
 
     mine, _ = _pixels(data)
 
@@ -155,7 +143,7 @@ def test_a_jpeg_pdfium_cannot_decode_is_left_to_pdfium():
 def test_a_scanners_pdf_is_read_through_the_sandbox_with_its_values(settings):
     """End to end through the real children: the JPEG path reads the words a person sees."""
     pages = list(
-        ingest.render_pages(data=_pdf(_scan()), media_type="application/pdf", max_pixels=1600)
+        ingest.render_pages(data=_scan_pdf(_scan()), media_type="application/pdf", max_pixels=1600)
     )
 
     (page,) = pages
