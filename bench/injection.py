@@ -35,7 +35,8 @@ def document_text(data: bytes, media_type: str) -> str:
     pages = render_pages(
         data=data, media_type=media_type, max_pixels=settings.PAGE_IMAGE_MAX_PIXELS
     )
-    return "\n".join(page.text for page in pages)
+    # As the ``ai_addressed_text`` rule reads it: the pages' text and the text they do not show.
+    return "\n".join(f"{page.text}\n{page.notes.get('hidden_text', '')}" for page in pages)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -42,6 +43,13 @@ SUPPORTED_TYPES = PDF_TYPES | IMAGE_TYPES
 OCR_DPI = 300
 # A text layer with fewer letters and digits than this is a stamp or a page number on a scan.
 MIN_TEXT_LAYER_CHARS = 10
+# A text-layer character is taken as shown on the page only with its centre on the page, set
+# in type at least this many pixels high as rendered for people (about 3-point type at the
+# default 1600 pixels a page, what the digit check's OCR can read: ocr.MIN_CROP_HEIGHT) and
+# not squashed thinner than this share of its width (condensed type is about a half). Anything
+# else is in the file but not visible, and is not read as the page's text (``_shown``).
+MIN_TYPE_PIXELS = 6
+MIN_HORIZONTAL_SCALE = 0.1
 
 
 class UnreadableDocument(Exception):
@@ -65,7 +73,8 @@ class RenderedPage:
     text_source: str  # "text_layer" | "ocr" | "none"
     # What a person should know about how the text was had: "ocr_unavailable" (no engine
     # here), "ocr_failed" (the engine failed on this page: out of memory on a huge one), or
-    # "text_layer_disagrees" with the disagreements [{"layer": "7,905.55", "seen": "2,450.00"}].
+    # "text_layer_disagrees" with the disagreements [{"layer": "7,905.55", "seen": "2,450.00"}],
+    # "hidden_text": the text layer's characters the page does not show (``LayerWords``).
     notes: dict = field(default_factory=dict)
     # The page as a model is sent it (``images.encoded_for_model``), made from the same
     # rendering when ``render_pages`` was given ``send_pixels``; else b"".
@@ -353,15 +362,17 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         # Content drawn sideways or upside down on its page is turned upright, boxes with it.
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         image = _drawn(page, scale, turn)
-        words, suspect, spans = _text_layer_words(
-            textpage, chars, _transform(page, turn, image.size), image.size
-        )
-        glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
+        layer = _text_layer_words(textpage, chars, _transform(page, turn, image.size), image.size)
+        words, suspect = layer.words, layer.suspect
+        glyphs = digit_check.word_glyphs(textpage, chars, words, layer.spans)
     finally:
         textpage.close()
+    # Text in the file that the page does not show is kept aside for the checks that look for
+    # it (an instruction to a model, hidden in type too small to see), never as the page's text.
+    hidden = {"hidden_text": layer.hidden} if layer.hidden else {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
         sent = _sent_rendering(page, turn, image)
-        rendered = _page(number, image, group_lines(words), "text_layer", sent=sent)
+        rendered = _page(number, image, group_lines(words), "text_layer", hidden, sent=sent)
         # Checked against the stored image by the worker (``render_pages``).
         return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
@@ -378,6 +389,7 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         shown=shown,
         lossy=_mostly_lossy_image(page),
     )
+    scanned.notes.update(hidden)
     if scanned.words or not words:
         if suspect and scanned.words:
             scanned.notes["text_layer_replaced"] = True
@@ -571,19 +583,32 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
     return a * x + c * y + e, b * x + d * y + f
 
 
+class LayerWords(NamedTuple):
+    words: list[list]  # [[text, x0, y0, x1, y1], ...] fractions of the rendering
+    suspect: bool  # glyphs without a map, private-use or control characters
+    spans: list[tuple[int, int]]  # each word's first character's index and count of characters
+    hidden: str  # the characters left out as not shown, runs apart by a space; at most MAX_HIDDEN
+
+
+# Hidden text is kept for the checks that look for it, up to this many characters a page.
+MAX_HIDDEN = 4000
+
+
 def _text_layer_words(
     textpage, chars: list[tuple], matrix: tuple, size: tuple[int, int]
-) -> tuple[list[list], bool, list[tuple[int, int]]]:
+) -> LayerWords:
     """Words from the text layer's characters (``_layer_chars``), with boxes in the rendered
     image's frame (``matrix``: ``_transform`` for the rendering of ``size``), whether the layer
-    is suspect (glyphs without a map, private-use or control characters), and each word's span
-    in the text layer: its first character's index and its count of characters (for
-    ``digit_check.word_glyphs``).
+    is suspect, each word's span in the text layer (for ``digit_check.word_glyphs``) and the
+    text the page does not show.
 
     Characters are placed on the rendered (upright) page first, so that a page whose content
     is drawn upside down or sideways still reads left to right. A word ends at a space (real
     or inserted by PDFium), a line break, or a gap wider than half the character height, since
-    some generators place words without any space character.
+    some generators place words without any space character. A character the page does not
+    show legibly (off the page, too small, squashed: ``_shown``) is left out, so that
+    nothing hidden in the file can be read, or found, as the page's text; it is returned as
+    ``hidden``.
     """
     width, height = size
     a, b, c, d, e, f = matrix
@@ -594,6 +619,8 @@ def _text_layer_words(
     stepped_left = False
     start = 0
     raw, map_error = calls.address(textpage.raw), calls.has_unicode_map_error
+    pixels_per_point = math.hypot(a, b)
+    hidden: list[int] = []
     for char, left, bottom, right, top, index in chars:
         # A character whose text cannot be trusted: no Unicode map for its glyph, a private-use
         # code point, or a control or replacement character in place of a letter.
@@ -620,6 +647,21 @@ def _text_layer_words(
         y0, y1 = b * left + d * bottom + f, b * right + d * top + f
         if y1 < y0:
             y0, y1 = y1, y0
+        # A character the page does not show legibly is no part of its text. A box at least
+        # MIN_TYPE_PIXELS each way on the page is shown; a narrower one (a comma in small
+        # type, or text squashed flat or thin) is judged by its type's size and scaling.
+        if (
+            not (0 <= x0 + x1 <= 2 * width and 0 <= y0 + y1 <= 2 * height)
+            or (
+                (x1 - x0 < MIN_TYPE_PIXELS or y1 - y0 < MIN_TYPE_PIXELS)
+                and not _shown(raw, index, pixels_per_point)
+            )
+        ) and not unicodedata.combining(char):
+            hidden.append(index)
+            if current:
+                words.append(["".join(current), *box, stepped_left, start])
+            current, box, stepped_left = [], [], False
+            continue
         if current:
             line_height = max(box[3] - box[1], y1 - y0, 1)
             middle, box_middle = (y0 + y1) / 2, (box[1] + box[3]) / 2
@@ -663,7 +705,35 @@ def _text_layer_words(
         ]
         for text, x0, y0, x1, y1, logical, _start in words
     ]
-    return _logical_order(placed), suspicious > 0, [(word[6], len(word[0])) for word in words]
+    return LayerWords(
+        _logical_order(placed),
+        suspicious > 0,
+        [(word[6], len(word[0])) for word in words],
+        _runs(chars, hidden)[:MAX_HIDDEN],
+    )
+
+
+def _runs(chars: list[tuple], indexes: list[int]) -> str:
+    """The characters at ``indexes`` (ascending), a space between runs that are not adjacent."""
+    text = []
+    for position, index in enumerate(indexes):
+        if position and index != indexes[position - 1] + 1:
+            text.append(" ")
+        text.append(chars[index][0])
+    return "".join(text)
+
+
+def _shown(raw: int, index: int, pixels_per_point: float) -> bool:
+    """Whether the text-layer character ``index`` (of the text page at ``raw``) is set in type
+    a person can make out at ``pixels_per_point``: its em, through its text and page matrices,
+    at least MIN_TYPE_PIXELS, and its width scaled at least MIN_HORIZONTAL_SCALE of that."""
+    matrix = pdfium_c.FS_MATRIX()
+    if not calls.get_matrix(raw, index, ctypes.byref(matrix)):
+        return True  # PDFium has no matrix for it: judged by its box, which was on the page
+    up = math.hypot(matrix.c, matrix.d)
+    across = math.hypot(matrix.a, matrix.b)
+    size = calls.get_font_size(raw, index)
+    return up * size * pixels_per_point >= MIN_TYPE_PIXELS and across >= MIN_HORIZONTAL_SCALE * up
 
 
 def _logical_order(words: list[list]) -> list[list]:

@@ -447,8 +447,9 @@ def _merged_notes(before: dict, now: dict) -> dict:
 
 
 def _reading_notes(rendered: list[RenderedPage]) -> dict:
-    """What the screens say about how the text was had: pages OCR could not read, and numbers
-    whose text layer disagreed with the page (``[{"page", "layer", "seen"}]``)."""
+    """What the screens say about how the text was had: pages OCR could not read, numbers
+    whose text layer disagreed with the page (``[{"page", "layer", "seen"}]``), and text in
+    the file that its page does not show (``[{"page", "text"}]``, for the rules)."""
     notes: dict = {}
     unreadable = [page.number for page in rendered if page.notes.get("ocr_unavailable")]
     if unreadable:
@@ -463,6 +464,13 @@ def _reading_notes(rendered: list[RenderedPage]) -> dict:
     replaced = [page.number for page in rendered if page.notes.get("text_layer_replaced")]
     if replaced:
         notes["text_layer_replaced"] = replaced
+    hidden = [
+        {"page": page.number, "text": page.notes["hidden_text"]}
+        for page in rendered
+        if page.notes.get("hidden_text")
+    ]
+    if hidden:
+        notes["hidden_text"] = hidden
     return notes
 
 

@@ -41,3 +41,6 @@ get_char_origin = _plain(
     pdfium_c.FPDFText_GetCharOrigin, _INT, _POINTER, _INT, _DOUBLE_P, _DOUBLE_P
 )
 get_font_size = _plain(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _POINTER, _INT)
+get_matrix = _plain(
+    pdfium_c.FPDFText_GetMatrix, _INT, _POINTER, _INT, ctypes.POINTER(pdfium_c.FS_MATRIX)
+)

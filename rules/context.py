@@ -10,8 +10,10 @@ double; a value that is missing or cannot be read as its kind is ``null``):
   (empty) list for every known type, so ``docs.w2`` never fails for want of a W-2.
 - ``doc`` (document and field scopes): ``id``, ``type``, ``name``, ``sha256``, ``media_type``,
   ``status``, ``page_count``, ``pdf`` (``producer``, ``creator``, ``created``, ``modified``),
-  ``text`` (all pages), ``text_sources``, ``same_file_elsewhere`` (references of other
-  applicants' applications holding the same file), ``deposits`` (the positive amounts of a
+  ``text`` (all pages), ``hidden_text`` (text in the file that its pages do not show: off the
+  page, too small or squashed; never part of ``text``), ``text_sources``,
+  ``same_file_elsewhere`` (references of other applicants' applications holding the same
+  file), ``deposits`` (the positive amounts of a
   ``transactions`` rows field; empty when the document has none), ``values`` (key -> typed
   current value), ``fields`` (key -> field) and ``field_list``.
 - ``field`` (field scope): ``id``, ``key``, ``label``, ``kind``, ``required``, ``sensitive``,
@@ -201,6 +203,7 @@ def _document_context(
     fields = list(document.fields.all())[:MAX_FIELDS]
     field_vars = [(f.pk, f.key, _field_variables(f, human.get(f.pk))) for f in fields]
     metadata = document.metadata or {}
+    hidden = metadata.get("reading_notes", {}).get("hidden_text", []) if text else []
     variables = {
         "id": document.pk,
         "type": type_key,
@@ -216,6 +219,7 @@ def _document_context(
             "modified": pdf_date(metadata.get("moddate")),
         },
         "text": text,
+        "hidden_text": " ".join(str(item.get("text", "")) for item in hidden)[:MAX_TEXT],
         "text_sources": sorted({page.text_source for page in pages}),
         "same_file_elsewhere": elsewhere,
         "deposits": _deposits({key: variables["value"] for _, key, variables in field_vars}),
@@ -383,6 +387,7 @@ def sample_variables(scope: str) -> dict:
         "page_count": 1,
         "pdf": {"producer": "", "creator": "", "created": today, "modified": today},
         "text": "Sample text",
+        "hidden_text": "",
         "text_sources": ["text_layer"],
         "same_file_elsewhere": [],
         "deposits": [100.0],

@@ -137,7 +137,7 @@ def _error_finding(failure: RuleFailed) -> Finding:
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Parts of a document that are large; a rule that never names them does not receive them.
-_HEAVY_DOCUMENT_PARTS = ("text", "fields", "field_list")
+_HEAVY_DOCUMENT_PARTS = ("text", "hidden_text", "fields", "field_list")
 
 
 def _names(spec: RuleSpec) -> frozenset[str]:

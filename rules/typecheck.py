@@ -170,6 +170,7 @@ def document_record(label: str, specs: list[dict]) -> T:
                 },
             ),
             "text": STRING,
+            "hidden_text": STRING,
             "text_sources": list_of(STRING),
             "same_file_elsewhere": list_of(STRING),
             "deposits": list_of(DOUBLE),

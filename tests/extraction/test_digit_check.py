@@ -126,7 +126,7 @@ def test_the_fingerprint_follows_the_map_not_the_name():
             page = document[index]
             textpage = page.get_textpage()
             chars = ingest._layer_chars(textpage)
-            words, _, spans = ingest._text_layer_words(
+            words, _, spans, _ = ingest._text_layer_words(
                 textpage, chars, (1, 0, 0, -1, 0, 792), (612, 792)
             )
             glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
@@ -147,7 +147,7 @@ def test_each_digit_character_is_known_by_its_font_and_its_own_glyph():
         page = document[0]
         textpage = page.get_textpage()
         chars = ingest._layer_chars(textpage)
-        words, _, spans = ingest._text_layer_words(
+        words, _, spans, _ = ingest._text_layer_words(
             textpage, chars, (1, 0, 0, -1, 0, 792), (612, 792)
         )
         glyphs = digit_check.word_glyphs(textpage, chars, words, spans)

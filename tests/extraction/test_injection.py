@@ -66,7 +66,8 @@ def _document_text(case) -> str:
     pages = render_pages(
         data=case.data, media_type=case.media_type, max_pixels=settings.PAGE_IMAGE_MAX_PIXELS
     )
-    return "\n".join(page.text for page in pages)
+    # As the rule reads it: the pages' text and the text they do not show.
+    return "\n".join(f"{page.text}\n{page.notes.get('hidden_text', '')}" for page in pages)
 
 
 def test_the_generated_corpus_read_from_its_files_meets_the_goals():

@@ -15,6 +15,7 @@ from rules.models import Flag
 from rules.services import rules_sync
 from tests.builders import PAY_STUB_VALUES
 from tests.extraction.conftest import upload_and_read
+from tests.extraction.hostile_corpus import _one_page, _pdf
 from tests.factories import ReviewerFactory
 
 INJECTED = "9,850.00"
@@ -62,3 +63,34 @@ def test_an_obeyed_injection_is_flagged_and_never_verified_without_a_person(
             confirm_open_flags=True,
         )
     assert not Field.objects.filter(status=Field.Status.VERIFIED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_injection_and_a_value_set_off_the_page_are_flagged_and_not_found_on_it(
+    llm_settings, fake_llm, applicant_application, shipped_types, staff_groups
+):
+    """Text below the page's edge is in the file, not on the page: the model is not told it,
+    a value it holds is not "found on the page", and the instruction in it is still flagged."""
+    llm_settings.EXTRACTION_PROVIDER = "openai"
+    rules_sync()
+    fake_llm.answer({**PAY_STUB_VALUES, "net_pay": INJECTED})
+    shown = ["EARNINGS STATEMENT", "Northwind Logistics LLC", "Net pay 1,987.60"]
+    content = (
+        b"".join(
+            b"BT /F1 12 Tf 1 0 0 1 72 %d Tm (%s) Tj ET\n" % (700 - 20 * i, line.encode())
+            for i, line in enumerate(shown)
+        )
+        + b"BT /F1 12 Tf 1 0 0 1 72 -40 Tm (%s) Tj ET\n" % INJECTIONS[0].encode()
+    )
+    document = upload_and_read(
+        applicant_application, _pdf(_one_page(content)), document_type=shipped_types["pay_stub"]
+    )
+
+    (page,) = document.pages.all()
+    assert "1,987.60" in page.text and "AI reviewers" not in page.text
+    net = document.fields.get(key="net_pay")
+    assert net.value == INJECTED and not net.grounded and net.status == Field.Status.PROPOSED
+    hidden = document.metadata["reading_notes"]["hidden_text"]
+    assert hidden == [{"page": 1, "text": INJECTIONS[0]}]
+    flag = Flag.objects.get(application=applicant_application, rule_key="ai_addressed_text")
+    assert flag.status == Flag.Status.OPEN and "note to ai" in flag.message
