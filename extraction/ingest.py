@@ -355,7 +355,7 @@ def _flattened_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
 
 def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPage:
     width_pt, height_pt = page.get_size()
-    scale = max_pixels / max(width_pt, height_pt)
+    scale = _fitting_scale(page, max_pixels)
     textpage = page.get_textpage()
     try:
         chars = _layer_chars(textpage)
@@ -490,7 +490,18 @@ def _sent_rendering(page: pdfium.PdfPage, turn: int, stored: Image.Image) -> Ima
     is no smaller than the ``stored`` rendering (the caller's image is sent as it is)."""
     if not _SEND_PIXELS or max(stored.size) <= _SEND_PIXELS:
         return None
-    return _drawn(page, _SEND_PIXELS / max(page.get_size()), turn)
+    return _drawn(page, _fitting_scale(page, _SEND_PIXELS), turn)
+
+
+def _fitting_scale(page: pdfium.PdfPage, pixels: int) -> float:
+    """The scale at which ``page`` is drawn ``pixels`` on its long side and never more:
+    pypdfium2 rounds a rendering's size up, so the plain quotient made a page 780.8 points
+    high 1,601 pixels at 1,600, and the worker rightly refused the stored page as too large."""
+    long_side = max(page.get_size())
+    scale = pixels / long_side
+    while math.ceil(long_side * scale) > pixels:
+        scale = math.nextafter(scale, 0.0)
+    return scale
 
 
 def _drawn(page: pdfium.PdfPage, scale: float, turn: int) -> Image.Image:

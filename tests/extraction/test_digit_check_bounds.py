@@ -11,6 +11,8 @@ import pytest
 
 from extraction import digit_check, ingest, ocr
 
+from .hostile_corpus import _one_page
+from .hostile_corpus import _pdf as _plain_pdf
 from .test_digit_check_attacks import _pdf
 from .test_real_world_kinds import DEJAVU
 
@@ -118,3 +120,17 @@ def test_the_worker_decodes_no_stored_page_beyond_the_size_a_page_may_have():
     with pytest.raises(ingest.UnreadableDocument):
         ingest._stored_pixels(page, 1600)
     assert ingest._stored_pixels(page, 2000).size == (2000, 100)
+
+
+@pytest.mark.parametrize("height", ["780.8", "778.28", "790.23", "792", "841.89", "1008"])
+def test_a_page_of_any_height_is_drawn_within_the_bound_the_worker_holds_it_to(height):
+    """pypdfium2 rounds a rendering's size up: a page 780.8 points high was drawn 1,601
+    pixels high at 1,600, and the worker refused it as a damaged file."""
+    objects = _one_page(b"BT /F1 12 Tf 72 500 Td (Net pay 1,234.56 paid 2026-01-02) Tj ET")
+    objects[2] = objects[2].replace(b"[0 0 612 792]", b"[0 0 612 " + height.encode() + b"]")
+    data = _plain_pdf(objects)
+
+    (page,) = ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600)
+
+    assert page.height == 1600 and page.text_source == "text_layer"
+    assert "1,234.56" in page.text
