@@ -64,7 +64,7 @@ class QueueFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=100,
-        help_text="Reference, applicant's name or e-mail",
+        help_text="Reference, applicant's name or e-mail (one or two letters: their start)",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)

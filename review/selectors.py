@@ -95,8 +95,9 @@ def review_queue(
 
     ``severity`` keeps applications with an open flag of that severity; ``document_type`` those
     with a document of that type (by key). ``q`` finds applications by reference, the name the
-    applicant stated or gave at sign-up, or their e-mail (parts of any, any case); with no
-    status chosen a search looks through decided applications too. Only what the user may see
+    applicant stated or gave at sign-up, or their e-mail (parts of any, any case; one or two
+    characters: the start of any of them or of a word of a name, ``MIN_INSIDE_SEARCH``); with
+    no status chosen a search looks through decided applications too. Only what the user may see
     (``applications_visible_to``) is ever listed. ``open_flag_counts`` adds the flag counts of
     a page.
     """
@@ -168,11 +169,30 @@ def _queue_unsearched(
     return queryset.select_related("owner", "assigned_to").order_by(*QUEUE_ORDER), q
 
 
+# A search this long or longer matches inside a reference, a name or an e-mail; a shorter one
+# matches their starts and the start of any word of a name ("ok" finds Dana Okafor). One or
+# two letters occur inside almost every name, so "inside" would list the whole table; and the
+# trigram indexes can serve a start (PostgreSQL's pg_trgm pads each word), not a middle.
+MIN_INSIDE_SEARCH = 3
+
+
 def _matches_application(q: str) -> Q:
+    if len(q) < MIN_INSIDE_SEARCH:
+        return (
+            Q(reference__istartswith=q)
+            | Q(stated_name__istartswith=q)
+            | Q(stated_name__icontains=f" {q}")
+        )
     return Q(reference__icontains=q) | Q(stated_name__icontains=q)
 
 
 def _matches_applicant(q: str) -> Q:
+    if len(q) < MIN_INSIDE_SEARCH:
+        return (
+            Q(owner__full_name__istartswith=q)
+            | Q(owner__full_name__icontains=f" {q}")
+            | Q(owner__email__istartswith=q)
+        )
     return Q(owner__full_name__icontains=q) | Q(owner__email__icontains=q)
 
 

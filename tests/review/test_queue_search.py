@@ -57,6 +57,31 @@ def test_search_by_name_or_email(client_for, reviewer, people, q, expected):
     assert set(_refs(response)) == {people[name].reference for name in expected}
 
 
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("ok", {"dana"}),  # the start of a word of the stated name
+        ("MI", {"lee"}),  # the start of a word of the name given at sign-up
+        ("le", {"lee"}),  # the start of a name and of an e-mail
+        ("d", {"dana", "decided"}),
+        ("af", set()),  # inside "Okafor": one or two letters are not searched inside
+        ("st", set()),  # inside "mail.test"
+    ],
+)
+def test_a_search_of_one_or_two_letters_finds_the_starts_of_names_and_e_mails(
+    client_for, reviewer, people, q, expected
+):
+    response = client_for(reviewer).get(reverse("review_queue"), {"q": q})
+    assert response.status_code == 200
+    assert set(_refs(response)) == {people[name].reference for name in expected}
+
+
+def test_a_search_of_two_letters_finds_the_start_of_a_reference(client_for, reviewer, people):
+    reference = people["lee"].reference
+    response = client_for(reviewer).get(reverse("review_queue"), {"q": reference[:2].lower()})
+    assert reference in _refs(response)
+
+
 def test_search_by_reference_in_any_case_and_in_part(client_for, reviewer, people):
     reference = people["lee"].reference
     client = client_for(reviewer)

@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
-from review.selectors import review_queue, review_queue_page, review_queue_parts
+from review.selectors import (
+    _matches_applicant,
+    _matches_application,
+    review_queue,
+    review_queue_page,
+    review_queue_parts,
+)
 from tests.factories import ApplicationFactory, SubmittedApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,16 +62,18 @@ SEARCHES = [
 
 def _expected(q: str, applications: list[Application]) -> list[Application]:
     """The search's meaning, written out: any part of the reference, stated name, applicant's
-    name or e-mail, in any case, spaces squeezed; highest risk, then longest waiting, first."""
+    name or e-mail, in any case, spaces squeezed (one or two characters: the start of any, or
+    of a word of a name); highest risk, then longest waiting, first."""
     q = " ".join(q.split()).upper()
-    found = [
-        a
-        for a in applications
-        if any(
-            q in text.upper()
-            for text in (a.reference, a.stated_name, a.owner.full_name, a.owner.email)
-        )
-    ]
+
+    def matches(a: Application) -> bool:
+        texts = [t.upper() for t in (a.reference, a.stated_name, a.owner.full_name, a.owner.email)]
+        if len(q) >= 3:
+            return any(q in text for text in texts)
+        names = texts[1:3]
+        return any(text.startswith(q) for text in texts) or any(f" {q}" in t for t in names)
+
+    found = [a for a in applications if matches(a)]
     return sorted(found, key=lambda a: (-a.risk_score, a.submitted_at, a.pk))
 
 
@@ -239,5 +247,20 @@ def test_the_search_conditions_can_be_read_through_the_trigram_indexes():
             Q(full_name__icontains="okafor") | Q(email__icontains="okafor")
         ).order_by()
     )
+    assert "Bitmap Index Scan on user_full_name_trgm" in plan, plan
+    assert "Bitmap Index Scan on user_email_trgm" in plan, plan
+
+
+@pytest.mark.parametrize("q", ["zq", "o"])
+def test_a_search_of_one_or_two_letters_can_be_read_through_the_trigram_indexes(q):
+    """One or two letters match starts (of the column, or of a word after a space), which
+    pg_trgm turns into padded trigrams; inside a word they would make it read every entry."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    applications = Application.objects.filter(_matches_application(q)).order_by()
+    plan = _plan(applications)
+    assert "Bitmap Index Scan on application_reference_trgm" in plan, plan
+    assert "Bitmap Index Scan on application_stated_name_trgm" in plan, plan
+    plan = _plan(Application.objects.filter(_matches_applicant(q)).order_by())
     assert "Bitmap Index Scan on user_full_name_trgm" in plan, plan
     assert "Bitmap Index Scan on user_email_trgm" in plan, plan
