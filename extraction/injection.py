@@ -44,6 +44,8 @@ def _unmask_word(word: str) -> tuple[str, bool]:
     Only letters that are not Latin are mapped, and only in words that also hold Latin letters
     or are made entirely of look-alikes, so a real Cyrillic or Greek word stays as it is.
     """
+    if word.isascii():
+        return word, False
     foreign = [c for c in word if c.isalpha() and not c.isascii()]
     if not foreign:
         return word, False
@@ -71,8 +73,13 @@ class ReadableText:
 
 def readable(text: str) -> ReadableText:
     text = unicodedata.normalize("NFKC", text or "")
-    invisible = sum(1 for c in text if unicodedata.category(c) == "Cf")
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    # Each distinct character is looked up once (a 20-page statement has 85,000 characters
+    # and a few dozen distinct ones); ASCII has no format characters.
+    hidden = {
+        ord(c): None for c in set(text) if not c.isascii() and unicodedata.category(c) == "Cf"
+    }
+    invisible = sum(text.count(chr(code)) for code in hidden)
+    text = text.translate(hidden) if hidden else text
     words, mixed = [], []
     for word in _WORD.findall(text):
         unmasked, was_mixed = _unmask_word(word)
