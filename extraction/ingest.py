@@ -43,12 +43,14 @@ SUPPORTED_TYPES = PDF_TYPES | IMAGE_TYPES
 OCR_DPI = 300
 # A text layer with fewer letters and digits than this is a stamp or a page number on a scan.
 MIN_TEXT_LAYER_CHARS = 10
-# A text-layer character is taken as shown on the page only with its centre on the page, set
-# in type at least this many pixels high as rendered for people (about 3-point type at the
-# default 1600 pixels a page, what the digit check's OCR can read: ocr.MIN_CROP_HEIGHT) and
-# not squashed thinner than this share of its width (condensed type is about a half). Anything
-# else is in the file but not visible, and is not read as the page's text (``_shown``).
-MIN_TYPE_PIXELS = 6
+# A text-layer character is taken as shown on the page only with its centre on the page, in
+# type whose line (ascent to descent, about 1.15 times its size) is at least this many points
+# (fine print is 4 points and more; text hidden in "tiny" type is 1.5), and not squashed
+# thinner than this share of its width (condensed type is about a half). In points, not in
+# pixels of the stored image: a long or large page shows its type small there, not hidden.
+# Anything else is in the file but not visible, and is not read as the page's text
+# (``_shown``).
+MIN_TYPE_POINTS = 2.5
 MIN_HORIZONTAL_SCALE = 0.1
 
 
@@ -363,16 +365,24 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         image = _drawn(page, scale, turn)
         layer = _text_layer_words(textpage, chars, _transform(page, turn, image.size), image.size)
-        words, suspect = layer.words, layer.suspect
-        glyphs = digit_check.word_glyphs(textpage, chars, words, layer.spans)
+        luma = image.convert("L") if layer.words else None
+        inked = _inked(luma, layer.words) if layer.words else []
+        words = [word for word, shown in zip(layer.words, inked, strict=True) if shown]
+        spans = [span for span, shown in zip(layer.spans, inked, strict=True) if shown]
+        unseen = " ".join(w[0] for w, shown in zip(layer.words, inked, strict=True) if not shown)
+        glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
     finally:
         textpage.close()
+    suspect = layer.suspect
     # Text in the file that the page does not show is kept aside for the checks that look for
     # it (an instruction to a model, hidden in type too small to see), never as the page's text.
-    hidden = {"hidden_text": layer.hidden} if layer.hidden else {}
+    hidden_text = " ".join(part for part in (layer.hidden, unseen) if part)[:MAX_HIDDEN]
+    hidden = {"hidden_text": hidden_text} if hidden_text else {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
         sent = _sent_rendering(page, turn, image)
-        rendered = _page(number, image, group_lines(words), "text_layer", hidden, sent=sent)
+        rendered = _page(
+            number, image, group_lines(words), "text_layer", hidden, sent=sent, luma=luma
+        )
         # Checked against the stored image by the worker (``render_pages``).
         return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
     ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
@@ -630,7 +640,7 @@ def _text_layer_words(
     stepped_left = False
     start = 0
     raw, map_error = calls.address(textpage.raw), calls.has_unicode_map_error
-    pixels_per_point = math.hypot(a, b)
+    min_type = MIN_TYPE_POINTS * math.hypot(a, b)  # in pixels of the rendering
     hidden: list[int] = []
     for char, left, bottom, right, top, index in chars:
         # A character whose text cannot be trusted: no Unicode map for its glyph, a private-use
@@ -659,13 +669,13 @@ def _text_layer_words(
         if y1 < y0:
             y0, y1 = y1, y0
         # A character the page does not show legibly is no part of its text. A box at least
-        # MIN_TYPE_PIXELS each way on the page is shown; a narrower one (a comma in small
-        # type, or text squashed flat or thin) is judged by its type's size and scaling.
+        # MIN_TYPE_POINTS each way is shown; a narrower one (a comma in small type, or text
+        # squashed flat or thin) is judged along its type's own directions.
         if (
             not (0 <= x0 + x1 <= 2 * width and 0 <= y0 + y1 <= 2 * height)
             or (
-                (x1 - x0 < MIN_TYPE_PIXELS or y1 - y0 < MIN_TYPE_PIXELS)
-                and not _shown(raw, index, pixels_per_point)
+                (x1 - x0 < min_type or y1 - y0 < min_type)
+                and not _shown(raw, index, right - left, top - bottom)
             )
         ) and not unicodedata.combining(char):
             hidden.append(index)
@@ -679,10 +689,19 @@ def _text_layer_words(
             # Right-to-left text drawn in logical order steps leftwards, char by char (no
             # right-to-left script comes before Hebrew, U+0590).
             leftwards = char >= "\u0590" and _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
+            # A change of size with a change of baseline (a raised footnote mark after an
+            # amount) ends a word too; small capitals keep their baseline.
             broken = (
-                (x0 - box[2] > 0.5 * line_height or x0 < box[0])
-                and not (leftwards and box[0] - x1 <= 0.5 * line_height)
-            ) or abs(middle - box_middle) > 0.5 * line_height
+                (
+                    (x0 - box[2] > 0.5 * line_height or x0 < box[0])
+                    and not (leftwards and box[0] - x1 <= 0.5 * line_height)
+                )
+                or abs(middle - box_middle) > 0.5 * line_height
+                or (
+                    abs((y1 - y0) - (box[3] - box[1])) > 0.2 * line_height
+                    and abs(y1 - box[3]) > 0.2 * line_height
+                )
+            )
             if broken:
                 words.append(["".join(current), *box, stepped_left, start])
                 current, box, stepped_left = [], [], False
@@ -724,6 +743,38 @@ def _text_layer_words(
     )
 
 
+# A word the page shows has ink in its box: where a word is drawn in the paper's own colour
+# (white on white), or lies under an opaque box or a flat image, the grey levels of its box
+# vary by less than this (standard deviation); anti-aliased type of any colour on any ground,
+# even light grey on white, varies by far more.
+MIN_INK_DEVIATION = 2.0
+
+
+def _inked(luma: Image.Image, words: list[list]) -> list[bool]:
+    """Whether each word (``[text, x0, y0, x1, y1]``, fractions) shows on ``luma``, the page's
+    rendering in grey: its box's grey levels vary by at least MIN_INK_DEVIATION. Every box at
+    once, from the rendering's summed-area tables (about 1.5 ms a page)."""
+    import cv2
+    import numpy as np
+
+    pixels = np.asarray(luma)
+    height, width = pixels.shape
+    sums, squares = cv2.integral2(pixels)
+    boxes = np.array([word[1:5] for word in words], dtype=np.float64).reshape(-1, 4)
+    x0 = np.clip(np.floor(boxes[:, 0] * width).astype(np.intp), 0, width - 1)
+    y0 = np.clip(np.floor(boxes[:, 1] * height).astype(np.intp), 0, height - 1)
+    x1 = np.clip(np.ceil(boxes[:, 2] * width).astype(np.intp), x0 + 1, width)
+    y1 = np.clip(np.ceil(boxes[:, 3] * height).astype(np.intp), y0 + 1, height)
+    area = (x1 - x0) * (y1 - y0)
+
+    def summed(table):
+        return table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+
+    mean = summed(sums) / area
+    variance = summed(squares) / area - mean * mean
+    return (variance >= MIN_INK_DEVIATION**2).tolist()
+
+
 def _runs(chars: list[tuple], indexes: list[int]) -> str:
     """The characters at ``indexes`` (ascending), a space between runs that are not adjacent."""
     text = []
@@ -734,17 +785,21 @@ def _runs(chars: list[tuple], indexes: list[int]) -> str:
     return "".join(text)
 
 
-def _shown(raw: int, index: int, pixels_per_point: float) -> bool:
-    """Whether the text-layer character ``index`` (of the text page at ``raw``) is set in type
-    a person can make out at ``pixels_per_point``: its em, through its text and page matrices,
-    at least MIN_TYPE_PIXELS, and its width scaled at least MIN_HORIZONTAL_SCALE of that."""
+def _shown(raw: int, index: int, box_width: float, box_height: float) -> bool:
+    """Whether the text-layer character ``index`` (of the text page at ``raw``), whose loose
+    box on the page is ``box_width`` by ``box_height`` points, is set in type a person can make
+    out: its box measured along its type's up direction (from its text and page matrices:
+    ascent to descent, whatever the font's size operand, a Type 3 font's matrix or a negative
+    size) at least MIN_TYPE_POINTS, and its type scaled across at least MIN_HORIZONTAL_SCALE
+    of up."""
     matrix = pdfium_c.FS_MATRIX()
     if not calls.get_matrix(raw, index, ctypes.byref(matrix)):
         return True  # PDFium has no matrix for it: judged by its box, which was on the page
     up = math.hypot(matrix.c, matrix.d)
-    across = math.hypot(matrix.a, matrix.b)
-    size = calls.get_font_size(raw, index)
-    return up * size * pixels_per_point >= MIN_TYPE_PIXELS and across >= MIN_HORIZONTAL_SCALE * up
+    if not up:
+        return False
+    line = (abs(matrix.c) * box_width + abs(matrix.d) * box_height) / up
+    return line >= MIN_TYPE_POINTS and math.hypot(matrix.a, matrix.b) >= MIN_HORIZONTAL_SCALE * up
 
 
 def _logical_order(words: list[list]) -> list[list]:
@@ -893,11 +948,13 @@ def _page(
     aspect: float = 0.0,
     sent: Image.Image | None = None,
     lossy: bool = False,
+    luma: Image.Image | None = None,
 ) -> RenderedPage:
     """The rendered page; ``sent``: the page already drawn at the size a model is sent (a PDF
     page renders again at that size in a few milliseconds, where shrinking ``image`` took 20),
     else ``image`` is shrunk to it. ``lossy``: the source's pixels were a JPEG (a scan or a
-    photo), and the page is stored as one too."""
+    photo), and the page is stored as one too. ``luma``: ``image`` in grey, when the caller
+    has it already."""
     buffer = io.BytesIO()
     grey = False
     if lossy:
@@ -911,7 +968,7 @@ def _page(
         # (Scans stay RGB: a scan of paper is never exactly grey, so the test only costs.)
         grey = source == "text_layer" and _without_colour(image)
         if grey:
-            stored = image.convert("L")
+            stored = luma or image.convert("L")
             buffer.write(grey_png(stored))
         else:
             as_rgb(image).save(buffer, format="PNG", compress_level=1)

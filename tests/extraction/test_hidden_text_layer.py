@@ -1,6 +1,7 @@
 """A text layer holds only what its page shows: a character set off the page, too small to
-make out, or squashed flat or thin is in the file but not visible, so it is neither the page's
-text (what a model is told) nor a word a value can be "found on the page" in.
+make out, or squashed flat or thin, and a word with no ink in its box (white on white, under
+an opaque box, PDF's invisible mode), is in the file but not visible, so it is neither the
+page's text (what a model is told) nor a word a value can be "found on the page" in.
 
 Each attack hides an amount that the page does not show beside a visible page of ordinary text
 (base-14 Helvetica, with its real widths); the visible controls are type a person can read:
@@ -8,11 +9,18 @@ fine print, a lone narrow letter, punctuation, and a label set sideways in the m
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from extraction import grounding, ingest
 
-from .hostile_corpus import _one_page, _pdf
+from .hostile_corpus import _one_page, _pdf, _stream
+
+# Metric-compatible with Helvetica, so the scan's words sit under the text layer's boxes.
+LIBERATION = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
 
 VISIBLE = (
     b"BT /F1 11 Tf 1 0 0 1 40 740 Tm (Statement of account for Ann Example) Tj ET\n"
@@ -50,6 +58,43 @@ def test_an_amount_the_page_does_not_show_is_not_its_text(placement):
     assert found is None
 
 
+@pytest.mark.parametrize(
+    "cover",
+    [
+        pytest.param(b"1 g BT /F1 11 Tf 1 0 0 1 40 600 Tm (%s) Tj ET", id="white on white"),
+        pytest.param(
+            b"BT /F1 11 Tf 1 0 0 1 40 600 Tm (%s) Tj ET 1 g 30 590 120 30 re f",
+            id="under a white box",
+        ),
+        pytest.param(
+            b"BT /F1 11 Tf 1 0 0 1 40 600 Tm (%s) Tj ET 0.2 0.3 0.6 rg 30 590 120 30 re f",
+            id="under a filled box",
+        ),
+        pytest.param(b"BT 3 Tr /F1 11 Tf 1 0 0 1 40 600 Tm (%s) Tj ET", id="invisible mode"),
+    ],
+)
+def test_an_amount_drawn_where_it_cannot_be_seen_is_not_the_pages_text(cover):
+    """The classic edit: a box of the paper's colour over the old amount (or the amount set in
+    white, or in PDF's invisible mode) leaves it in the text layer, and the page shows none of
+    it. A word whose box holds no ink is not the page's."""
+    page, words = _words(cover % HIDDEN_AMOUNT.encode())
+
+    assert HIDDEN_AMOUNT not in words and HIDDEN_AMOUNT not in page.text
+    assert page.notes["hidden_text"] == HIDDEN_AMOUNT
+    assert grounding.locate(value="9876.54", kind="money", pages=[(1, page.words)]) is None
+
+
+def test_light_type_and_type_reversed_out_of_a_dark_band_are_shown():
+    page, words = _words(
+        b"0.8 g BT /F1 11 Tf 1 0 0 1 40 600 Tm (Light 2,222.22) Tj ET\n"
+        b"0.1 0.1 0.3 rg 30 540 200 30 re f 1 g BT /F1 11 Tf 1 0 0 1 40 550 Tm (Reversed 3,333.33) "
+        b"Tj ET\n"
+    )
+
+    assert {"Light", "2,222.22", "Reversed", "3,333.33"} <= set(words)
+    assert "hidden_text" not in page.notes
+
+
 def test_a_hidden_amount_glued_to_a_visible_label_is_cut_from_it():
     """No space between them: the visible label is kept, the squashed amount is not."""
     page, words = _words(
@@ -74,3 +119,154 @@ def test_type_a_person_can_read_is_kept():
     sideways = [word for word in page.words if word[1] > 0.9]
     assert "".join(word[0] for word in sideways) == "D43101.oN.taC"
     assert grounding.locate(value="4321.00", kind="money", pages=[(1, page.words)])
+
+
+@pytest.mark.skipif(not LIBERATION.exists(), reason="needs Helvetica's metrics to draw the scan")
+def test_a_scanners_invisible_text_over_its_image_is_the_pages_text():
+    """A "searchable" scan: the page is a JPEG and its OCR text is laid over it in PDF's
+    invisible mode. The ink is the image's, under each word, so the words are the page's."""
+    lines = [
+        (72, 700, "EARNINGS STATEMENT"),
+        (72, 660, "Net pay 1,987.60"),
+        (72, 620, "Period 2026"),
+    ]
+    dpi = 200 / 72
+    scan = Image.new("L", (round(612 * dpi), round(792 * dpi)), 255)
+    draw = ImageDraw.Draw(scan)
+    font = ImageFont.truetype(str(LIBERATION), round(12 * dpi))
+    for x, y, text in lines:
+        draw.text((x * dpi, (792 - y) * dpi), text, fill=0, font=font, anchor="ls")
+    jpeg = io.BytesIO()
+    scan.save(jpeg, format="JPEG", quality=80)
+    text = b"".join(
+        b"BT 3 Tr /F1 12 Tf 1 0 0 1 %d %d Tm (%s) Tj ET\n" % (x, y, line.encode())
+        for x, y, line in lines
+    )
+    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q\n" + text
+    image = _stream(
+        jpeg.getvalue(),
+        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /DCTDecode " % scan.size,
+    )
+    objects = _one_page(
+        content, page_extra=b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> "
+    )
+    objects.append(image)
+    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
+
+    assert page.text_source == "text_layer"
+    assert "1,987.60" in [word[0] for word in page.words]
+    assert "hidden_text" not in page.notes
+
+
+def _sized_page(content: bytes, media: bytes) -> ingest.RenderedPage:
+    objects = _one_page(content)
+    objects[2] = objects[2].replace(b"[0 0 612 792]", media)
+    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("media", "size"),
+    [
+        pytest.param(b"[0 0 612 4500]", 12, id="a long web page saved as one PDF page"),
+        pytest.param(b"[0 0 226 3000]", 8, id="a thermal receipt"),
+        pytest.param(b"[0 0 1684 2384]", 8, id="A1 with 8-point type"),
+        pytest.param(b"[0 0 842 1191]", 4, id="A3 with 4-point fine print"),
+    ],
+)
+def test_type_is_judged_in_points_so_a_large_page_keeps_its_text_layer(media, size):
+    """A page far larger than its 1,600 stored pixels shows its type small on screen, not
+    hidden: the stored image is one view of it, OCR and zoom see more."""
+    lines = [b"Total due 1,234.56", b"Paid in full, thank you", b"Invoice 4471"]
+    content = b"".join(
+        b"BT /F1 %d Tf 1 0 0 1 10 %d Tm (%s) Tj ET\n" % (size, 200 - 2 * size * i, line)
+        for i, line in enumerate(lines)
+    )
+
+    page = _sized_page(content, media)
+
+    assert page.text_source == "text_layer" and "hidden_text" not in page.notes
+    assert {"Total", "due", "1,234.56", "Paid", "in", "full,", "4471"} <= {w[0] for w in page.words}
+
+
+def test_a_negative_font_size_under_a_turned_matrix_reads_as_drawn():
+    """``-8 Tf`` with a ``-1 0 0 -1`` text matrix draws upright 8-point type; narrow letters
+    must not be taken for hidden ones."""
+    page = _sized_page(
+        b"BT /F1 -8 Tf -1 0 0 -1 72 700 Tm (Deposit 1,234.56 to the account) Tj ET\n"
+        b"BT /F1 -8 Tf -1 0 0 -1 72 680 Tm (Balance 7,417.01 in full) Tj ET\n",
+        b"[0 0 595 842]",
+    )
+
+    assert {"Deposit", "1,234.56", "Balance", "7,417.01", "full"} <= {w[0] for w in page.words}
+    assert "hidden_text" not in page.notes
+
+
+def _type3_pdf(text: bytes, font_matrix: bytes, unit: float, size: int) -> bytes:
+    """One line in a Type 3 font whose glyphs are filled boxes, ``unit`` glyph units to the
+    em, ``font_matrix`` from glyph space to text space, set at ``size`` (the Tf operand)."""
+    glyphs = sorted(set(text.decode()) - {" "})
+    narrow = "il1,.t"
+
+    def advance(char: str) -> float:
+        return (0.28 if char in narrow else 0.6) * unit
+
+    procs = [
+        _stream(
+            b"%g 0 0 0 %g %g d1 %g 0 %g %g re f"
+            % (advance(g), advance(g), 0.7 * unit, 0.05 * unit, advance(g) - 0.1 * unit, 0.7 * unit)
+        )
+        for g in glyphs
+    ]
+    widths = b" ".join(
+        b"%g" % (0.3 * unit if chr(c) == " " else advance(chr(c)) if chr(c) in glyphs else 0)
+        for c in range(32, 127)
+    )
+    cmap = _stream(
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /T3 def "
+        b"/CMapType 2 def 1 begincodespacerange <00> <FF> endcodespacerange 1 beginbfrange "
+        b"<20> <7E> <0020> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    first = 6  # the objects after _one_page's five
+    font = (
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 %g %g] /FontMatrix %s /CharProcs << %s >> "
+        b"/Encoding << /Type /Encoding /Differences [%s] >> /FirstChar 32 /LastChar 126 "
+        b"/Widths [%s] /ToUnicode %d 0 R /Resources << >> >>"
+        % (
+            0.6 * unit,
+            0.7 * unit,
+            font_matrix,
+            b" ".join(b"/g%d %d 0 R" % (n, first + n) for n in range(len(glyphs))),
+            b" ".join(b"%d /g%d" % (ord(g), n) for n, g in enumerate(glyphs)),
+            widths,
+            first + len(glyphs),
+        )
+    )
+    objects = _one_page(b"BT /F1 %d Tf 72 700 Td (%s) Tj ET" % (size, text))
+    objects[4] = font
+    return _pdf([*objects, *procs, cmap])
+
+
+def test_a_type3_font_whose_matrix_carries_the_size_reads_as_drawn():
+    """``FontMatrix [0.12 0 0 0.12 0 0]`` at ``1 Tf`` draws 10-point glyphs: the size is in
+    the font, not in the Tf operand."""
+    text = b"Invoice 4471 total due 1,234.56 paid"
+    data = _type3_pdf(text, b"[0.12 0 0 0.12 0 0]", 83.3, 1)
+
+    (page,) = ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600)
+
+    assert " ".join(w[0] for w in page.words) == text.decode()
+    assert "hidden_text" not in page.notes
+
+
+def test_a_raised_footnote_mark_is_not_read_into_the_amount_it_follows():
+    """A statement's "2,450.00¹": the footnote mark is smaller and raised, so it is a word of
+    its own, not the amount 2,450.001. Small capitals on the same baseline stay one word."""
+    page, words = _words(
+        b"BT /F1 11 Tf 1 0 0 1 40 600 Tm (Paid 2,450.00) Tj /F1 7 Tf 5 Ts (1) Tj ET\n"
+        b"BT /F1 11 Tf 1 0 0 1 40 560 Tm (T) Tj /F1 8.5 Tf (OTAL) Tj ET\n"
+    )
+
+    assert "2,450.00" in words and "2,450.001" not in words
+    assert "TOTAL" in words

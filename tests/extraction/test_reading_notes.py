@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from extraction import ocr
 from extraction.models import Document
 from tests.extraction.conftest import upload_and_read
+from tests.extraction.hostile_corpus import _one_page, _pdf
 from tests.extraction.test_real_world_kinds import DEJAVU, lying_digits_pdf
 from tests.factories import AdminFactory, UserFactory
 
@@ -106,3 +107,27 @@ def test_a_lying_text_layer_is_noted_where_the_applicant_and_reviewer_see_it(
         html = client.get(url).content.decode()
         assert "disagreed with what the page shows" in html, url
         assert "where the page shows" in html, url
+
+
+def test_text_the_page_does_not_show_is_noted_where_the_applicant_and_reviewer_see_it(
+    settings, applicant_application, shipped_types, client_for
+):
+    settings.EXTRACTION_SECOND_PROVIDER = ""
+    content = (
+        b"BT /F1 12 Tf 1 0 0 1 72 700 Tm (EARNINGS STATEMENT Net pay 1,987.60) Tj ET\n"
+        b"1 g BT /F1 12 Tf 1 0 0 1 72 650 Tm (Net pay 9,850.00) Tj ET\n"
+    )
+    document = upload_and_read(
+        applicant_application,
+        _pdf(_one_page(content)),
+        name="stub.pdf",
+        document_type=shipped_types["pay_stub"],
+    )
+
+    assert document.metadata["reading_notes"]["hidden_text"] == [
+        {"page": 1, "text": "Net pay 9,850.00"}
+    ]
+    client = client_for(applicant_application.owner)
+    html = client.get(reverse("document_detail", args=[document.pk])).content.decode()
+    assert "This file holds text that its page does not show" in html
+    assert "“Net pay 9,850.00” on page 1" in html
