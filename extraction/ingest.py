@@ -385,7 +385,13 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         )
         # Checked against the stored image by the worker (``render_pages``).
         return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
-    ocr_scale = min(OCR_DPI / 72, ocr.OCR_MAX_LONG_SIDE / max(width_pt, height_pt))
+    # 300 dpi, but never fewer pixels than OCR reads well: a scan on a page declared small for
+    # its pixels (img2pdf writes 85 x 110 points for a letter scan tagged at 1,440 dpi) was read
+    # from 459 pixels of its 2,200 and misread.
+    long_pt = max(width_pt, height_pt)
+    ocr_scale = min(
+        max(OCR_DPI / 72, ocr.OCR_MIN_LONG_SIDE / long_pt), ocr.OCR_MAX_LONG_SIDE / long_pt
+    )
     # Read in grey when Tesseract reads it (a third of the pixels to turn level); the stored
     # page is the rendering above, levelled and turned as OCR found the page, not this one
     # scaled down again.

@@ -46,6 +46,7 @@ def _scan_pdf(
     extra_content: str = "",
     page_keys: str = "",
     smask: bool = False,
+    media: tuple[float, float] = (WIDTH, HEIGHT),
 ) -> bytes:
     """A one-page PDF drawing ``image`` as a JPEG with ``matrix`` (the whole page by default);
     ``extra_image_keys`` go in its dictionary, ``extra_content`` after it on the page."""
@@ -54,7 +55,7 @@ def _scan_pdf(
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] {page_keys}"
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {media[0]} {media[1]}] {page_keys}"
         "/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
         "/BaseFont /Helvetica >> >> >> /Contents 4 0 R >>".encode(),
     ]
@@ -149,3 +150,15 @@ def test_a_scanners_pdf_is_read_through_the_sandbox_with_its_values(settings):
     (page,) = pages
     assert page.text_source == "ocr"
     assert {"1,837.55", "03/20/2026", "412.45"} <= {word[0] for word in page.words}
+
+
+@pytest.mark.skipif(not ingest.ocr.availability()[0], reason="needs an OCR engine")
+def test_a_scan_on_a_page_declared_small_for_its_pixels_is_read_at_its_own_resolution():
+    """img2pdf gives a letter scan tagged at 1,440 dpi a page of 85 x 110 points: read at 300
+    dpi of that, OCR saw 459 of its 2,200 pixels and misread the amounts."""
+    data = _scan_pdf(_scan(), matrix="85 0 0 110 0 0", media=(85, 110))
+
+    (page,) = ingest.render_pages(data=data, media_type="application/pdf", max_pixels=1600)
+
+    assert page.text_source == "ocr"
+    assert "1,837.55" in page.text and "412.45" in page.text
