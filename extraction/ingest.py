@@ -52,6 +52,8 @@ MIN_TEXT_LAYER_CHARS = 10
 # (``_shown``).
 MIN_TYPE_POINTS = 2.5
 MIN_HORIZONTAL_SCALE = 0.1
+# Signs set raised after an amount to mark a footnote, as digits are.
+FOOTNOTE_MARKS = "*\u2020\u2021\u00a7"
 
 
 class UnreadableDocument(Exception):
@@ -365,8 +367,13 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         turn = _content_turn(chars, _transform(page, 0, (10000, 10000)))
         image = _drawn(page, scale, turn)
         layer = _text_layer_words(textpage, chars, _transform(page, turn, image.size), image.size)
-        luma = image.convert("L") if layer.words else None
-        inked = _inked(luma, layer.words) if layer.words else []
+        colourless = _without_colour(image) if layer.words else None
+        luma = image.convert("L") if colourless else None
+        inked = _inked(luma or image, layer.words) if layer.words else []
+        inked = [
+            shown or not _drawable(textpage, chars, span)
+            for shown, span in zip(inked, layer.spans, strict=True)
+        ]
         words = [word for word, shown in zip(layer.words, inked, strict=True) if shown]
         spans = [span for span, shown in zip(layer.spans, inked, strict=True) if shown]
         unseen = " ".join(w[0] for w, shown in zip(layer.words, inked, strict=True) if not shown)
@@ -381,7 +388,14 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
         sent = _sent_rendering(page, turn, image)
         rendered = _page(
-            number, image, group_lines(words), "text_layer", hidden, sent=sent, luma=luma
+            number,
+            image,
+            group_lines(words),
+            "text_layer",
+            hidden,
+            sent=sent,
+            luma=luma,
+            colourless=colourless,
         )
         # Checked against the stored image by the worker (``render_pages``).
         return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
@@ -646,7 +660,11 @@ def _text_layer_words(
     stepped_left = False
     start = 0
     raw, map_error = calls.address(textpage.raw), calls.has_unicode_map_error
-    min_type = MIN_TYPE_POINTS * math.hypot(a, b)  # in pixels of the rendering
+    # On a page drawn small in its units (a poster with /UserUnit, a business card), type a
+    # 320th of its long side is as large on screen as 2.5 points are on a letter page.
+    pixels_per_point = math.hypot(a, b)
+    min_points = min(MIN_TYPE_POINTS, max(width, height) / pixels_per_point / 320)
+    min_type = min_points * pixels_per_point  # in pixels of the rendering
     hidden: list[int] = []
     for char, left, bottom, right, top, index in chars:
         # A character whose text cannot be trusted: no Unicode map for its glyph, a private-use
@@ -681,7 +699,7 @@ def _text_layer_words(
             not (0 <= x0 + x1 <= 2 * width and 0 <= y0 + y1 <= 2 * height)
             or (
                 (x1 - x0 < min_type or y1 - y0 < min_type)
-                and not _shown(raw, index, right - left, top - bottom)
+                and not _shown(raw, index, right - left, top - bottom, min_points)
             )
         ) and not unicodedata.combining(char):
             hidden.append(index)
@@ -695,8 +713,8 @@ def _text_layer_words(
             # Right-to-left text drawn in logical order steps leftwards, char by char (no
             # right-to-left script comes before Hebrew, U+0590).
             leftwards = char >= "\u0590" and _is_rtl(char) and x1 <= box[0] + 0.2 * line_height
-            # A change of size with a change of baseline (a raised footnote mark after an
-            # amount) ends a word too; small capitals keep their baseline.
+            # A raised, smaller digit or footnote sign after a digit (a footnote mark after an
+            # amount) ends a word too; raised letters (1st, TM) and small capitals do not.
             broken = (
                 (
                     (x0 - box[2] > 0.5 * line_height or x0 < box[0])
@@ -704,8 +722,10 @@ def _text_layer_words(
                 )
                 or abs(middle - box_middle) > 0.5 * line_height
                 or (
-                    abs((y1 - y0) - (box[3] - box[1])) > 0.2 * line_height
-                    and abs(y1 - box[3]) > 0.2 * line_height
+                    (char.isdigit() or char in FOOTNOTE_MARKS)
+                    and current[-1].isdigit()
+                    and (box[3] - box[1]) - (y1 - y0) > 0.2 * line_height
+                    and box[3] - y1 > 0.2 * line_height
                 )
             )
             if broken:
@@ -756,14 +776,27 @@ def _text_layer_words(
 MIN_INK_DEVIATION = 2.0
 
 
-def _inked(luma: Image.Image, words: list[list]) -> list[bool]:
-    """Whether each word (``[text, x0, y0, x1, y1]``, fractions) shows on ``luma``, the page's
-    rendering in grey: its box's grey levels vary by at least MIN_INK_DEVIATION. Every box at
-    once, from the rendering's summed-area tables (about 1.5 ms a page)."""
+def _inked(rendering: Image.Image, words: list[list]) -> list[bool]:
+    """Whether each word (``[text, x0, y0, x1, y1]``, fractions) shows on ``rendering``, the
+    page as drawn (grey, L, for a page without colour; else RGB or RGBX): its box's levels
+    vary by at least MIN_INK_DEVIATION, in grey or in any of red, green and blue (orange type
+    on a grey of the same brightness shows by its colour). Every box at once, from the
+    rendering's summed-area tables (about 1.5 ms a grey page, 4 a colour one)."""
+    import numpy as np
+
+    channels = np.asarray(rendering)
+    if channels.ndim == 2:
+        return _inked_in(channels, words)
+    return np.logical_or.reduce(
+        [np.asarray(_inked_in(channels[:, :, k], words)) for k in range(3)]
+    ).tolist()
+
+
+def _inked_in(pixels, words: list[list]) -> list[bool]:
     import cv2
     import numpy as np
 
-    pixels = np.asarray(luma)
+    pixels = np.ascontiguousarray(pixels)
     height, width = pixels.shape
     sums, squares = cv2.integral2(pixels)
     boxes = np.array([word[1:5] for word in words], dtype=np.float64).reshape(-1, 4)
@@ -781,6 +814,34 @@ def _inked(luma: Image.Image, words: list[list]) -> list[bool]:
     return (variance >= MIN_INK_DEVIATION**2).tolist()
 
 
+# Scripts whose glyphs PDFium draws from a system font when the PDF does not embed one, and
+# which a server may have none of (Chinese, Japanese, Korean, Thai...): an unembedded font's
+# word in them draws nothing here that a reader's viewer would draw.
+_BUILT_IN_SCRIPTS_END = "\u0250"
+
+
+def _drawable(textpage, chars: list[tuple], span: tuple[int, int]) -> bool:
+    """Whether the word at ``span`` (its first character's index and its count) is one this
+    machine surely draws: all in Latin scripts and punctuation, or set in an embedded font."""
+    start, count = span
+    foreign = next(
+        (
+            char
+            for char in chars[start : start + count]
+            if char[0] >= _BUILT_IN_SCRIPTS_END and not "\u2000" <= char[0] <= "\u20cf"
+        ),
+        None,
+    )
+    if foreign is None:
+        return True
+    raw = calls.address(textpage.raw)
+    text_object = calls.get_text_object(raw, foreign[5])
+    font = calls.get_font(text_object) if text_object else None
+    return bool(font) and bool(
+        pdfium_c.FPDFFont_GetIsEmbedded(ctypes.cast(font, pdfium_c.FPDF_FONT))
+    )
+
+
 def _runs(chars: list[tuple], indexes: list[int]) -> str:
     """The characters at ``indexes`` (ascending), a space between runs that are not adjacent."""
     text = []
@@ -791,21 +852,25 @@ def _runs(chars: list[tuple], indexes: list[int]) -> str:
     return "".join(text)
 
 
-def _shown(raw: int, index: int, box_width: float, box_height: float) -> bool:
+def _shown(raw: int, index: int, box_width: float, box_height: float, min_points: float) -> bool:
     """Whether the text-layer character ``index`` (of the text page at ``raw``), whose loose
     box on the page is ``box_width`` by ``box_height`` points, is set in type a person can make
-    out: its box measured along its type's up direction (from its text and page matrices:
-    ascent to descent, whatever the font's size operand, a Type 3 font's matrix or a negative
-    size) at least MIN_TYPE_POINTS, and its type scaled across at least MIN_HORIZONTAL_SCALE
-    of up."""
+    out: at least ``min_points`` along its type's up direction (from its text and page
+    matrices), measured as the larger of its box there (ascent to descent: right for a Type 3
+    font whose matrix carries the size) and its size operand (right where a font's declared
+    ascent and descent are wrong), whatever their sign; and its type scaled across at least
+    MIN_HORIZONTAL_SCALE of up."""
     matrix = pdfium_c.FS_MATRIX()
     if not calls.get_matrix(raw, index, ctypes.byref(matrix)):
         return True  # PDFium has no matrix for it: judged by its box, which was on the page
     up = math.hypot(matrix.c, matrix.d)
     if not up:
         return False
-    line = (abs(matrix.c) * box_width + abs(matrix.d) * box_height) / up
-    return line >= MIN_TYPE_POINTS and math.hypot(matrix.a, matrix.b) >= MIN_HORIZONTAL_SCALE * up
+    line = max(
+        (abs(matrix.c) * box_width + abs(matrix.d) * box_height) / up,
+        abs(calls.get_font_size(raw, index)) * up,
+    )
+    return line >= min_points and math.hypot(matrix.a, matrix.b) >= MIN_HORIZONTAL_SCALE * up
 
 
 def _logical_order(words: list[list]) -> list[list]:
@@ -955,12 +1020,13 @@ def _page(
     sent: Image.Image | None = None,
     lossy: bool = False,
     luma: Image.Image | None = None,
+    colourless: bool | None = None,
 ) -> RenderedPage:
     """The rendered page; ``sent``: the page already drawn at the size a model is sent (a PDF
     page renders again at that size in a few milliseconds, where shrinking ``image`` took 20),
     else ``image`` is shrunk to it. ``lossy``: the source's pixels were a JPEG (a scan or a
-    photo), and the page is stored as one too. ``luma``: ``image`` in grey, when the caller
-    has it already."""
+    photo), and the page is stored as one too. ``luma``: ``image`` in grey, and
+    ``colourless``: whether it has no colour (``_without_colour``), when the caller has them."""
     buffer = io.BytesIO()
     grey = False
     if lossy:
@@ -972,7 +1038,9 @@ def _page(
         # PDF page drawn without colour is stored grey (``grey_png``), which is exact (Pillow's
         # luma weights sum to one) and takes a quarter of the time and half the bytes of RGB.
         # (Scans stay RGB: a scan of paper is never exactly grey, so the test only costs.)
-        grey = source == "text_layer" and _without_colour(image)
+        grey = source == "text_layer" and (
+            _without_colour(image) if colourless is None else colourless
+        )
         if grey:
             stored = luma or image.convert("L")
             buffer.write(grey_png(stored))

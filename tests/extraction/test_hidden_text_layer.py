@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from extraction import grounding, ingest
 
 from .hostile_corpus import _one_page, _pdf, _stream
+from .test_real_world_kinds import DEJAVU
 
 # Metric-compatible with Helvetica, so the scan's words sit under the text layer's boxes.
 LIBERATION = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
@@ -270,3 +271,87 @@ def test_a_raised_footnote_mark_is_not_read_into_the_amount_it_follows():
 
     assert "2,450.00" in words and "2,450.001" not in words
     assert "TOTAL" in words
+
+
+def test_coloured_type_on_a_ground_of_the_same_brightness_is_shown():
+    """Orange on dark grey differs by 4 of 255 in grey and plainly in colour (a helper's
+    review found such words dropped when only grey was measured)."""
+    page, words = _words(
+        b"0.663 0.663 0.663 rg 60 590 480 50 re f "
+        b"BT /F1 14 Tf 1 0.647 0 rg 72 608 Td (Colourword on ground 1,234.56) Tj ET\n"
+    )
+
+    assert {"Colourword", "1,234.56"} <= set(words)
+    assert "hidden_text" not in page.notes
+
+
+def test_a_word_in_an_unembedded_cjk_font_this_machine_cannot_draw_is_not_called_hidden():
+    """A reader's viewer draws MS-Mincho from its installed fonts; PDFium on a server without
+    them draws nothing, which is this machine's lack, not the file's hiding."""
+    text = "請求書 合計金額".encode("utf-16-be").hex().upper().encode()
+    objects = _one_page(
+        VISIBLE + b"BT /F2 14 Tf 72 620 Td <" + text + b"> Tj ET",
+        page_extra=b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> ",
+    )
+    objects += [
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /MS-Mincho /Encoding /UniJIS-UCS2-H "
+        b"/DescendantFonts [7 0 R] >>",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /MS-Mincho /CIDSystemInfo << /Registry "
+        b"(Adobe) /Ordering (Japan1) /Supplement 2 >> /FontDescriptor 8 0 R /DW 1000 >>",
+        b"<< /Type /FontDescriptor /FontName /MS-Mincho /Flags 6 /FontBBox [0 -141 1000 859] "
+        b"/ItalicAngle 0 /Ascent 859 /Descent -141 /CapHeight 859 /StemV 80 >>",
+    ]
+    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
+
+    assert {"請求書", "合計金額"} <= {w[0] for w in page.words}
+    assert "hidden_text" not in page.notes
+
+
+@pytest.mark.parametrize(
+    ("content", "word"),
+    [
+        (b"(Due March 1) Tj 7 Tf 4 Ts (st) Tj 0 Ts 11 Tf (, 2024) Tj", "1st,"),
+        (b"(Area 120 m) Tj 7 Tf 4 Ts (2) Tj 0 Ts 11 Tf ( total) Tj", "m2"),
+        (b"(Acme) Tj 6 Tf 5 Ts (TM) Tj 0 Ts 11 Tf ( Widgets) Tj", "AcmeTM"),
+    ],
+)
+def test_raised_letters_and_a_raised_digit_after_a_letter_stay_in_their_word(content, word):
+    _, words = _words(b"BT /F1 11 Tf 72 620 Td " + content + b" ET\n")
+
+    assert word in words
+
+
+def test_a_page_drawn_small_in_its_units_judges_type_against_its_size():
+    """/UserUnit 10 (a poster): 1.2 units of type are 12 points; PDFium draws the page in its
+    units, so the page's own size is the measure, not the point."""
+    objects = _one_page(
+        b"BT /F1 1.2 Tf 5 60 Td (Userunit scaled text 12pt real) Tj ET "
+        b"BT /F1 2 Tf 5 70 Td (Second line of heading text) Tj ET",
+        page_extra=b"/UserUnit 10 ",
+    )
+    objects[2] = objects[2].replace(b"[0 0 612 792]", b"[0 0 100 80]")
+    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
+
+    assert page.text_source == "text_layer" and "hidden_text" not in page.notes
+    assert "Userunit" in {w[0] for w in page.words}
+
+
+def test_punctuation_of_a_font_that_declares_too_small_an_ascent_is_kept():
+    """A descriptor with /Ascent 100 /Descent -10 makes PDFium's boxes the glyphs' own: a full
+    stop's is under a point high, but its size operand says 11-point type."""
+    objects = _one_page(VISIBLE + b"BT /F2 11 Tf 72 620 Td (Paid 1,234.56 in full.) Tj ET")
+    objects[2] = objects[2].replace(b"/F1 5 0 R", b"/F1 5 0 R /F2 6 0 R")
+    program = DEJAVU.read_bytes()
+    objects += [
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /DejaVuSans /FirstChar 32 /LastChar 126 "
+        b"/Widths [" + b" ".join([b"600"] * 95) + b"] /FontDescriptor 7 0 R "
+        b"/Encoding /WinAnsiEncoding >>",
+        b"<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 "
+        b"1232] /ItalicAngle 0 /Ascent 100 /Descent -10 /CapHeight 729 /StemV 80 "
+        b"/FontFile2 8 0 R >>",
+        _stream(program, b"/Length1 %d " % len(program)),
+    ]
+    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
+
+    assert "1,234.56" in {w[0] for w in page.words}
+    assert "hidden_text" not in page.notes
