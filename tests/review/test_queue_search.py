@@ -19,9 +19,12 @@ def _refs(response) -> list[str]:
 
 @pytest.fixture
 def people(db):
+    # Names given, not the factory's random ones: a search of one or two letters matches the
+    # start of any word of a name, so "Michael" would be found by "mi".
     return {
         "dana": SubmittedApplicationFactory(
-            stated_name="Dana Okafor", owner=UserFactory(email="dana.okafor@mail.test")
+            stated_name="Dana Okafor",
+            owner=UserFactory(email="dana.okafor@mail.test", full_name="Dana Okafor"),
         ),
         "lee": SubmittedApplicationFactory(
             stated_name="Lee Park",
@@ -29,11 +32,12 @@ def people(db):
         ),
         # Never submitted: no reviewer may see it, whatever they type or pick.
         "draft": ApplicationFactory(
-            stated_name="Dana Draft", owner=UserFactory(email="dana.draft@mail.test")
+            stated_name="Dana Draft",
+            owner=UserFactory(email="dana.draft@mail.test", full_name="Dana Draft"),
         ),
         "decided": SubmittedApplicationFactory(
             stated_name="Dana Decided",
-            owner=UserFactory(email="decided@mail.test"),
+            owner=UserFactory(email="decided@mail.test", full_name="Dana Decided"),
             status=Application.Status.APPROVED,
         ),
     }
