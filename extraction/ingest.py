@@ -369,14 +369,7 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         layer = _text_layer_words(textpage, chars, _transform(page, turn, image.size), image.size)
         colourless = _without_colour(image) if layer.words else None
         luma = image.convert("L") if colourless else None
-        inked = _inked(luma or image, layer.words) if layer.words else []
-        inked = [
-            shown or not _drawable(textpage, chars, span)
-            for shown, span in zip(inked, layer.spans, strict=True)
-        ]
-        words = [word for word, shown in zip(layer.words, inked, strict=True) if shown]
-        spans = [span for span, shown in zip(layer.spans, inked, strict=True) if shown]
-        unseen = " ".join(w[0] for w, shown in zip(layer.words, inked, strict=True) if not shown)
+        words, spans, unseen = _inked_words(textpage, chars, layer, luma or image)
         glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
     finally:
         textpage.close()
@@ -774,6 +767,22 @@ def _text_layer_words(
 # vary by less than this (standard deviation); anti-aliased type of any colour on any ground,
 # even light grey on white, varies by far more.
 MIN_INK_DEVIATION = 2.0
+
+
+def _inked_words(
+    textpage, chars: list[tuple], layer: LayerWords, rendering: Image.Image
+) -> tuple[list[list], list[tuple[int, int]], str]:
+    """The layer's words that show on ``rendering`` (``_inked``; a word this machine may not
+    draw, ``_drawable``, is given the benefit), their spans, and the others' text."""
+    words, spans, unseen = [], [], []
+    inked = _inked(rendering, layer.words) if layer.words else []
+    for word, span, shown in zip(layer.words, layer.spans, inked, strict=True):
+        if shown or not _drawable(textpage, chars, span):
+            words.append(word)
+            spans.append(span)
+        else:
+            unseen.append(word[0])
+    return words, spans, " ".join(unseen)
 
 
 def _inked(rendering: Image.Image, words: list[list]) -> list[bool]:
