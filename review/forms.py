@@ -64,7 +64,7 @@ class QueueFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=100,
-        help_text="Reference, applicant's name or e-mail (one or two letters: their start)",
+        help_text="Reference, applicant's name or e-mail; one or two letters find their starts",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
