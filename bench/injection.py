@@ -28,15 +28,14 @@ from django.conf import settings  # noqa: E402
 
 from evals.corpus.injection import injection_corpus, missing_font  # noqa: E402
 from extraction.ingest import render_pages  # noqa: E402
-from extraction.injection import injection_signals  # noqa: E402
+from extraction.injection import injection_signals, rendered_text  # noqa: E402
 
 
 def document_text(data: bytes, media_type: str) -> str:
     pages = render_pages(
         data=data, media_type=media_type, max_pixels=settings.PAGE_IMAGE_MAX_PIXELS
     )
-    # As the ``ai_addressed_text`` rule reads it: the pages' text and the text they do not show.
-    return "\n".join(f"{page.text}\n{page.notes.get('hidden_text', '')}" for page in pages)
+    return rendered_text(pages)
 
 
 def main() -> None:

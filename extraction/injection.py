@@ -182,6 +182,13 @@ class InjectionSignal:
         return f"{self.kind}: “{self.quote}”"
 
 
+def rendered_text(pages) -> str:
+    """What the ``ai_addressed_text`` rule reads of rendered pages (``ingest.RenderedPage``):
+    each page's text and the text in the file that it does not show (its ``hidden_text``
+    note), as ``doc.text`` and ``doc.hidden_text`` hold them once stored."""
+    return "\n".join(f"{page.text}\n{page.notes.get('hidden_text', '')}" for page in pages)
+
+
 def injection_signals(text: str) -> list[InjectionSignal]:
     """Every way ``text`` addresses a model or an automated reviewer; empty for ordinary
     paperwork. ``text`` is all the words of a document (every page, text layer or OCR)."""

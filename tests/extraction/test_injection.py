@@ -14,7 +14,7 @@ from evals.corpus.injection import (
     missing_font,
 )
 from extraction.ingest import render_pages
-from extraction.injection import injection_signals, readable
+from extraction.injection import injection_signals, readable, rendered_text
 from rules.expressions import ai_phrases
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -66,8 +66,7 @@ def _document_text(case) -> str:
     pages = render_pages(
         data=case.data, media_type=case.media_type, max_pixels=settings.PAGE_IMAGE_MAX_PIXELS
     )
-    # As the rule reads it: the pages' text and the text they do not show.
-    return "\n".join(f"{page.text}\n{page.notes.get('hidden_text', '')}" for page in pages)
+    return rendered_text(pages)
 
 
 def test_the_generated_corpus_read_from_its_files_meets_the_goals():
