@@ -160,8 +160,8 @@ def test_a_scanners_invisible_text_over_its_image_is_the_pages_text():
     assert "hidden_text" not in page.notes
 
 
-def _sized_page(content: bytes, media: bytes) -> ingest.RenderedPage:
-    objects = _one_page(content)
+def _sized_page(content: bytes, media: bytes, page_extra: bytes = b"") -> ingest.RenderedPage:
+    objects = _one_page(content, page_extra=page_extra)
     objects[2] = objects[2].replace(b"[0 0 612 792]", media)
     (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
     return page
@@ -324,13 +324,12 @@ def test_raised_letters_and_a_raised_digit_after_a_letter_stay_in_their_word(con
 def test_a_page_drawn_small_in_its_units_judges_type_against_its_size():
     """/UserUnit 10 (a poster): 1.2 units of type are 12 points; PDFium draws the page in its
     units, so the page's own size is the measure, not the point."""
-    objects = _one_page(
+    page = _sized_page(
         b"BT /F1 1.2 Tf 5 60 Td (Userunit scaled text 12pt real) Tj ET "
         b"BT /F1 2 Tf 5 70 Td (Second line of heading text) Tj ET",
+        b"[0 0 100 80]",
         page_extra=b"/UserUnit 10 ",
     )
-    objects[2] = objects[2].replace(b"[0 0 612 792]", b"[0 0 100 80]")
-    (page,) = ingest.render_pages(data=_pdf(objects), media_type="application/pdf", max_pixels=1600)
 
     assert page.text_source == "text_layer" and "hidden_text" not in page.notes
     assert "Userunit" in {w[0] for w in page.words}
