@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zlib
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -148,7 +149,7 @@ def _drawn_and_mine(data: bytes):
         scale = 1600 / max(page.get_size())
         shown = ingest.as_rgb(ingest._drawn(page, scale, 0))
         ocr_scale = min(300 / 72, ocr.OCR_MAX_LONG_SIDE / max(page.get_size()))
-        mine = ingest._scan_pixels(page, ocr_scale, 0, True, shown)
+        mine = ingest._scan_pixels(page, ocr_scale, 0, True, np.asarray(shown.convert("L")))
         page.close()
     finally:
         document.close()
