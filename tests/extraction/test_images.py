@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from extraction import images
 from extraction.images import (
     anthropic_image_tokens,
     grey_png,
@@ -90,3 +92,20 @@ def test_anthropic_tokens_are_pixels_over_750_after_its_own_downscale():
     assert anthropic_image_tokens(1000, 1000) == 1334
     # 1237x1600 is billed as about 1212x1568.
     assert abs(anthropic_image_tokens(1237, 1600) - 1212 * 1568 / 750) < 2
+
+
+def test_a_scan_sent_smaller_keeps_its_shape_and_its_long_side_is_the_providers():
+    sent = Image.open(io.BytesIO(sized_for(png(1237, 1600), max_pixels=1024, text_source="ocr")))
+    assert sent.format == "JPEG"
+    assert sent.size == (792, 1024)
+
+
+def test_a_photo_shrunk_past_half_is_averaged_not_sampled():
+    """Each pixel of a fine pattern must weigh in: a black and white checkerboard shrunk by
+    four reads as mid-grey everywhere, never as black or white (sampling would alias it)."""
+    board = np.indices((2000, 1500)).sum(axis=0) % 2 * 255
+    photo = Image.fromarray(board.astype(np.uint8)).convert("RGBA")  # any mode is taken
+    shrunk = images._shrunk_photo(photo, 500)
+    assert shrunk.size == (375, 500) and shrunk.mode == "RGB"
+    levels = np.asarray(shrunk)
+    assert levels.min() >= 120 and levels.max() <= 135
