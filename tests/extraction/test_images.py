@@ -100,12 +100,28 @@ def test_a_scan_sent_smaller_keeps_its_shape_and_its_long_side_is_the_providers(
     assert sent.size == (792, 1024)
 
 
-def test_a_photo_shrunk_past_half_is_averaged_not_sampled():
-    """Each pixel of a fine pattern must weigh in: a black and white checkerboard shrunk by
-    four reads as mid-grey everywhere, never as black or white (sampling would alias it)."""
-    board = np.indices((2000, 1500)).sum(axis=0) % 2 * 255
-    photo = Image.fromarray(board.astype(np.uint8)).convert("RGBA")  # any mode is taken
-    shrunk = images._shrunk_photo(photo, 500)
-    assert shrunk.size == (375, 500) and shrunk.mode == "RGB"
-    levels = np.asarray(shrunk)
-    assert levels.min() >= 120 and levels.max() <= 135
+@pytest.mark.parametrize("column", range(8))
+def test_a_hairline_on_a_scan_keeps_its_ink_when_the_scan_is_sent_smaller(column):
+    """A decimal point or a minus sign one pixel wide: shrunk by box averaging it is a grey
+    line at half ink wherever it falls; a bilinear filter, tried as faster, let it fade to a
+    fifth (199 of 255 on white) where it fell between its samples."""
+    scan = Image.new("L", (1237, 1600), 255)
+    scan.paste(0, (600 + column, 0, 601 + column, 1600))
+    buffer = io.BytesIO()
+    scan.save(buffer, format="PNG")
+    sent = Image.open(io.BytesIO(sized_for(buffer.getvalue(), max_pixels=1024, text_source="ocr")))
+    assert np.asarray(sent.convert("L")).min(axis=1).max() <= 150  # every row keeps the line
+
+
+def test_a_grey_page_stored_as_a_palette_of_every_grey_is_still_sent_as_a_grey_page():
+    """Grey pages stored before ``grey_png`` wrote grey PNGs are palette PNGs whose palette is
+    every grey in order; they are read back as the grey image they were."""
+    ramp = Image.linear_gradient("L").resize((256, 256))
+    old = ramp.copy()
+    old.putpalette(images._EVERY_GREY)
+    stored = io.BytesIO()
+    old.save(stored, format="PNG")
+    assert Image.open(io.BytesIO(stored.getvalue())).mode == "P"
+    plain = io.BytesIO()
+    ramp.save(plain, format="PNG")
+    assert sized_for(stored.getvalue(), max_pixels=0) == sized_for(plain.getvalue(), max_pixels=0)
