@@ -82,7 +82,9 @@ WARM = {
     "inspect": "extraction.uploads:warm_child",
 }
 # Children and zygotes use one thread for numeric work: each is one of several on the
-# worker's cores, and a zygote must stay single-threaded to fork safely. Their settings hold
+# worker's cores, and a zygote must stay single-threaded to fork safely. OpenCV's pool (pthreads,
+# blind to OMP_*) would otherwise start a thread per CPU at a child's first colour test, each
+# reserving tens of MB of the child's capped address space (1.5 GB at 32 CPUs). Their settings hold
 # nothing secret (config/settings/sandbox.py). glibc's malloc keeps what a page freed for the
 # next one instead of handing each bitmap back to the kernel and faulting it in again (a text
 # page draws and converts about 15 MB: 3,500 page faults, 7 ms of CPU a page); a child lives
@@ -91,6 +93,7 @@ _CHILD_ENV = {
     "OMP_THREAD_LIMIT": "1",
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
+    "OPENCV_FOR_THREADS_NUM": "1",
     "DJANGO_SETTINGS_MODULE": "config.settings.sandbox",
     "MALLOC_MMAP_THRESHOLD_": "33554432",
     "MALLOC_TRIM_THRESHOLD_": "268435456",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import zlib
 
-import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -147,9 +146,10 @@ def _drawn_and_mine(data: bytes):
     try:
         page = document[0]
         scale = 1600 / max(page.get_size())
-        shown = ingest.as_rgb(ingest._drawn(page, scale, 0))
+        pixels = ingest._rendered(page, scale, 0).to_numpy()
+        shown = ingest.as_rgb(Image.fromarray(pixels, "RGBA"))
         ocr_scale = min(300 / 72, ocr.OCR_MAX_LONG_SIDE / max(page.get_size()))
-        mine = ingest._scan_pixels(page, ocr_scale, 0, True, np.asarray(shown.convert("L")))
+        mine = ingest._scan_pixels(page, ocr_scale, 0, True, ingest._grey(pixels))
         page.close()
     finally:
         document.close()

@@ -89,8 +89,8 @@ def _pixels(data: bytes, grey: bool = True) -> tuple[Image.Image | None, np.ndar
     document = pdfium.PdfDocument(data)
     try:
         page = document[0]
-        shown = ingest.as_rgb(ingest._drawn(page, 1600 / HEIGHT, 0))
-        mine = ingest._scan_pixels(page, OCR_SCALE, 0, grey, np.asarray(shown.convert("L")))
+        drawn_grey = ingest._grey(ingest._rendered(page, 1600 / HEIGHT, 0).to_numpy())
+        mine = ingest._scan_pixels(page, OCR_SCALE, 0, grey, drawn_grey)
         drawn = np.asarray(page.render(scale=OCR_SCALE, grayscale=grey).to_pil())
         page.close()
     finally:

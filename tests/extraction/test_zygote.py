@@ -248,3 +248,21 @@ def test_a_child_finds_no_secret_in_its_environment_or_settings(settings, zygote
     from config.settings import sandbox as child_settings
 
     assert not [name for name in vars(child_settings) if "KEY" in name and name != "SECRET_KEY"]
+
+
+def test_a_childs_opencv_works_on_one_thread():
+    """OpenCV's pool ignores OMP_*: without its own setting a child's first colour test
+    started a thread per CPU, each reserving tens of MB of the child's capped memory."""
+    code = (
+        "import os, cv2, numpy; "
+        "cv2.cvtColor(numpy.zeros((1600, 1237, 4), numpy.uint8), cv2.COLOR_RGBA2GRAY); "
+        "print(cv2.getNumThreads(), len(os.listdir('/proc/self/task')))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        env=sandbox._child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.split() == ["1", "1"]
