@@ -50,7 +50,7 @@ from .saving import fields_save
 from .schemas import DocumentTypeSpec
 from .signals import document_finished, document_read
 from .split import split_plan
-from .uploads import EXTENSIONS
+from .uploads import EXTENSIONS, TEXT_LAYER_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ def _ingest(
             max_pixels=settings.PAGE_IMAGE_MAX_PIXELS,
             first=first,
             send_pixels=send_pixels,
-            processes=min(settings.EXTRACTION_RENDER_PROCESSES, document.page_count - first + 1),
+            processes=_renderers(document, first),
         )
     per_store = max(1, settings.EXTRACTION_PAGES_PER_CALL)
     pages = list(existing)
@@ -391,6 +391,19 @@ def _ingest(
         locked.save()
     document.metadata = locked.metadata
     return (None if more else pages), (stream.outcomes if stream else {}), index
+
+
+def _renderers(document: Document, first: int) -> int:
+    """How many sandboxed children render ``document`` from page ``first`` (at most one a
+    page): EXTRACTION_TEXT_RENDER_PROCESSES for a PDF whose first page has a text layer (the
+    upload check's ``uploads.TEXT_LAYER_KEY``), else EXTRACTION_RENDER_PROCESSES: a scan, a
+    photo, a split part, or a file uploaded before the check noted it."""
+    remaining = max(1, document.page_count - first + 1)
+    if (document.metadata or {}).get(TEXT_LAYER_KEY) is True:
+        wanted = settings.EXTRACTION_TEXT_RENDER_PROCESSES
+    else:
+        wanted = settings.EXTRACTION_RENDER_PROCESSES
+    return max(1, min(wanted, remaining))
 
 
 def _others_waiting(document: Document) -> bool:

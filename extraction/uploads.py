@@ -265,9 +265,30 @@ def _inspect_pdf(data: bytes, options: dict) -> tuple[int, dict]:
     try:
         if len(document) != pages:
             logger.info("pypdf counts %s pages, PDFium %s", pages, len(document))
+        metadata[TEXT_LAYER_KEY] = _first_page_has_text(document)
     finally:
         document.close()
     return pages, metadata
+
+
+# In an uploaded PDF's metadata: whether its first page has a text layer (a born-digital file,
+# whose pages render in milliseconds each) or not (a scan, read by OCR at seconds a page).
+TEXT_LAYER_KEY = "first_page_text_layer"
+
+
+def _first_page_has_text(document) -> bool:
+    """Whether PDFium finds characters in the text layer of the PDF's first page."""
+    if not len(document):
+        return False
+    page = document[0]
+    try:
+        textpage = page.get_textpage()
+        try:
+            return textpage.count_chars() > 0
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 def _decode_every_stream(reader) -> None:

@@ -318,11 +318,16 @@ EXTRACTION_SLICE_SECONDS = env.float("EXTRACTION_SLICE_SECONDS", default=2.0)
 # 1,024 px, so 40 of them hold a few MB.
 EXTRACTION_STREAM_MAX_PAGES = env.int("EXTRACTION_STREAM_MAX_PAGES", default=40)
 # A document's pages are rendered by this many sandboxed children at once, page by page in
-# turn (extraction.ingest.render_pages): about 70 ms of CPU a text page, 3-6 s a scanned one,
-# so on two cores the last page of a long file is ready in about half the time. Each child has
+# turn (extraction.ingest.render_pages): 1-3 s of OCR a scanned page or photo, so on two cores
+# the last page of a long scan is ready in about half the time. Each child has
 # its own RENDER_MEMORY_LIMIT_MB (and loads the OCR models, 0.15 s of CPU, when its first page
 # needs them); 1 renders in one child.
 EXTRACTION_RENDER_PROCESSES = env.int("EXTRACTION_RENDER_PROCESSES", default=2)
+# The same for a PDF whose first page has a text layer (the upload check notes it): a text page
+# renders in about 25 ms, so one child has a 20-page file drawn while its first calls are out,
+# and a second costs CPU (on two hyperthreads 44-53 ms a page against 40-44) for about 0.1-0.2 s
+# less wall time (extraction.pipeline._renderers).
+EXTRACTION_TEXT_RENDER_PROCESSES = env.int("EXTRACTION_TEXT_RENDER_PROCESSES", default=1)
 # A slice that ends with pages left keeps its sandboxed renderer this long for the next slice
 # of the same document (extraction/renderers.py). 0: a fresh child every slice.
 EXTRACTION_RENDERER_PARK_SECONDS = env.float("EXTRACTION_RENDERER_PARK_SECONDS", default=30.0)

@@ -176,7 +176,14 @@ def test_a_long_file_is_read_in_slices_that_hand_the_worker_back(
         seen.append((document.status, document.lease_owner, document.pages.count()))
 
     assert outcome is Outcome.DONE
-    assert seen == [(Document.Status.PROCESSING, "", 1), (Document.Status.PROCESSING, "", 2)]
+    # Each slice hands the worker back with more pages stored, never all of them. (How many a
+    # slice stores depends on timing: a renderer kept from the last slice may have its next
+    # pages ready at once.)
+    assert seen and {(status, owner) for status, owner, _ in seen} == {
+        (Document.Status.PROCESSING, "")
+    }
+    stored = [count for *_, count in seen]
+    assert stored == sorted(set(stored)) and stored[0] >= 1 and stored[-1] < 3
     document.refresh_from_db()
     assert document.status in Document.FINISHED
     assert (document.attempts, document.page_count) == (1, 3)
