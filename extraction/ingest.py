@@ -27,7 +27,7 @@ from typing import NamedTuple
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from django.conf import settings
-from PIL import Image, ImageChops, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from . import digit_check, ocr, sandbox
 from . import text_layer_calls as calls
@@ -375,7 +375,6 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         # scan) never is, so it is not tested.
         luma = Image.fromarray(_grey(pixels)) if chars and _colourless(pixels) else None
         layer = _text_layer_words(textpage, chars, _transform(page, turn, image.size), image.size)
-        colourless = luma is not None
         words, spans, unseen = _inked_words(textpage, chars, layer, luma or image)
         glyphs = digit_check.word_glyphs(textpage, chars, words, spans)
     finally:
@@ -386,16 +385,9 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
     hidden_text = " ".join(part for part in (layer.hidden, unseen) if part)[:MAX_HIDDEN]
     hidden = {"hidden_text": hidden_text} if hidden_text else {}
     if sum(ch.isalnum() for w in words for ch in w[0]) >= MIN_TEXT_LAYER_CHARS and not suspect:
-        sent = _sent_rendering(page, turn, image, grey=colourless)
+        sent = _sent_rendering(page, turn, image, grey=luma is not None)
         rendered = _page(
-            number,
-            image,
-            group_lines(words),
-            "text_layer",
-            hidden,
-            sent=sent,
-            luma=luma,
-            colourless=colourless,
+            number, image, group_lines(words), "text_layer", hidden, sent=sent, luma=luma
         )
         # Checked against the stored image by the worker (``render_pages``).
         return replace(rendered, digits=digit_check.packed(rendered.words, words, glyphs))
@@ -425,7 +417,7 @@ def _pdf_page(page: pdfium.PdfPage, number: int, max_pixels: int) -> RenderedPag
         if suspect and scanned.words:
             scanned.notes["text_layer_replaced"] = True
         return scanned
-    return _page(number, image, group_lines(words), "text_layer", scanned.notes)
+    return _page(number, image, group_lines(words), "text_layer", scanned.notes, luma=luma)
 
 
 # Image filters of a PDF that store a photograph's pixels lossily (JPEG, JPEG 2000).
@@ -1077,13 +1069,12 @@ def _page(
     sent: Image.Image | None = None,
     lossy: bool = False,
     luma: Image.Image | None = None,
-    colourless: bool | None = None,
 ) -> RenderedPage:
     """The rendered page; ``sent``: the page already drawn at the size a model is sent (a PDF
     page renders again at that size in a few milliseconds, where shrinking ``image`` took 20),
     else ``image`` is shrunk to it. ``lossy``: the source's pixels were a JPEG (a scan or a
-    photo), and the page is stored as one too. ``luma``: ``image`` in grey, and
-    ``colourless``: whether it has no colour (``_without_colour``), when the caller has them."""
+    photo), and the page is stored as one too. ``luma``: ``image`` in grey, given when the
+    drawing has no colour (``_colourless``): a text-layer page is then stored grey."""
     buffer = io.BytesIO()
     grey = False
     if lossy:
@@ -1092,14 +1083,12 @@ def _page(
         as_rgb(image).save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY)
     else:
         # zlib level 1: on rendered pages a third faster than the default 6, and no larger. A
-        # PDF page drawn without colour is stored grey (``grey_png``), which is exact (Pillow's
-        # luma weights sum to one) and takes a quarter of the time and half the bytes of RGB.
-        # (Scans stay RGB: a scan of paper is never exactly grey, so the test only costs.)
-        grey = source == "text_layer" and (
-            _without_colour(image) if colourless is None else colourless
-        )
+        # PDF page drawn without colour is stored grey (``grey_png``), which is exact (``_grey``)
+        # and takes a quarter of the time and half the bytes of RGB. (Scans stay RGB: a scan of
+        # paper is never exactly grey, so the test only costs.)
+        grey = source == "text_layer" and luma is not None
         if grey:
-            stored = luma or image.convert("L")
+            stored = luma
             buffer.write(grey_png(stored))
         else:
             as_rgb(image).save(buffer, format="PNG", compress_level=1)
@@ -1125,18 +1114,6 @@ def _page(
         words=[word for line in lines for word in line],
         text_source=source,
         notes=dict(notes or {}),
-    )
-
-
-def _without_colour(image: Image.Image) -> bool:
-    """Whether every pixel of the RGB (or RGBX) ``image`` is grey (red, green and blue
-    equal); True for a grey (L) one."""
-    if image.mode == "L":
-        return True
-    red, green, blue = image.split()[:3]
-    return (
-        ImageChops.difference(red, green).getbbox() is None
-        and ImageChops.difference(green, blue).getbbox() is None
     )
 
 
