@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from extraction import pipeline
 from extraction.catalog import shipped_document_types
 from extraction.classify import catalog_of
 from extraction.ingest import RenderedPage, render_pages
@@ -114,3 +115,18 @@ def text_pdf(pages: list[str]) -> bytes:
         for line in [*text.splitlines(), "", "Printed for testing"]:
             pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+@pytest.fixture
+def render_calls(monkeypatch) -> list[dict]:
+    """The options of each ``render_pages`` call the pipeline makes, in order: a spy that
+    calls through to the real renderer."""
+    calls: list[dict] = []
+    real = pipeline.render_pages
+
+    def noted(**options):
+        calls.append(options)
+        return real(**options)
+
+    monkeypatch.setattr(pipeline, "render_pages", noted)
+    return calls

@@ -74,19 +74,13 @@ def test_a_file_uploaded_before_the_fact_was_recorded_gets_the_setting(
     assert pipeline._renderers(document, 2) == 1  # the last page alone
 
 
-def test_the_pipeline_renders_a_text_pdf_in_one_child(settings, applicant_application, monkeypatch):
+def test_the_pipeline_renders_a_text_pdf_in_one_child(
+    settings, applicant_application, render_calls
+):
     """The real pipeline, through the sandbox: the renderer is asked for one child."""
     settings.EXTRACTION_RENDER_PROCESSES = 2
     settings.EXTRACTION_TEXT_RENDER_PROCESSES = 1
     settings.EXTRACTION_PROVIDER = "local"
-    asked = []
-    real = pipeline.render_pages
-
-    def noted(**options):
-        asked.append(options["processes"])
-        return real(**options)
-
-    monkeypatch.setattr(pipeline, "render_pages", noted)
     document = document_upload(
         application=applicant_application,
         uploaded_file=upload("statement.pdf", text_pdf(["One 1.00", "Two 2.00", "Three 3.00"])),
@@ -96,7 +90,8 @@ def test_the_pipeline_renders_a_text_pdf_in_one_child(settings, applicant_applic
         pass
 
     document.refresh_from_db()
-    assert asked == [1] and document.pages.count() == 3
+    assert [call["processes"] for call in render_calls] == [1]
+    assert document.pages.count() == 3
 
 
 def test_text_pdfs_can_be_given_more_renderers(settings, applicant_application):

@@ -143,28 +143,19 @@ def test_no_more_pages_wait_in_memory_than_the_setting_allows(
 
 
 def test_slices_hand_the_worker_back_and_reuse_one_renderer_and_every_call(
-    settings, llm, monkeypatch, applicant_application, shipped_types
+    settings, llm, render_calls, applicant_application, shipped_types
 ):
     """Slices of a millisecond: each slice stores a page or two and hands the document back;
     the sandboxed renderer is parked between slices rather than started again, and the calls
     started in earlier slices are neither paid for again nor recorded twice."""
     settings.EXTRACTION_SLICE_SECONDS = 0.001
-    started = []
-    render_pages = pipeline.render_pages
-
-    def spy(**kwargs):
-        started.append(kwargs["first"])
-        return render_pages(**kwargs)
-
-    monkeypatch.setattr(pipeline, "render_pages", spy)
-
     document = _statement(applicant_application, shipped_types)
     _statement(applicant_application, shipped_types, pages=1)  # waits: slices hand back
     document, slices = _read(document)
 
     assert document.status == Document.Status.EXTRACTED, document.reason
     assert slices > 2
-    assert started == [1]  # one child for the whole document
+    assert [call["first"] for call in render_calls] == [1]  # one child for the whole document
     assert renderers.parked_count() == 0
     assert len(llm.requests) == 4
     runs = document.runs.all()
