@@ -277,16 +277,23 @@ TEXT_LAYER_KEY = "first_page_text_layer"
 
 
 def _first_page_has_text(document) -> bool:
-    """Whether PDFium finds characters in the text layer of the PDF's first page."""
-    if not len(document):
+    """Whether PDFium finds characters in the text layer of the PDF's first page; False when
+    it cannot load that page (the renderer then says what is wrong, as before this fact was
+    noted: a page that fails here must not refuse a file that was accepted)."""
+    import pypdfium2 as pdfium  # see _inspect_pdf
+
+    try:
+        page = document[0]
+    except (pdfium.PdfiumError, IndexError):
         return False
-    page = document[0]
     try:
         textpage = page.get_textpage()
         try:
             return textpage.count_chars() > 0
         finally:
             textpage.close()
+    except pdfium.PdfiumError:
+        return False
     finally:
         page.close()
 
